@@ -1,0 +1,3 @@
+from tote_track.cli import main
+
+main()

@@ -1,0 +1,266 @@
+"""Pydantic models of every object in the Tote order-tracking guide.
+
+Two rules shape this module:
+
+* Money is integer minor units plus a currency code; a float amount is rejected.
+* A newer server must not crash an older tracker: unknown fields are kept
+  (``extra="allow"``) and unknown enum values become "pseudo-members" of the enum
+  (``OrderStatus("ON_HOLD")`` works, ``.known`` is False) instead of raising.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Generic, Self, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+
+__all__ = [
+    "Address",
+    "CancelRequest",
+    "CancelResult",
+    "ErrorBody",
+    "ErrorEnvelope",
+    "FulfillmentStatus",
+    "Handoff",
+    "HandoffMode",
+    "Item",
+    "Money",
+    "Order",
+    "OrderStatus",
+    "OrderSummary",
+    "Page",
+    "Pagination",
+    "Payment",
+    "PaymentMethod",
+    "PaymentState",
+    "PaymentStatus",
+    "TolerantEnum",
+]
+
+
+class TolerantEnum(StrEnum):
+    """A string enum that accepts values it does not know.
+
+    Unknown values become pseudo-members: instances of the enum that compare equal to
+    their string, are not listed when iterating the enum, and report ``known`` False.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Self | None:
+        if not isinstance(value, str) or not value:
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value
+        member._value_ = value
+        return member
+
+    @property
+    def known(self) -> bool:
+        """True when this value is one the tracker was built with."""
+        return self._name_ in type(self).__members__
+
+    @property
+    def label(self) -> str:
+        """The value in words: ``READY_FOR_PICKUP`` -> ``Ready for pickup``."""
+        return self.value.replace("_", " ").capitalize()
+
+
+class OrderStatus(TolerantEnum):
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    VOIDED = "VOIDED"
+    CANCELLED = "CANCELLED"
+
+
+class PaymentStatus(TolerantEnum):
+    UNPAID = "UNPAID"
+    PROCESSING = "PROCESSING"
+    PARTIALLY_PAID = "PARTIALLY_PAID"
+    PAID = "PAID"
+
+
+class FulfillmentStatus(TolerantEnum):
+    PENDING = "PENDING"
+    IN_PROGRESS = "IN_PROGRESS"
+    PREPARING = "PREPARING"
+    READY_FOR_PICKUP = "READY_FOR_PICKUP"
+    FULFILLED = "FULFILLED"
+    DELIVERED = "DELIVERED"
+    RETURNED = "RETURNED"
+    CANCELLED = "CANCELLED"
+
+
+class PaymentState(TolerantEnum):
+    """The status of one payment (the guide's payments guide)."""
+
+    PENDING = "PENDING"
+    AUTHORIZED = "AUTHORIZED"
+    CAPTURED = "CAPTURED"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    VOIDED = "VOIDED"
+    REFUNDED = "REFUNDED"
+
+
+class PaymentMethod(TolerantEnum):
+    CREDIT_CARD = "CREDIT_CARD"
+    DEBIT_CARD = "DEBIT_CARD"
+    GIFT_CARD = "GIFT_CARD"
+    CASH = "CASH"
+
+
+class HandoffMode(TolerantEnum):
+    PICKUP = "PICKUP"
+    CURBSIDE = "CURBSIDE"
+    KIOSK = "KIOSK"
+    DELIVERY = "DELIVERY"
+
+
+class _Wire(BaseModel):
+    """Base of every wire model: immutable, and keeps fields it does not know."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class Money(_Wire):
+    """An amount in integer minor units (cents for USD) of ``currency``."""
+
+    amount: StrictInt
+    currency: Annotated[str, Field(min_length=3, max_length=3)]
+
+    def __add__(self, other: Money) -> Money:
+        self._check_same_currency(other)
+        return Money(amount=self.amount + other.amount, currency=self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._check_same_currency(other)
+        return Money(amount=self.amount - other.amount, currency=self.currency)
+
+    def times(self, quantity: int) -> Money:
+        return Money(amount=self.amount * quantity, currency=self.currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(amount=0, currency=currency)
+
+    def _check_same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot combine {self.currency} and {other.currency}")
+
+
+class Item(_Wire):
+    id: str
+    name: str
+    quantity: StrictInt
+    item_total: Money
+    unit_price: Money | None = None
+
+
+class Payment(_Wire):
+    id: str
+    status: PaymentState
+    payment_method: PaymentMethod
+    amount: Money
+
+
+class Address(_Wire):
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+class Handoff(_Wire):
+    mode: HandoffMode
+    vehicle_make: str | None = None
+    vehicle_model: str | None = None
+    vehicle_color: str | None = None
+    delivery_address: Address | None = None
+    delivery_instructions: str | None = None
+
+
+class OrderSummary(_Wire):
+    """An order as ``GET /orders`` lists it: everything but ``items`` and ``payments``."""
+
+    id: str
+    cart_id: str | None = None
+    location_id: str
+    status: OrderStatus
+    payment_status: PaymentStatus
+    fulfillment_status: FulfillmentStatus
+    handoff: Handoff
+    subtotal: Money
+    total_tax: Money
+    total_discount: Money
+    total: Money
+    total_paid: Money
+    balance_due: Money
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+    @property
+    def short_code(self) -> str:
+        """The code customers and the board see: the id's first 6 characters, upper-cased."""
+        return self.id[:6].upper()
+
+
+class Order(OrderSummary):
+    """The full order of ``GET /orders/{order_id}``."""
+
+    items: list[Item]
+    payments: list[Payment]
+
+    def summary(self) -> OrderSummary:
+        data = self.model_dump(exclude={"items", "payments"})
+        return OrderSummary.model_validate(data)
+
+
+class CancelRequest(_Wire):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class CancelResult(_Wire):
+    """The body of a successful cancel, as small as the guide's example response.
+
+    A server may send the whole order; the extra fields are kept.
+    """
+
+    id: str
+    status: OrderStatus
+    payment_status: PaymentStatus
+    fulfillment_status: FulfillmentStatus
+    total_paid: Money
+    balance_due: Money
+
+
+class Pagination(_Wire):
+    has_more: bool
+    next_cursor: str | None = None
+
+
+ItemT = TypeVar("ItemT", bound=BaseModel)
+
+
+class Page(_Wire, Generic[ItemT]):
+    data: list[ItemT]
+    pagination: Pagination
+
+
+class ErrorBody(_Wire):
+    code: str
+    message: str
+    request_id: str | None = None
+
+
+class ErrorEnvelope(_Wire):
+    error: ErrorBody
+
+
+def dump_json(model: BaseModel, **kwargs: Any) -> str:
+    """Serialize a wire model the way the API writes it (no nulls for absent options)."""
+    return model.model_dump_json(exclude_none=True, **kwargs)

@@ -1,0 +1,202 @@
+"""The guide's two state machines, cancel eligibility and the lifecycle events.
+
+Pure rules: no I/O, no clock. The sandbox applies these rules and the tracker explains
+them, so both agree by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tote_track.api.models import (
+    FulfillmentStatus,
+    HandoffMode,
+    OrderStatus,
+    OrderSummary,
+    Payment,
+    PaymentState,
+    PaymentStatus,
+)
+
+OS = OrderStatus
+FS = FulfillmentStatus
+
+# "Order Status Lifecycle" diagram, edge for edge.
+ORDER_TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
+    OS.PENDING: frozenset({OS.CONFIRMED, OS.FAILED, OS.VOIDED, OS.CANCELLED}),
+    OS.CONFIRMED: frozenset({OS.COMPLETED, OS.CANCELLED}),
+    OS.COMPLETED: frozenset(),
+    OS.FAILED: frozenset(),
+    OS.VOIDED: frozenset(),
+    OS.CANCELLED: frozenset(),
+}
+
+# "Fulfillment Status Lifecycle" diagram, edge for edge.
+FULFILLMENT_TRANSITIONS: Mapping[FulfillmentStatus, frozenset[FulfillmentStatus]] = {
+    FS.PENDING: frozenset({FS.IN_PROGRESS, FS.CANCELLED}),
+    FS.IN_PROGRESS: frozenset({FS.PREPARING, FS.CANCELLED}),
+    FS.PREPARING: frozenset({FS.READY_FOR_PICKUP, FS.CANCELLED}),
+    FS.READY_FOR_PICKUP: frozenset({FS.FULFILLED, FS.DELIVERED, FS.CANCELLED}),
+    FS.FULFILLED: frozenset({FS.RETURNED}),
+    FS.DELIVERED: frozenset({FS.RETURNED}),
+    FS.RETURNED: frozenset(),
+    FS.CANCELLED: frozenset(),
+}
+
+TERMINAL_ORDER_STATUSES: frozenset[OrderStatus] = frozenset(
+    status for status, targets in ORDER_TRANSITIONS.items() if not targets
+)
+TERMINAL_FULFILLMENT_STATUSES: frozenset[FulfillmentStatus] = frozenset(
+    status for status, targets in FULFILLMENT_TRANSITIONS.items() if not targets
+)
+CANCELLABLE_FULFILLMENT_STATUSES: frozenset[FulfillmentStatus] = frozenset(
+    {FS.PENDING, FS.IN_PROGRESS}
+)
+# Handoff modes where the customer collects the order (fulfillment ends in FULFILLED).
+COLLECTION_MODES: frozenset[HandoffMode] = frozenset(
+    {HandoffMode.PICKUP, HandoffMode.CURBSIDE, HandoffMode.KIOSK}
+)
+
+
+def can_transition_order(current: OrderStatus, target: OrderStatus) -> bool:
+    return target in ORDER_TRANSITIONS.get(current, frozenset())
+
+
+def can_transition_fulfillment(current: FulfillmentStatus, target: FulfillmentStatus) -> bool:
+    return target in FULFILLMENT_TRANSITIONS.get(current, frozenset())
+
+
+def is_terminal(order: OrderSummary) -> bool:
+    """True when the order's overall ``status`` can no longer change."""
+    return order.status in TERMINAL_ORDER_STATUSES
+
+
+def is_delivery(mode: HandoffMode) -> bool:
+    return mode == HandoffMode.DELIVERY
+
+
+@dataclass(frozen=True, slots=True)
+class CancelEligibility:
+    allowed: bool
+    reason: str
+    """One sentence for the customer: why they can or cannot cancel, and what to do."""
+
+
+def cancel_eligibility(order: OrderSummary) -> CancelEligibility:
+    """Whether the API will accept a cancel now (the guide's "Cancellation rules")."""
+    if order.status in TERMINAL_ORDER_STATUSES:
+        outcome = order.status.label.lower()
+        return CancelEligibility(False, f"This order is already {outcome}; nothing to cancel.")
+    if order.fulfillment_status in CANCELLABLE_FULFILLMENT_STATUSES:
+        return CancelEligibility(True, "You can cancel until the store starts preparing.")
+    if not order.fulfillment_status.known:
+        return CancelEligibility(
+            False,
+            f"The order is in a state this tracker does not know "
+            f"({order.fulfillment_status.value}); contact the store to cancel.",
+        )
+    return CancelEligibility(
+        False,
+        "The store has started preparing this order, so it can no longer be cancelled "
+        "online. Contact the store directly to ask them to cancel it.",
+    )
+
+
+def can_cancel(order: OrderSummary) -> bool:
+    return cancel_eligibility(order).allowed
+
+
+def payment_status_of(payments: Iterable[Payment], total_amount: int) -> PaymentStatus:
+    """The guide's aggregate: PAID > PARTIALLY_PAID > PROCESSING > UNPAID.
+
+    ``total_amount`` is the order total in minor units. Refunded and voided payments count
+    as nothing paid.
+    """
+    paid = 0
+    in_flight = False
+    for payment in payments:
+        if payment.status in PAID_PAYMENT_STATES:
+            paid += payment.amount.amount
+        elif payment.status in IN_FLIGHT_PAYMENT_STATES:
+            in_flight = True
+    if paid > 0 and paid >= total_amount:
+        return PaymentStatus.PAID
+    if paid > 0:
+        return PaymentStatus.PARTIALLY_PAID
+    if in_flight:
+        return PaymentStatus.PROCESSING
+    return PaymentStatus.UNPAID
+
+
+def total_paid_amount(payments: Iterable[Payment]) -> int:
+    return sum(p.amount.amount for p in payments if p.status in PAID_PAYMENT_STATES)
+
+
+PAID_PAYMENT_STATES: frozenset[PaymentState] = frozenset(
+    {PaymentState.CAPTURED, PaymentState.COMPLETED}
+)
+IN_FLIGHT_PAYMENT_STATES: frozenset[PaymentState] = frozenset(
+    {PaymentState.PENDING, PaymentState.AUTHORIZED}
+)
+
+
+def settled_on_cancel(state: PaymentState) -> PaymentState:
+    """What a cancel does to one payment: void what was not taken, refund what was."""
+    if state in IN_FLIGHT_PAYMENT_STATES:
+        return PaymentState.VOIDED
+    if state in PAID_PAYMENT_STATES:
+        return PaymentState.REFUNDED
+    return state
+
+
+class LifecycleEvent(StrEnum):
+    """Events that move an order along the diagrams (the sandbox's control API)."""
+
+    PAYMENT_STARTED = "payment_started"
+    PAYMENT_COMPLETED = "payment_completed"
+    PAYMENT_FAILED = "payment_failed"
+    VOID = "void"
+    ACCEPT = "accept"
+    START_PREPARING = "start_preparing"
+    READY = "ready"
+    PICKED_UP = "picked_up"
+    DELIVERED = "delivered"
+    RETURNED = "returned"
+    STORE_CANCEL = "store_cancel"
+
+
+def allowed_events(
+    status: OrderStatus,
+    payment_status: PaymentStatus,
+    fulfillment_status: FulfillmentStatus,
+    mode: HandoffMode,
+) -> list[LifecycleEvent]:
+    """Every event that is legal in this state, in lifecycle order.
+
+    The store works on confirmed orders only: ``accept`` needs ``status`` CONFIRMED.
+    """
+    ev = LifecycleEvent
+    events: list[LifecycleEvent] = []
+    if status == OS.PENDING:
+        if payment_status != PaymentStatus.PAID:
+            events += [ev.PAYMENT_STARTED, ev.PAYMENT_COMPLETED, ev.PAYMENT_FAILED]
+        if payment_status in (PaymentStatus.UNPAID, PaymentStatus.PROCESSING):
+            events.append(ev.VOID)
+    if status == OS.CONFIRMED:
+        if payment_status != PaymentStatus.PAID:
+            # Split payments: the rest of the plan can still be paid once confirmed.
+            events += [ev.PAYMENT_STARTED, ev.PAYMENT_COMPLETED]
+        if fulfillment_status == FS.PENDING:
+            events.append(ev.ACCEPT)
+        elif fulfillment_status == FS.IN_PROGRESS:
+            events.append(ev.START_PREPARING)
+        elif fulfillment_status == FS.PREPARING:
+            events += [ev.READY, ev.STORE_CANCEL]
+        elif fulfillment_status == FS.READY_FOR_PICKUP:
+            events.append(ev.DELIVERED if is_delivery(mode) else ev.PICKED_UP)
+            events.append(ev.STORE_CANCEL)
+    if status == OS.COMPLETED and fulfillment_status in (FS.FULFILLED, FS.DELIVERED):
+        events.append(ev.RETURNED)
+    return events

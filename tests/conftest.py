@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def load_fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+@pytest.fixture
+def guide_order_json() -> dict[str, Any]:
+    """The guide's example ``GET /orders/{id}`` response, word for word."""
+    data: dict[str, Any] = load_fixture("guide_order.json")
+    return data
+
+
+@pytest.fixture
+def guide_cancel_json() -> dict[str, Any]:
+    """The guide's example cancel response, word for word."""
+    data: dict[str, Any] = load_fixture("guide_cancel_response.json")
+    return data

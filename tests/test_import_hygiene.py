@@ -1,0 +1,28 @@
+"""The core layers never pull in the UI or the sandbox's server stack."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+FORBIDDEN = ("textual", "fastapi", "uvicorn", "starlette", "tote_track.tui", "tote_track.sandbox")
+
+
+@pytest.mark.parametrize("module", ["tote_track.api", "tote_track.tracking", "tote_track.cli"])
+def test_core_modules_do_not_import_ui_or_server(module: str) -> None:
+    code = (
+        "import importlib, sys\n"
+        f"importlib.import_module({module!r})\n"
+        "import pkgutil, tote_track.api, tote_track.tracking\n"
+        "for pkg in (tote_track.api, tote_track.tracking):\n"
+        "    for m in pkgutil.iter_modules(pkg.__path__):\n"
+        "        importlib.import_module(pkg.__name__ + '.' + m.name)\n"
+        f"print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r} "
+        f"or m.startswith(('tote_track.tui', 'tote_track.sandbox')))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
