@@ -6,6 +6,7 @@ that need them, so ``tote-track --help`` and ``watch`` start fast.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -62,6 +63,24 @@ def main() -> None:
     tote-track demo            the tracker on a built-in sandbox, no token needed
     tote-track sandbox         a local Tote Orders API for testing
     """
+
+
+@main.command("sandbox")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--token", default="sandbox", show_default=True, help="Bearer token to accept.")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="SQLite file: orders survive restarts (default: in memory).",
+)
+@click.option("--seed", type=click.IntRange(0, 100_000), default=0, help="Create N sample orders.")
+def sandbox_command(host: str, port: int, token: str, db: str | None, seed: int) -> None:
+    """Serve a local Tote Orders API on loopback until Ctrl-C."""
+    from tote_track.sandbox.server import run_sandbox
+
+    sys.exit(run_sandbox(host=host, port=port, token=token, db=db, seed=seed))
 
 
 if __name__ == "__main__":  # pragma: no cover
