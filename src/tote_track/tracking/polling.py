@@ -1,0 +1,277 @@
+"""The polling policy: which schedule applies to an order, the next delay, when to stop.
+
+The guide's "Polling recommendations" table, as three scenarios (seconds):
+
+    scenario     initial  max  max duration  when
+    payment            1    5           120  status PENDING, payment not yet complete
+    preparation        5   30          3600  confirmed, PENDING..PREPARING, or READY_FOR_PICKUP
+                                             in a collection mode (also the calm default)
+    delivery          10   60          7200  DELIVERY mode at READY_FOR_PICKUP (with the driver)
+
+Delays double from the initial interval up to the max; a scenario change restarts the
+schedule; polling stops at a terminal ``status`` (``StopReason.TERMINAL``) or when the
+scenario's max duration has passed (``StopReason.GAVE_UP``, and the caller may ``resume``).
+
+Pure: times are monotonic seconds handed in by the caller; nothing here sleeps or reads a
+clock. Every method returns a new, immutable ``PollPlan``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from types import MappingProxyType
+
+from tote_track.api.models import (
+    FulfillmentStatus,
+    HandoffMode,
+    OrderStatus,
+    OrderSummary,
+    PaymentStatus,
+)
+from tote_track.tracking.lifecycle import TERMINAL_ORDER_STATUSES
+
+__all__ = [
+    "RETRY_AFTER_CAP",
+    "SCHEDULES",
+    "PollPlan",
+    "PollingPolicy",
+    "Scenario",
+    "Schedule",
+    "StopReason",
+    "scenario_for",
+    "should_replace",
+]
+
+RETRY_AFTER_CAP = 300.0
+"""The longest a server's ``Retry-After`` may hold polling back, in seconds."""
+
+# 2 ** 64 times any initial interval is far beyond every maximum; capping the exponent
+# keeps the arithmetic finite however many attempts a long session accumulates.
+_MAX_EXPONENT = 64
+# A deadline reached to within a microsecond counts as reached: a delay clipped to end at
+# the deadline, added back to the caller's clock, may fall short of it by a rounding error.
+_DEADLINE_SLACK = 1e-6
+
+
+class Scenario(StrEnum):
+    PAYMENT = "payment"
+    PREPARATION = "preparation"
+    DELIVERY = "delivery"
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """Backoff bounds of one scenario, in seconds."""
+
+    initial: float
+    maximum: float
+    max_duration: float
+
+    def __post_init__(self) -> None:
+        if not 0 < self.initial <= self.maximum <= self.max_duration:
+            raise ValueError(
+                "a schedule needs 0 < initial <= maximum <= max_duration, got "
+                f"{self.initial}/{self.maximum}/{self.max_duration}"
+            )
+
+    def backoff(self, attempt: int) -> float:
+        """The delay before poll number ``attempt + 1``: initial * 2**attempt, up to maximum."""
+        exponent = min(max(attempt, 0), _MAX_EXPONENT)
+        return float(min(self.initial * 2**exponent, self.maximum))
+
+
+SCHEDULES: Mapping[Scenario, Schedule] = MappingProxyType(
+    {
+        Scenario.PAYMENT: Schedule(initial=1.0, maximum=5.0, max_duration=120.0),
+        Scenario.PREPARATION: Schedule(initial=5.0, maximum=30.0, max_duration=3600.0),
+        Scenario.DELIVERY: Schedule(initial=10.0, maximum=60.0, max_duration=7200.0),
+    }
+)
+
+
+def scenario_for(order: OrderSummary) -> Scenario | None:
+    """The polling scenario an order is in; None when its ``status`` is terminal (stop).
+
+    * ``status`` PENDING and ``payment_status`` not PAID: payment.
+    * DELIVERY mode at READY_FOR_PICKUP (the driver has it): delivery.
+    * Everything else that is still live is preparation, the calm default: confirmed orders
+      from PENDING to READY_FOR_PICKUP in a collection mode, a FULFILLED/DELIVERED order
+      whose ``status`` has not yet caught up to COMPLETED, and any value this version does
+      not know.
+    """
+    if order.status in TERMINAL_ORDER_STATUSES:
+        return None
+    if order.status == OrderStatus.PENDING and order.payment_status != PaymentStatus.PAID:
+        return Scenario.PAYMENT
+    if (
+        order.handoff.mode == HandoffMode.DELIVERY
+        and order.fulfillment_status == FulfillmentStatus.READY_FOR_PICKUP
+    ):
+        return Scenario.DELIVERY
+    return Scenario.PREPARATION
+
+
+class StopReason(StrEnum):
+    TERMINAL = "terminal"
+    GAVE_UP = "gave_up"
+
+
+@dataclass(frozen=True, slots=True)
+class PollPlan:
+    """What to do next.
+
+    ``scenario``: the schedule in force (None once the order is terminal).
+    ``started_at``: when that scenario's clock started (monotonic seconds).
+    ``attempt``: how many delays of this scenario have been handed out before this one;
+    ``delay`` is the schedule's backoff for it (subject to the deadline and Retry-After).
+    ``failures``: failed polls in a row since the last success (0 after a success).
+    ``delay``: seconds to wait before the next poll; None iff ``stop`` is set.
+    ``stop``: why polling stopped, or None while it goes on.
+    """
+
+    scenario: Scenario | None
+    started_at: float
+    attempt: int
+    failures: int
+    delay: float | None
+    stop: StopReason | None
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop is not None
+
+
+class PollingPolicy:
+    """Turns poll outcomes into the next ``PollPlan``. Holds configuration only.
+
+    ``schedules`` may be replaced (a faster demo, tests); ``retry_after_cap`` bounds how long
+    a server's ``Retry-After`` can hold polling back.
+    """
+
+    def __init__(
+        self,
+        schedules: Mapping[Scenario, Schedule] = SCHEDULES,
+        *,
+        retry_after_cap: float = RETRY_AFTER_CAP,
+    ) -> None:
+        missing = [s.value for s in Scenario if s not in schedules]
+        if missing:
+            raise ValueError(f"no schedule for scenario(s): {', '.join(missing)}")
+        self.schedules: Mapping[Scenario, Schedule] = MappingProxyType(dict(schedules))
+        self.retry_after_cap = retry_after_cap
+
+    def schedule(self, scenario: Scenario) -> Schedule:
+        return self.schedules[scenario]
+
+    def deadline(self, plan: PollPlan) -> float | None:
+        """When the plan's scenario gives up (monotonic seconds); None once terminal."""
+        if plan.scenario is None:
+            return None
+        return plan.started_at + self.schedules[plan.scenario].max_duration
+
+    def start(self, order: OrderSummary, now: float) -> PollPlan:
+        """The plan right after the first fetch of ``order`` at ``now``."""
+        scenario = scenario_for(order)
+        if scenario is None:
+            return _terminal(now)
+        return self._fresh(scenario, now)
+
+    def resume(self, plan: PollPlan, order: OrderSummary, now: float) -> PollPlan:
+        """Start over after ``GAVE_UP`` (or at any time): the scenario clock restarts at now."""
+        del plan  # a resumed plan owes nothing to the old one but the order it tracked
+        return self.start(order, now)
+
+    def after_success(self, plan: PollPlan, order: OrderSummary, now: float) -> PollPlan:
+        """A poll returned ``order`` at ``now``.
+
+        Terminal ``status``: stop (TERMINAL). Another scenario than the plan's: the schedule
+        restarts at its initial interval with the clock at now. Same scenario: the next,
+        doubled delay, or GAVE_UP once ``now - started_at >= max_duration``. A delay never
+        reaches past the scenario's deadline: the last one is clipped to end exactly there,
+        where the final poll then gives up.
+        """
+        scenario = scenario_for(order)
+        if scenario is None:
+            return _terminal(now)
+        if scenario != plan.scenario:
+            return self._fresh(scenario, now)
+        return self._next(plan, now, failures=0)
+
+    def after_failure(
+        self, plan: PollPlan, now: float, retry_after: float | None = None
+    ) -> PollPlan:
+        """A poll failed at ``now`` with a transient error (network, 5xx, 429).
+
+        The scenario is kept (there is no new order to judge) and the backoff doubles as
+        after a success; ``failures`` counts the failures in a row.
+
+        ``Retry-After`` wins: the delay is ``max(backoff, retry_after)`` with ``retry_after``
+        capped at ``retry_after_cap`` (300 s by default) so that a wild header cannot stall
+        the tracker. Waiting less than the server asked would only earn another 429, so a
+        ``Retry-After`` that reaches past the scenario's deadline ends polling now
+        (GAVE_UP, resumable) instead of being clipped. A stopped plan is returned as is.
+        """
+        if plan.stop is not None or plan.scenario is None:
+            return plan
+        if retry_after is not None and retry_after > 0:
+            wait = min(retry_after, self.retry_after_cap)
+            deadline = plan.started_at + self.schedules[plan.scenario].max_duration
+            if now + wait > deadline + _DEADLINE_SLACK:
+                return _gave_up(plan, failures=plan.failures + 1)
+        else:
+            wait = 0.0
+        nxt = self._next(plan, now, failures=plan.failures + 1)
+        if nxt.delay is None or nxt.delay >= wait:
+            return nxt
+        return replace(nxt, delay=wait)
+
+    def _fresh(self, scenario: Scenario, now: float) -> PollPlan:
+        schedule = self.schedules[scenario]
+        return PollPlan(
+            scenario=scenario,
+            started_at=now,
+            attempt=0,
+            failures=0,
+            delay=schedule.backoff(0),
+            stop=None,
+        )
+
+    def _next(self, plan: PollPlan, now: float, *, failures: int) -> PollPlan:
+        assert plan.scenario is not None
+        schedule = self.schedules[plan.scenario]
+        remaining = plan.started_at + schedule.max_duration - now
+        if remaining <= _DEADLINE_SLACK:
+            return _gave_up(plan, failures=failures)
+        attempt = plan.attempt + 1
+        return PollPlan(
+            scenario=plan.scenario,
+            started_at=plan.started_at,
+            attempt=attempt,
+            failures=failures,
+            delay=min(schedule.backoff(attempt), remaining),
+            stop=None,
+        )
+
+
+def _terminal(now: float) -> PollPlan:
+    return PollPlan(
+        scenario=None, started_at=now, attempt=0, failures=0, delay=None, stop=StopReason.TERMINAL
+    )
+
+
+def _gave_up(plan: PollPlan, *, failures: int) -> PollPlan:
+    return replace(plan, failures=failures, delay=None, stop=StopReason.GAVE_UP)
+
+
+def should_replace(shown: OrderSummary | None, incoming: OrderSummary) -> bool:
+    """Whether a freshly received order should replace the one on screen.
+
+    An older response (``updated_at`` before the shown one's) never replaces a newer one:
+    responses can arrive out of order after retries. The same instant replaces (the data
+    can only be as new), and so does a different order.
+    """
+    if shown is None or shown.id != incoming.id:
+        return True
+    return incoming.updated_at >= shown.updated_at
