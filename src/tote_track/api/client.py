@@ -1,0 +1,640 @@
+"""The async client of the Tote Online Ordering API (orders: get, list, cancel).
+
+One :class:`ToteClient` owns one ``httpx.AsyncClient`` (one connection pool); use it as an
+async context manager::
+
+    async with ToteClient(ClientConfig.resolve(None, token)) as client:
+        order = await client.get_order(order_id)
+        async for summary in client.iter_orders(status="CONFIRMED"):
+            ...
+
+Behaviour the guide leaves open, decided here:
+
+* Timeouts: 5 s to connect, 15 s to read or write, and 30 s in all for one attempt
+  (``attempt_timeout``). With the default two retries a call gives up within about two
+  minutes in the worst case (three attempts plus waits), usually far sooner.
+* Retries (``max_retries`` = 2 by default, so at most 3 requests): connection errors,
+  timeouts, 429, 5xx and 409 ``idempotency_key_in_use``. Waits use full-jitter exponential
+  backoff (uniform in [0, min(8 s, 0.5 s * 2**n)]), except that a ``Retry-After`` header
+  (seconds or HTTP date, measured against the response's ``Date``) wins, capped at 60 s.
+  Other 4xx, including 409 ``cancel_not_allowed``, are never retried.
+* A cancel sends one ``Idempotency-Key`` (a uuid4 per ``cancel_order`` call) on every retry.
+* Redirects are not followed (an ``Authorization`` header must not wander); a 3xx is a
+  :class:`BadResponseError` naming the new location. Bodies over 8 MiB are refused.
+* Logging goes to ``tote_track.api`` at DEBUG: method, path, status, request id, attempt
+  and delay. Headers and the token are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+import logging
+import math
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from tote_track import __version__
+from tote_track.api.config import ClientConfig
+from tote_track.api.errors import (
+    ApiConnectionError,
+    ApiTimeoutError,
+    BadResponseError,
+    ToteError,
+    error_for_status,
+)
+from tote_track.api.models import (
+    CancelRequest,
+    CancelResult,
+    FulfillmentStatus,
+    Order,
+    OrderStatus,
+    OrderSummary,
+    Page,
+)
+
+__all__ = [
+    "BACKOFF_BASE",
+    "BACKOFF_CAP",
+    "DEFAULT_ATTEMPT_TIMEOUT",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "MAX_BODY_BYTES",
+    "MAX_PAGE_SIZE",
+    "RETRY_AFTER_CAP",
+    "USER_AGENT",
+    "ToteClient",
+    "parse_model",
+    "parse_retry_after",
+]
+
+logger = logging.getLogger("tote_track.api")
+
+USER_AGENT = f"tote-track/{__version__}"
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=15.0, pool=5.0)
+DEFAULT_ATTEMPT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 2
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
+RETRY_AFTER_CAP = 60.0
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_PAGE_SIZE = 100
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def parse_retry_after(value: str | None, date: str | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header, capped at :data:`RETRY_AFTER_CAP`.
+
+    ``value`` is either delta-seconds or an HTTP date; a date is measured against ``date``
+    (the response's ``Date`` header, the server's own clock) when given, else against the
+    local clock. Anything unreadable or negative gives None.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    seconds: float | None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = _seconds_until(text, date)
+        if seconds is None:
+            return None
+        seconds = max(seconds, 0.0)  # a date already past: retry now
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return min(seconds, RETRY_AFTER_CAP)
+
+
+def _parse_http_date(text: str) -> datetime | None:
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _seconds_until(text: str, date: str | None) -> float | None:
+    moment = _parse_http_date(text)
+    if moment is None:
+        return None
+    now = (_parse_http_date(date) if date else None) or datetime.now(UTC)
+    try:
+        return (moment - now).total_seconds()
+    except OverflowError:  # pragma: no cover - dates are bounded by the parser
+        return None
+
+
+def _describe_validation(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False)[:3]:
+        where = ".".join(str(part) for part in error["loc"]) or "(body)"
+        problems.append(f"{where}: {error['msg']}")
+    more = exc.error_count() - len(problems)
+    text = "; ".join(problems)
+    if more > 0:
+        text += f"; and {more} more"
+    return text
+
+
+def parse_model(
+    model: type[ModelT],
+    payload: Any,
+    what: str,
+    *,
+    status_code: int | None = None,
+    request_id: str | None = None,
+) -> ModelT:
+    """Validate ``payload`` as ``model`` or raise :class:`BadResponseError` saying why."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise BadResponseError(
+            f"The server's answer is not a valid {what}: {_describe_validation(exc)}",
+            status_code=status_code,
+            request_id=request_id,
+        ) from exc
+    except RecursionError:
+        raise BadResponseError(
+            f"The server's answer is not a valid {what}: it is nested too deeply",
+            status_code=status_code,
+            request_id=request_id,
+        ) from None
+
+
+@dataclass(frozen=True)
+class _Reply:
+    payload: Any
+    status_code: int
+    request_id: str | None
+
+
+def _enum_param(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    if not text:
+        raise ValueError(f"{name} must not be empty")
+    return text
+
+
+def _datetime_param(name: str, value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z``; a naive datetime is taken as local time."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _check_limit(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
+    if not 1 <= value <= MAX_PAGE_SIZE:
+        raise ValueError(f"{name} must be between 1 and {MAX_PAGE_SIZE}, got {value}")
+    return value
+
+
+def _order_path(order_id: str, suffix: str = "") -> str:
+    if not isinstance(order_id, str) or not order_id.strip():
+        raise ValueError("order_id must be a non-empty string")
+    return f"/orders/{quote(order_id, safe='')}{suffix}"
+
+
+class ToteClient:
+    """Async client of the Tote orders API; an async context manager owning one pool.
+
+    ``transport`` replaces the network (tests pass ``httpx.MockTransport``); ``sleep`` is
+    awaited for every wait between retries (tests pass a fake recording the delays);
+    ``rng`` draws the backoff jitter.
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        sleep: Sleep = asyncio.sleep,
+        attempt_timeout: float | None = DEFAULT_ATTEMPT_TIMEOUT,
+        rng: random.Random | None = None,
+    ) -> None:
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
+        self._config = config
+        self._max_retries = max_retries
+        self._sleep = sleep
+        self._attempt_timeout = attempt_timeout
+        self._rng = rng or random.Random()
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if config.token is not None:
+            headers["Authorization"] = f"Bearer {config.token}"
+        self._http = httpx.AsyncClient(
+            base_url=config.base_url,
+            headers=headers,
+            timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool. Safe to call more than once."""
+        await self._http.aclose()
+
+    @property
+    def base_url(self) -> str:
+        return self._config.base_url
+
+    @property
+    def config(self) -> ClientConfig:
+        return self._config
+
+    @property
+    def max_retries(self) -> int:
+        return self._max_retries
+
+    def __repr__(self) -> str:
+        return f"ToteClient(base_url={self.base_url!r})"
+
+    # -- the orders API --------------------------------------------------------------
+
+    async def get_order(self, order_id: str) -> Order:
+        """``GET /orders/{order_id}``: the full order."""
+        reply = await self._request("GET", _order_path(order_id))
+        return parse_model(Order, reply.payload, "order", **self._meta(reply))
+
+    async def list_orders(
+        self,
+        *,
+        status: OrderStatus | str | None = None,
+        fulfillment_status: FulfillmentStatus | str | None = None,
+        location_id: str | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[OrderSummary]:
+        """``GET /orders``: one page of order summaries matching every filter given.
+
+        ``limit`` must be 1..100 (ValueError otherwise). Datetimes are sent as ISO 8601 in
+        UTC; a naive datetime is taken as local time.
+        """
+        params = self._list_params(
+            status=status,
+            fulfillment_status=fulfillment_status,
+            location_id=location_id,
+            date_from=date_from,
+            date_to=date_to,
+            limit=None if limit is None else _check_limit("limit", limit),
+            cursor=cursor,
+        )
+        reply = await self._request("GET", "/orders", params=params)
+        return parse_model(Page[OrderSummary], reply.payload, "page of orders", **self._meta(reply))
+
+    async def iter_orders(
+        self,
+        *,
+        status: OrderStatus | str | None = None,
+        fulfillment_status: FulfillmentStatus | str | None = None,
+        location_id: str | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> AsyncIterator[OrderSummary]:
+        """Every order matching the filters, page after page, following ``next_cursor``.
+
+        A server that says ``has_more`` without a cursor, or hands out a cursor it handed
+        out before, ends the iteration with :class:`BadResponseError` (never a loop).
+        """
+        _check_limit("page_size", page_size)
+        seen: set[str] = set()
+        cursor: str | None = None
+        while True:
+            page = await self.list_orders(
+                status=status,
+                fulfillment_status=fulfillment_status,
+                location_id=location_id,
+                date_from=date_from,
+                date_to=date_to,
+                limit=page_size,
+                cursor=cursor,
+            )
+            for summary in page.data:
+                yield summary
+            if not page.pagination.has_more:
+                return
+            cursor = page.pagination.next_cursor
+            if not cursor:
+                raise BadResponseError("The server said more orders follow but sent no next_cursor")
+            if cursor in seen:
+                raise BadResponseError(
+                    "The server sent a next_cursor it had already sent; stopping instead of "
+                    "reading the same orders again"
+                )
+            seen.add(cursor)
+
+    async def cancel_order(
+        self, order_id: str, reason: str, *, idempotency_key: str | None = None
+    ) -> CancelResult:
+        """``POST /orders/{order_id}/cancel`` with one ``Idempotency-Key`` for all retries.
+
+        Raises :class:`CancelNotAllowedError` once preparation began (never retried).
+        """
+        path = _order_path(order_id, "/cancel")
+        try:
+            body = CancelRequest(reason=reason)
+        except ValidationError:
+            raise ValueError("reason must be between 1 and 500 characters") from None
+        key = idempotency_key if idempotency_key is not None else str(uuid.uuid4())
+        if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
+            raise ValueError("idempotency_key must be 1 to 255 printable ASCII characters")
+        reply = await self._request(
+            "POST",
+            path,
+            json=body.model_dump(mode="json"),
+            headers={"Idempotency-Key": key},
+        )
+        return parse_model(CancelResult, reply.payload, "cancel result", **self._meta(reply))
+
+    # -- the shared low-level call ---------------------------------------------------
+
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: object | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry: bool = True,
+        allow_empty: bool = False,
+    ) -> Any:
+        """Send one request (retrying transient failures when ``retry``) and decode its JSON.
+
+        Returns the decoded body, or None for 204/205 (and for an empty body when
+        ``allow_empty``; otherwise an empty body is a :class:`BadResponseError`).
+        Raises a :class:`ToteError`.
+        """
+        reply = await self._request(
+            method,
+            path,
+            json=json,
+            params=params,
+            headers=headers,
+            retry=retry,
+            allow_empty=allow_empty,
+        )
+        return reply.payload
+
+    # -- internals -------------------------------------------------------------------
+
+    @staticmethod
+    def _meta(reply: _Reply) -> dict[str, Any]:
+        return {"status_code": reply.status_code, "request_id": reply.request_id}
+
+    @staticmethod
+    def _list_params(
+        *,
+        status: str | None,
+        fulfillment_status: str | None,
+        location_id: str | None,
+        date_from: datetime | None,
+        date_to: datetime | None,
+        limit: int | None,
+        cursor: str | None,
+    ) -> dict[str, str]:
+        candidates = {
+            "status": _enum_param("status", status),
+            "fulfillment_status": _enum_param("fulfillment_status", fulfillment_status),
+            "location_id": location_id,
+            "date_from": _datetime_param("date_from", date_from),
+            "date_to": _datetime_param("date_to", date_to),
+            "limit": None if limit is None else str(limit),
+            "cursor": cursor,
+        }
+        return {name: value for name, value in candidates.items() if value is not None}
+
+    def _scrub(self, text: str) -> str:
+        """Remove the token from text that may echo it (server messages, library errors)."""
+        token = self._config.token
+        if token and token in text:
+            text = text.replace(token, "<redacted>")
+        return text
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**(attempt - 1))]."""
+        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+        return self._rng.uniform(0.0, ceiling)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: object | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry: bool = True,
+        allow_empty: bool = False,
+    ) -> _Reply:
+        attempts = 1 + (self._max_retries if retry else 0)
+        attempt = 1
+        while True:
+            try:
+                return await self._attempt(
+                    method,
+                    path,
+                    json=json,
+                    params=params,
+                    headers=headers,
+                    attempt=attempt,
+                    allow_empty=allow_empty,
+                )
+            except ToteError as err:
+                err.attempts = attempt
+                if not err.transient or attempt >= attempts:
+                    raise
+                delay = err.retry_after if err.retry_after is not None else self._backoff(attempt)
+                logger.debug(
+                    "%s %s: %s; retrying in %.2f s (attempt %d of %d)",
+                    method,
+                    path,
+                    type(err).__name__,
+                    delay,
+                    attempt + 1,
+                    attempts,
+                )
+                await self._sleep(delay)
+                attempt += 1
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: object | None,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        attempt: int,
+        allow_empty: bool,
+    ) -> _Reply:
+        started = time.perf_counter()
+        try:
+            request = self._http.build_request(
+                method, path, json=json, params=params, headers=headers
+            )
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"invalid request path {path!r}: {exc}") from None
+        try:
+            async with asyncio.timeout(self._attempt_timeout):
+                response = await self._http.send(request, stream=True)
+                try:
+                    body = await self._read_body(response)
+                finally:
+                    await response.aclose()
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            logger.debug("%s %s: timed out (attempt %d)", method, path, attempt)
+            what = type(exc).__name__ if isinstance(exc, httpx.TimeoutException) else "timeout"
+            raise ApiTimeoutError(
+                f"The Tote API at {request.url.host} did not answer in time ({what})"
+            ) from exc
+        except httpx.DecodingError as exc:
+            raise BadResponseError(
+                f"The Tote API at {request.url.host} sent a body that could not be decoded"
+            ) from exc
+        except httpx.RequestError as exc:
+            logger.debug("%s %s: %s (attempt %d)", method, path, type(exc).__name__, attempt)
+            reason = self._scrub(str(exc)) or type(exc).__name__
+            raise ApiConnectionError(
+                f"Could not reach the Tote API at {request.url.host}: {reason}"
+            ) from exc
+
+        request_id = response.headers.get("x-request-id") or None
+        logger.debug(
+            "%s %s -> %d (request %s, attempt %d, %.0f ms)",
+            method,
+            path,
+            response.status_code,
+            request_id or "-",
+            attempt,
+            (time.perf_counter() - started) * 1000,
+        )
+        if response.status_code >= 400:
+            raise self._status_error(response, body, request_id)
+        if response.status_code >= 300:
+            location = response.headers.get("location", "")
+            raise BadResponseError(
+                f"The server redirected to {self._scrub(location) or 'another address'}; "
+                "check the API base URL",
+                status_code=response.status_code,
+                request_id=request_id,
+            )
+        empty = not body.strip()
+        if (
+            response.status_code in (204, 205)
+            or method.upper() == "HEAD"
+            or (empty and allow_empty)
+        ):
+            return _Reply(None, response.status_code, request_id)
+        if empty:
+            raise BadResponseError(
+                "The server sent an empty answer where JSON was expected",
+                status_code=response.status_code,
+                request_id=request_id,
+            )
+        try:
+            payload = jsonlib.loads(body)
+        except (ValueError, RecursionError):
+            raise BadResponseError(
+                f"The server's answer was not the API's JSON ({self._content_type(response)})",
+                status_code=response.status_code,
+                request_id=request_id,
+            ) from None
+        return _Reply(payload, response.status_code, request_id)
+
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise BadResponseError(
+                    f"The server's answer is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB",
+                    status_code=response.status_code,
+                    request_id=response.headers.get("x-request-id") or None,
+                )
+        return bytes(body)
+
+    @staticmethod
+    def _content_type(response: httpx.Response) -> str:
+        content_type = response.headers.get("content-type", "").split(";")[0].strip()
+        return content_type or "no content type"
+
+    def _status_error(
+        self, response: httpx.Response, body: bytes, request_id: str | None
+    ) -> ToteError:
+        status = response.status_code
+        code: str | None = None
+        message: str | None = None
+        try:
+            payload = jsonlib.loads(body) if body.strip() else None
+        except (ValueError, RecursionError):
+            payload = None
+        if isinstance(payload, dict):
+            error = payload.get("error")
+            if isinstance(error, dict):
+                raw_code, raw_message = error.get("code"), error.get("message")
+                code = raw_code if isinstance(raw_code, str) and raw_code else None
+                message = raw_message if isinstance(raw_message, str) and raw_message else None
+                raw_id = error.get("request_id")
+                if request_id is None and isinstance(raw_id, str) and raw_id:
+                    request_id = raw_id
+            elif isinstance(payload.get("detail"), str) and payload["detail"]:
+                message = payload["detail"]
+        cls = error_for_status(status, code)
+        if message is None:
+            if not body.strip():
+                note = "the answer was empty"
+            elif payload is None:
+                note = f"the answer was not the API's JSON ({self._content_type(response)})"
+            else:
+                note = "the answer was not the API's error format"
+            message = f"{cls.default_message}; {note}"
+        retry_after = parse_retry_after(
+            response.headers.get("retry-after"), response.headers.get("date")
+        )
+        return cls(
+            self._scrub(message),
+            code=self._scrub(code) if code else None,
+            request_id=request_id,
+            status_code=status,
+            retry_after=retry_after,
+        )

@@ -1,0 +1,214 @@
+"""Typed errors of the Tote API client.
+
+Every failure the client reports is a :class:`ToteError`. Its ``str()`` is one readable
+sentence ("Order not found (not_found, HTTP 404, request req_123)"), never a traceback
+of the HTTP or validation library, and never the API token.
+
+Which class is raised:
+
+* an HTTP error status -> an :class:`ApiStatusError` subclass picked by status (and, for
+  409, by the envelope's ``code``); an error body that is not the API's JSON envelope (an
+  HTML page from a proxy, an empty body) still gets the status class, with a message that
+  says the body was not the API's;
+* no answer (refused connection, reset, DNS failure) -> :class:`ApiConnectionError`;
+  no answer in time -> :class:`ApiTimeoutError`;
+* a success status whose body is empty, not JSON, or not the expected object ->
+  :class:`BadResponseError`;
+* a configuration the client refuses -> :class:`InvalidConfigError` (also a ``ValueError``),
+  or :class:`InsecureTransportError` for a token over plain ``http://``.
+
+``transient`` says whether trying again later may succeed; the client retries only those.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "ApiConnectionError",
+    "ApiStatusError",
+    "ApiTimeoutError",
+    "BadRequestError",
+    "BadResponseError",
+    "CancelNotAllowedError",
+    "ConflictError",
+    "IdempotencyKeyInUseError",
+    "InsecureTransportError",
+    "InvalidConfigError",
+    "NotFoundError",
+    "RateLimitedError",
+    "ServerError",
+    "ToteError",
+    "UnauthorizedError",
+    "UnprocessableError",
+    "error_for_status",
+]
+
+
+class ToteError(Exception):
+    """Base of every error the Tote client raises.
+
+    Attributes: ``message`` (the server's sentence when it sent one), ``code`` (the
+    envelope's machine code, e.g. ``not_found``), ``request_id`` (``X-Request-Id`` or the
+    envelope's), ``status_code`` (HTTP status, None when there was no answer),
+    ``retry_after`` (seconds the server asked to wait, None when it did not say) and
+    ``attempts`` (how many requests were made before giving up).
+    """
+
+    transient: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        request_id: str | None = None,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.request_id = request_id
+        self.status_code = status_code
+        self.retry_after = retry_after
+        self.attempts = attempts
+
+    def __str__(self) -> str:
+        details = [
+            part
+            for part in (
+                self.code,
+                f"HTTP {self.status_code}" if self.status_code is not None else None,
+                f"request {self.request_id}" if self.request_id else None,
+            )
+            if part
+        ]
+        text = self.message.rstrip(". ") or "The Tote API request failed"
+        if details:
+            text += f" ({', '.join(details)})"
+        if self.attempts > 1:
+            text += f"; gave up after {self.attempts} attempts"
+        return text
+
+    def __repr__(self) -> str:
+        fields = [f"message={self.message!r}"]
+        for name in ("code", "status_code", "request_id", "retry_after"):
+            value = getattr(self, name)
+            if value is not None:
+                fields.append(f"{name}={value!r}")
+        if self.attempts > 1:
+            fields.append(f"attempts={self.attempts}")
+        return f"{type(self).__name__}({', '.join(fields)})"
+
+
+class InvalidConfigError(ToteError, ValueError):
+    """The base URL or token given to the client cannot be used (a bad URL, say)."""
+
+
+class InsecureTransportError(InvalidConfigError):
+    """A token would be sent over plain ``http://`` to a host that is not loopback."""
+
+
+class ApiConnectionError(ToteError):
+    """No answer from the API: refused or dropped connection, DNS failure, ..."""
+
+    transient = True
+
+
+class ApiTimeoutError(ApiConnectionError):
+    """The API did not answer in time."""
+
+
+class BadResponseError(ToteError):
+    """The API answered, but not with the JSON the client expected."""
+
+
+class ApiStatusError(ToteError):
+    """The API answered with an error status (4xx/5xx)."""
+
+    default_message: ClassVar[str] = "The Tote API refused the request"
+
+
+class BadRequestError(ApiStatusError):
+    """400: the request was not valid (a bad filter value, limit or key)."""
+
+    default_message = "The request was not valid"
+
+
+class UnauthorizedError(ApiStatusError):
+    """401/403: the token is missing, wrong, or not allowed to do this."""
+
+    default_message = "The API token was missing or not accepted"
+
+
+class NotFoundError(ApiStatusError):
+    """404: no such order (or endpoint)."""
+
+    default_message = "Not found"
+
+
+class ConflictError(ApiStatusError):
+    """409: the request conflicts with the order's current state."""
+
+    default_message = "The request conflicts with the current state"
+
+
+class CancelNotAllowedError(ConflictError):
+    """409 ``cancel_not_allowed``: preparation began; only the store can cancel now."""
+
+    default_message = "The order can no longer be cancelled through the API"
+
+
+class IdempotencyKeyInUseError(ConflictError):
+    """409 ``idempotency_key_in_use``: the same request is still being processed."""
+
+    transient = True
+    default_message = "The same request is still being processed"
+
+
+class UnprocessableError(ApiStatusError):
+    """422: understood but refused (e.g. an idempotency key reused with another body)."""
+
+    default_message = "The request could not be processed"
+
+
+class RateLimitedError(ApiStatusError):
+    """429: too many requests; ``retry_after`` says how long to wait when known."""
+
+    transient = True
+    default_message = "Too many requests"
+
+
+class ServerError(ApiStatusError):
+    """5xx: the API (or a proxy in front of it) failed."""
+
+    transient = True
+    default_message = "The Tote API had a server error"
+
+
+_BY_STATUS: dict[int, type[ApiStatusError]] = {
+    400: BadRequestError,
+    401: UnauthorizedError,
+    403: UnauthorizedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableError,
+    429: RateLimitedError,
+}
+
+_CONFLICTS_BY_CODE: dict[str, type[ConflictError]] = {
+    "cancel_not_allowed": CancelNotAllowedError,
+    "idempotency_key_in_use": IdempotencyKeyInUseError,
+}
+
+
+def error_for_status(status_code: int, code: str | None = None) -> type[ApiStatusError]:
+    """The error class for an HTTP error status and the envelope's ``code``."""
+    if status_code >= 500:
+        return ServerError
+    cls = _BY_STATUS.get(status_code, ApiStatusError)
+    if cls is ConflictError and code is not None:
+        return _CONFLICTS_BY_CODE.get(code, ConflictError)
+    return cls
