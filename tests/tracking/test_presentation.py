@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import pytest
+
+from tote_track.api.models import Handoff, Money
+from tote_track.tracking.presentation import (
+    CURRENCY_EXPONENTS,
+    StatusLine,
+    format_duration,
+    format_money,
+    handoff_summary,
+    status_breakdown,
+    vehicle_description,
+)
+
+from .orders import make_order
+
+# --- format_money ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "text"),
+    [
+        (1945, "USD", "$19.45"),
+        (0, "USD", "$0.00"),
+        (5, "USD", "$0.05"),
+        (300, "EUR", "€3.00"),
+        (1999, "GBP", "£19.99"),
+        (1050, "CAD", "CA$10.50"),
+        (1050, "AUD", "A$10.50"),
+        (500, "JPY", "¥500"),
+        (12000, "KRW", "₩12,000"),
+        (1500, "BHD", "1.500 BHD"),
+        (1234500, "KWD", "1,234.500 KWD"),
+        (1200, "XYZ", "12.00 XYZ"),
+        (123456789, "USD", "$1,234,567.89"),
+        (-300, "USD", "-$3.00"),
+        (-1, "BHD", "-0.001 BHD"),
+        (-1200, "XYZ", "-12.00 XYZ"),
+        (1945, "usd", "$19.45"),
+    ],
+)
+def test_format_money(amount: int, currency: str, text: str) -> None:
+    assert format_money(Money(amount=amount, currency=currency)) == text
+
+
+def test_exponent_table() -> None:
+    assert dict(CURRENCY_EXPONENTS) == {
+        "USD": 2,
+        "EUR": 2,
+        "GBP": 2,
+        "CAD": 2,
+        "AUD": 2,
+        "JPY": 0,
+        "KRW": 0,
+        "BHD": 3,
+        "KWD": 3,
+    }
+
+
+def test_guide_example_amounts() -> None:
+    # the guide prints amount / 100 with two decimals
+    for amount in (1399, 398, 1797, 148, 1945):
+        assert format_money(Money(amount=amount, currency="USD")) == f"${amount / 100:.2f}"
+
+
+# --- status_breakdown -----------------------------------------------------------------------
+
+
+def test_breakdown_of_the_guide_example() -> None:
+    order = make_order("CONFIRMED", "PAID", "PREPARING", "CURBSIDE")
+    assert status_breakdown(order) == (
+        StatusLine(
+            "Status", "Confirmed", "At least one payment completed. Order accepted by the store."
+        ),
+        StatusLine("Payment", "Payment received", "The order is fully covered."),
+        StatusLine("Fulfillment", "Preparing", "Store staff actively assembling the order."),
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "value"),
+    [
+        ("PENDING", "Pending"),
+        ("CONFIRMED", "Confirmed"),
+        ("COMPLETED", "Completed"),
+        ("FAILED", "Failed"),
+        ("VOIDED", "Voided"),
+        ("CANCELLED", "Cancelled"),
+    ],
+)
+def test_status_shows_the_overall_outcome(status: str, value: str) -> None:
+    line = status_breakdown(make_order(status=status))[0]
+    assert (line.field, line.value) == ("Status", value)
+    assert line.meaning.endswith(".")
+
+
+@pytest.mark.parametrize(
+    ("payment", "value", "meaning"),
+    [
+        ("UNPAID", "Unpaid", "No payments submitted yet."),
+        ("PROCESSING", "Processing", "A payment is being processed."),
+        ("PARTIALLY_PAID", "Partially paid", "Some payments completed; $9.45 still due."),
+        ("PAID", "Payment received", "The order is fully covered."),
+    ],
+)
+def test_payment_line(payment: str, value: str, meaning: str) -> None:
+    line = status_breakdown(make_order(payment_status=payment, balance_due=945))[1]
+    assert line == StatusLine("Payment", value, meaning)
+
+
+@pytest.mark.parametrize(
+    ("fulfillment", "mode", "value"),
+    [
+        ("PENDING", "PICKUP", "Placed"),
+        ("IN_PROGRESS", "PICKUP", "Accepted"),
+        ("PREPARING", "PICKUP", "Preparing"),
+        ("READY_FOR_PICKUP", "PICKUP", "Ready"),
+        ("READY_FOR_PICKUP", "CURBSIDE", "Ready"),
+        ("READY_FOR_PICKUP", "DELIVERY", "Out for delivery"),
+        ("FULFILLED", "KIOSK", "Picked up"),
+        ("DELIVERED", "DELIVERY", "Delivered"),
+        ("RETURNED", "PICKUP", "Returned"),
+        ("CANCELLED", "PICKUP", "Cancelled"),
+    ],
+)
+def test_fulfillment_line(fulfillment: str, mode: str, value: str) -> None:
+    line = status_breakdown(make_order(fulfillment_status=fulfillment, mode=mode))[2]
+    assert (line.field, line.value) == ("Fulfillment", value)
+    assert line.meaning
+
+
+def test_unknown_values_are_shown_as_sent() -> None:
+    lines = status_breakdown(make_order("ON_HOLD", "SETTLING", "BAGGING"))
+    assert [line.value for line in lines] == ["ON_HOLD", "SETTLING", "BAGGING"]
+    assert all("does not know" in line.meaning for line in lines)
+
+
+# --- handoff_summary ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("handoff", "text"),
+    [
+        (
+            {
+                "mode": "CURBSIDE",
+                "vehicle_make": "Toyota",
+                "vehicle_model": "Camry",
+                "vehicle_color": "Silver",
+            },
+            "Curbside · Silver Toyota Camry",
+        ),
+        (
+            {"mode": "CURBSIDE", "vehicle_make": "Toyota", "vehicle_color": "  "},
+            "Curbside · Toyota",
+        ),
+        ({"mode": "CURBSIDE"}, "Curbside"),
+        (
+            {
+                "mode": "DELIVERY",
+                "delivery_address": {"line1": "12 Main St", "city": "Springfield", "country": "US"},
+            },
+            "Delivery · 12 Main St, Springfield",
+        ),
+        (
+            {"mode": "DELIVERY", "delivery_address": {"city": "Springfield"}},
+            "Delivery · Springfield",
+        ),
+        ({"mode": "DELIVERY", "delivery_address": {}}, "Delivery"),
+        ({"mode": "DELIVERY"}, "Delivery"),
+        ({"mode": "PICKUP"}, "Pickup"),
+        ({"mode": "KIOSK"}, "Kiosk"),
+        ({"mode": "PICKUP", "vehicle_make": "Toyota"}, "Pickup"),
+        ({"mode": "DRONE_DROP"}, "Drone drop"),
+    ],
+)
+def test_handoff_summary(handoff: dict[str, object], text: str) -> None:
+    assert handoff_summary(Handoff.model_validate(handoff)) == text
+
+
+def test_vehicle_description_skips_missing_parts() -> None:
+    handoff = Handoff.model_validate({"mode": "CURBSIDE", "vehicle_model": " Camry "})
+    assert vehicle_description(handoff) == "Camry"
+    assert vehicle_description(Handoff.model_validate({"mode": "CURBSIDE"})) == ""
+
+
+# --- format_duration ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0 s"),
+        (5, "5 s"),
+        (7.6, "8 s"),
+        (0.4, "0 s"),
+        (59.4, "59 s"),
+        (59.5, "1 min"),
+        (60, "1 min"),
+        (65, "1 min 5 s"),
+        (3599, "59 min 59 s"),
+        (3600, "1 h"),
+        (7380, "2 h 3 min"),
+        (7385, "2 h 3 min"),
+        (90000, "25 h"),
+        (-3, "0 s"),
+    ],
+)
+def test_format_duration(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize("seconds", [float("nan"), float("inf"), -float("inf")])
+def test_format_duration_rejects_non_finite(seconds: float) -> None:
+    with pytest.raises(ValueError, match="finite"):
+        format_duration(seconds)
