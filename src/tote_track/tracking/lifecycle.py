@@ -54,6 +54,10 @@ TERMINAL_FULFILLMENT_STATUSES: frozenset[FulfillmentStatus] = frozenset(
 CANCELLABLE_FULFILLMENT_STATUSES: frozenset[FulfillmentStatus] = frozenset(
     {FS.PENDING, FS.IN_PROGRESS}
 )
+# Fulfillment past the handoff, or cancelled: nothing left to cancel.
+_ENDED_FULFILLMENT_STATUSES: frozenset[FulfillmentStatus] = frozenset(
+    {FS.FULFILLED, FS.DELIVERED, FS.RETURNED, FS.CANCELLED}
+)
 # Handoff modes where the customer collects the order (fulfillment ends in FULFILLED).
 COLLECTION_MODES: frozenset[HandoffMode] = frozenset(
     {HandoffMode.PICKUP, HandoffMode.CURBSIDE, HandoffMode.KIOSK}
@@ -91,6 +95,10 @@ def cancel_eligibility(order: OrderSummary) -> CancelEligibility:
         return CancelEligibility(False, f"This order is already {outcome}; nothing to cancel.")
     if order.fulfillment_status in CANCELLABLE_FULFILLMENT_STATUSES:
         return CancelEligibility(True, "You can cancel until the store starts preparing.")
+    if order.fulfillment_status in _ENDED_FULFILLMENT_STATUSES:
+        # ``status`` may not have caught up yet; the handoff (or cancel) already happened.
+        outcome = order.fulfillment_status.label.lower()
+        return CancelEligibility(False, f"This order is already {outcome}; nothing to cancel.")
     if not order.fulfillment_status.known:
         return CancelEligibility(
             False,
