@@ -4,7 +4,7 @@ from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tote_track.api.models import OrderSummary
@@ -361,6 +361,8 @@ def test_comparison_is_by_instant_not_by_offset() -> None:
 
 # --- properties -----------------------------------------------------------------------------
 
+# No per-example deadline: the machine running the suite may be busy; the work is small.
+PROPERTY = settings(deadline=None, max_examples=150)
 scenarios = st.sampled_from(list(Scenario))
 starts = st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False)
 latencies = st.floats(min_value=0, max_value=10, allow_nan=False, allow_infinity=False)
@@ -387,6 +389,7 @@ def _run_successes(scenario: Scenario, start: float, lat: list[float]) -> tuple[
     return delays, now
 
 
+@PROPERTY
 @given(scenarios, starts, st.lists(latencies, max_size=300))
 def test_success_delays_stay_within_bounds_and_never_shrink(
     scenario: Scenario, start: float, lat: list[float]
@@ -405,6 +408,7 @@ def test_success_delays_stay_within_bounds_and_never_shrink(
         )
 
 
+@PROPERTY
 @given(scenarios, starts, st.lists(latencies, max_size=300))
 def test_delays_until_giving_up_fit_in_the_max_duration(
     scenario: Scenario, start: float, lat: list[float]
@@ -413,6 +417,7 @@ def test_delays_until_giving_up_fit_in_the_max_duration(
     assert sum(delays) <= SCHEDULES[scenario].max_duration + SLACK
 
 
+@PROPERTY
 @given(scenarios, starts, outcomes)
 def test_mixed_outcomes_fit_the_max_duration_and_honour_retry_after(
     scenario: Scenario,
@@ -448,6 +453,7 @@ def test_mixed_outcomes_fit_the_max_duration_and_honour_retry_after(
     assert total <= schedule.max_duration + SLACK
 
 
+@PROPERTY
 @given(scenarios, starts, st.lists(st.booleans(), max_size=40))
 def test_failures_without_retry_after_never_shrink_the_delay(
     scenario: Scenario, start: float, oks: list[bool]
@@ -467,6 +473,7 @@ def test_failures_without_retry_after_never_shrink_the_delay(
     assert len(unclipped) >= len(delays) - 1
 
 
+@PROPERTY
 @given(scenarios, scenarios, starts, st.lists(st.booleans(), max_size=20), latencies)
 def test_scenario_change_restarts_at_the_initial_interval(
     first: Scenario, second: Scenario, start: float, oks: list[bool], gap: float
@@ -491,6 +498,7 @@ def test_scenario_change_restarts_at_the_initial_interval(
         assert after.started_at == start
 
 
+@PROPERTY
 @given(scenarios, starts, st.lists(st.booleans(), max_size=20), st.sampled_from(TERMINAL_ORDERS))
 def test_terminal_order_always_stops(
     scenario: Scenario, start: float, oks: list[bool], terminal: OrderSummary
