@@ -7,6 +7,7 @@ that need them, so ``tote-track --help`` and ``watch`` start fast.
 from __future__ import annotations
 
 import sys
+import uuid
 from typing import Any
 
 import click
@@ -63,6 +64,101 @@ def main() -> None:
     tote-track demo            the tracker on a built-in sandbox, no token needed
     tote-track sandbox         a local Tote Orders API for testing
     """
+
+
+ORDER_ID_EXAMPLE = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
+DEMO_SPEED = 1.5
+
+
+def _order_id(value: str) -> str:
+    """The order id in its canonical form; a usage error (exit 2) unless it is a UUID."""
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an order id. Order ids are UUIDs like {ORDER_ID_EXAMPLE}.",
+            param_hint="ORDER_ID",
+        ) from None
+
+
+@main.command("track")
+@click.argument("order_id")
+@_api_options
+@click.option("--no-notify", is_flag=True, help="No pop-up notification when the order changes.")
+@click.option("--no-bell", is_flag=True, help="No terminal bell when the order changes.")
+def track_command(
+    order_id: str, base_url: str | None, token: str | None, no_notify: bool, no_bell: bool
+) -> None:
+    """Track one order live: progress, statuses, money; r refresh, c cancel, q quit.
+
+    When stdout is not a terminal, prints one line per change instead, until the order
+    ends (exit codes as `watch`: 0 completed, 1 ended another way, 3 gave up, 4 API error).
+    """
+    from tote_track.api.config import ClientConfig
+    from tote_track.api.errors import InvalidConfigError
+
+    order_id = _order_id(order_id)
+    try:
+        config = ClientConfig.resolve(base_url, token)
+    except InvalidConfigError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+    if not sys.stdout.isatty():
+        click.echo(
+            "stdout is not a terminal: printing one line per change (like `tote-track watch`).",
+            err=True,
+        )
+        sys.exit(_follow_headless(config, order_id))
+    from tote_track.tui.app import run_tracker
+
+    sys.exit(run_tracker(config, order_id, notify=not no_notify, bell=not no_bell))
+
+
+def _follow_headless(config: Any, order_id: str) -> int:
+    import asyncio
+
+    from tote_track.api.client import ToteClient
+    from tote_track.headless import follow_order
+
+    async def run() -> int:
+        async with ToteClient(config) as client:
+            return await follow_order(
+                client,
+                order_id,
+                echo=click.echo,
+                warn=lambda line: click.echo(line, err=True),
+            )
+
+    try:
+        return asyncio.run(run())
+    except KeyboardInterrupt:
+        return 130
+
+
+@main.command("demo")
+@click.option(
+    "--scenario",
+    default="pickup",
+    show_default=True,
+    help="Which journey the sandbox plays: pickup, curbside, kiosk, delivery, payment_failed, "
+    "voided, split_payment, cancel_window, too_late_to_cancel, returned, store_cancel.",
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True, max=1000),
+    default=DEMO_SPEED,
+    show_default=True,
+    help="How much faster than a real store (1.5: a pickup takes about a minute and a half).",
+)
+def demo_command(scenario: str, speed: float) -> None:
+    """The tracker on a built-in sandbox: no token or network needed.
+
+    Starts the sandbox API on a free loopback port (its URL is shown, so you can curl it),
+    creates an order that moves by itself, and opens the tracker on it.
+    """
+    from tote_track.tui.demo import run_demo
+
+    sys.exit(run_demo(scenario, speed))
 
 
 @main.command("sandbox")

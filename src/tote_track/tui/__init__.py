@@ -1,0 +1,1 @@
+"""The tracker's terminal interface (Textual): the app, its screens and widgets."""

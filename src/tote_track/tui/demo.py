@@ -1,0 +1,68 @@
+"""``tote-track demo``: the tracker on an order the built-in sandbox plays by itself.
+
+The sandbox runs in this process on a free loopback port (a real socket: its URL is shown
+in the tracker, so it can be queried with curl meanwhile). Its server stack is imported
+here, inside the command, and nowhere else in the tracker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+from tote_track.api.client import ToteClient
+from tote_track.api.config import ClientConfig
+from tote_track.api.control import SandboxControl
+from tote_track.api.errors import ToteError
+from tote_track.api.models import Order
+
+__all__ = ["create_demo_order", "demo_order_body", "run_demo"]
+
+EXIT_USAGE = 2
+EXIT_SANDBOX_FAILED = 1
+
+
+def demo_order_body(scenario: str, speed: float) -> dict[str, Any]:
+    """The ``POST /sandbox/orders`` body of an order that plays ``scenario`` by itself."""
+    from tote_track.sandbox.autoplay import scenario_order_body
+
+    body = scenario_order_body(scenario)
+    body["autoplay"] = {"scenario": scenario, "speed": speed}
+    return body
+
+
+async def create_demo_order(config: ClientConfig, scenario: str, speed: float) -> Order:
+    async with ToteClient(config) as client:
+        return await SandboxControl(client).create_order(demo_order_body(scenario, speed))
+
+
+def run_demo(scenario: str, speed: float) -> int:
+    """Start the sandbox, create a scripted order and track it; returns the exit code."""
+    from tote_track.sandbox.autoplay import SCENARIO_NAMES
+    from tote_track.sandbox.server import EmbeddedSandbox
+    from tote_track.tui.app import run_tracker
+
+    if scenario not in SCENARIO_NAMES:
+        print(
+            f"Error: unknown scenario {scenario!r}. Choose one of: {', '.join(SCENARIO_NAMES)}.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if not speed > 0:
+        print("Error: --speed must be a positive number.", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        sandbox = EmbeddedSandbox().start()
+    except RuntimeError as error:
+        print(f"Error: the demo sandbox could not start: {error}", file=sys.stderr)
+        return EXIT_SANDBOX_FAILED
+    try:
+        try:
+            order = asyncio.run(create_demo_order(sandbox.config, scenario, speed))
+        except ToteError as error:
+            print(f"Error: the demo order could not be created: {error}", file=sys.stderr)
+            return EXIT_SANDBOX_FAILED
+        return run_tracker(sandbox.config, order.id, sandbox=True)
+    finally:
+        sandbox.stop()

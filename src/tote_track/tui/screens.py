@@ -1,0 +1,286 @@
+"""The tracker's dialogs and screens: cancel, a message, help, and a startup error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Center, Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
+
+__all__ = [
+    "PRESET_REASONS",
+    "CancelDraft",
+    "CancelScreen",
+    "ErrorScreen",
+    "HelpScreen",
+    "MessageScreen",
+]
+
+PRESET_REASONS: tuple[str, ...] = (
+    "Changed my mind",
+    "Ordered by mistake",
+    "Taking too long",
+    "Other",
+)
+OTHER = len(PRESET_REASONS) - 1
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class CancelDraft:
+    """What the customer chose and typed in the cancel dialog (kept across errors)."""
+
+    preset: int = 0
+    text: str = ""
+
+    def reason(self) -> str | None:
+        """The reason sent to the API; None when "Other" was chosen without saying why."""
+        text = " ".join(self.text.split())
+        if self.preset == OTHER:
+            return text[:MAX_REASON] or None
+        preset = PRESET_REASONS[self.preset]
+        return f"{preset}: {text}"[:MAX_REASON] if text else preset
+
+
+class CancelScreen(ModalScreen[CancelDraft]):
+    """Asks why, then confirms with ``y`` (or the button); ``n`` or Escape backs out.
+
+    The dialog stays open while the request is in flight ("Cancelling…", a second ``y``
+    does nothing) and after an error, so nothing the customer chose or typed is lost. It is
+    dismissed with the draft (for next time) when the customer backs out.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "y",
+            "confirm",
+            "Yes, cancel",
+            id="cancel_dialog.confirm",
+            tooltip="Send the cancellation with the reason chosen here",
+        ),
+        Binding(
+            "n,escape",
+            "back",
+            "No, keep it",
+            key_display="n/esc",
+            id="cancel_dialog.back",
+            tooltip="Close this dialog; nothing is sent",
+        ),
+    ]
+    AUTO_FOCUS = "#cancel-reasons"
+
+    def __init__(
+        self,
+        *,
+        code: str,
+        eligibility: str,
+        draft: CancelDraft,
+        on_confirm: Callable[[str], None],
+    ) -> None:
+        super().__init__()
+        self._code = code
+        self._eligibility = eligibility
+        self._initial = draft
+        self._on_confirm = on_confirm
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="cancel-dialog", classes="dialog"):
+            yield Label(f"Cancel order {self._code}?", classes="dialog-title")
+            yield Static(
+                f"{self._eligibility} Payments are voided or refunded in full automatically.",
+                classes="dialog-body",
+            )
+            yield Label("Why are you cancelling?", classes="dialog-label")
+            with RadioSet(id="cancel-reasons"):
+                for index, reason in enumerate(PRESET_REASONS):
+                    yield RadioButton(reason, value=index == self._initial.preset)
+            yield Input(
+                value=self._initial.text,
+                placeholder="Anything else the store should know (optional)",
+                max_length=MAX_REASON,
+                id="cancel-text",
+            )
+            yield Static("", id="cancel-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Yes, cancel  y", id="cancel-confirm", variant="error")
+                yield Button("No, keep it  n", id="cancel-back", variant="primary")
+
+    @property
+    def draft(self) -> CancelDraft:
+        reasons = self.query_one("#cancel-reasons", RadioSet)
+        index = reasons.pressed_index
+        text = self.query_one("#cancel-text", Input).value
+        return CancelDraft(preset=index if index >= 0 else 0, text=text)
+
+    def action_confirm(self) -> None:
+        if self.busy:
+            return
+        reason = self.draft.reason()
+        if reason is None:
+            self.show_error('Please say why in the text box when you choose "Other".')
+            self.query_one("#cancel-text", Input).focus()
+            return
+        self.busy = True
+        self.query_one("#cancel-error", Static).update("")
+        confirm = self.query_one("#cancel-confirm", Button)
+        confirm.label = "Cancelling…"
+        confirm.disabled = True
+        self.query_one("#cancel-back", Button).disabled = True
+        self._on_confirm(reason)
+
+    def action_back(self) -> None:
+        if self.busy:
+            self.query_one("#cancel-error", Static).update(
+                "Still cancelling: please wait for the store's answer."
+            )
+            return
+        self.dismiss(self.draft)
+
+    def show_error(self, message: str) -> None:
+        """The request failed (or was not sent): say so and let the customer try again."""
+        self.busy = False
+        self.query_one("#cancel-error", Static).update(f"✖ {message}")
+        confirm = self.query_one("#cancel-confirm", Button)
+        confirm.label = "Yes, cancel  y"
+        confirm.disabled = False
+        self.query_one("#cancel-back", Button).disabled = False
+
+    @on(Button.Pressed, "#cancel-confirm")
+    def _confirm_pressed(self) -> None:
+        self.action_confirm()
+
+    @on(Button.Pressed, "#cancel-back")
+    def _back_pressed(self) -> None:
+        self.action_back()
+
+    @on(Input.Submitted, "#cancel-text")
+    def _text_submitted(self) -> None:
+        self.action_confirm()
+
+
+class MessageScreen(ModalScreen[None]):
+    """A short message with a title (why a cancel could not happen, and what to do)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape,enter,o",
+            "close",
+            "OK",
+            key_display="enter",
+            id="message.close",
+            tooltip="Close this message",
+        ),
+    ]
+
+    def __init__(self, title: str, body: str, *, tone: str = "warning") -> None:
+        super().__init__()
+        self._title = title
+        self._body = body
+        self._tone = tone
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="message-dialog", classes=f"dialog -{self._tone}"):
+            yield Label(self._title, classes="dialog-title")
+            yield Static(self._body, classes="dialog-body", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("OK", id="message-ok", variant="primary")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#message-ok")
+    def _ok(self) -> None:
+        self.dismiss(None)
+
+
+HELP_KEYS: tuple[tuple[str, str], ...] = (
+    ("r", "Check the order now (and resume tracking after a pause)"),
+    ("c", "Cancel the order, while the store has not started preparing it"),
+    ("q", "Quit"),
+    ("?", "This help"),
+    ("ctrl+p", "Command palette: every action, and the theme"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys, how tracking works, and the exit codes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape,question_mark,q",
+            "close",
+            "Close help",
+            key_display="esc",
+            id="help.close",
+            tooltip="Back to the order",
+        ),
+    ]
+
+    def compose(self) -> ComposeResult:
+        keys = Table.grid(padding=(0, 2))
+        keys.add_column(style="bold", no_wrap=True)
+        keys.add_column()
+        for key, meaning in HELP_KEYS:
+            keys.add_row(key, meaning)
+        with VerticalScroll(id="help-dialog", classes="dialog"):
+            yield Label("Tracking your order", classes="dialog-title")
+            yield Static(keys, classes="dialog-body")
+            yield Static(
+                Text(
+                    "The tracker checks the order on its own, more often while something is "
+                    "about to happen and less often as it waits (the line at the bottom says "
+                    "when). It stops when the order is finished, and pauses after a long wait: "
+                    "press r to carry on. If the connection drops it keeps trying.\n\n"
+                    "Orders can be cancelled here until the store starts preparing them; after "
+                    "that, call the store.\n\n"
+                    "Exit codes: 0 after quitting normally; 4 when the order could not be "
+                    "loaded (not found, token refused, ...)."
+                ),
+                classes="dialog-body",
+            )
+            with Center():
+                yield Button("Close  esc", id="help-close", variant="primary")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#help-close")
+    def _close(self) -> None:
+        self.dismiss(None)
+
+
+class ErrorScreen(Screen[None]):
+    """The order could not be loaded at all: what happened and what to do next."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "r",
+            "app.refresh",
+            "Try again",
+            id="error.retry",
+            tooltip="Ask the API for the order again",
+        ),
+        Binding("q", "app.quit", "Quit", id="error.quit", tooltip="Quit (exit code 4)"),
+    ]
+
+    def __init__(self, title: str, message: str, next_step: str) -> None:
+        super().__init__()
+        self._title = title
+        self._message = message
+        self._next_step = next_step
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="error-box"):
+            yield Label(f"✖ {self._title}", id="error-title")
+            yield Static(self._message, id="error-message", markup=False)
+            yield Static(self._next_step, id="error-next", markup=False)
+        yield Footer()

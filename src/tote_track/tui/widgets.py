@@ -1,0 +1,304 @@
+"""The tracker's widgets. Each one renders one part of an order; none holds a rule.
+
+What a state *means* (the stepper's steps, the headline, the status meanings, money
+formatting, cancel eligibility) comes from ``tote_track.tracking``; these widgets only lay
+it out, with glyphs and words so nothing depends on colour alone. Colours come from the
+stylesheet (``tote_track.tcss``) through component classes and theme variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+from typing import ClassVar
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import RenderResult
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tote_track.api.models import Money, Order, OrderSummary, Payment, PaymentState
+from tote_track.tracking.lifecycle import CancelEligibility
+from tote_track.tracking.presentation import format_money, handoff_summary, status_breakdown
+from tote_track.tracking.stepper import Outcome, Progress, Step, StepState
+
+__all__ = [
+    "CancelHint",
+    "FreshnessLine",
+    "Headline",
+    "ItemsPanel",
+    "MoneyPanel",
+    "OrderHeader",
+    "ProgressStepper",
+    "StatusPanel",
+    "settlement_lines",
+]
+
+STEP_GLYPHS = {StepState.DONE: "✔", StepState.CURRENT: "●", StepState.UPCOMING: "○"}
+STEP_CLASSES = {
+    StepState.DONE: "stepper--done",
+    StepState.CURRENT: "stepper--current",
+    StepState.UPCOMING: "stepper--upcoming",
+}
+# How an off-path ending is drawn where the remaining steps would be.
+OUTCOME_MARKS = {
+    Outcome.CANCELLED: ("✖", "Cancelled"),
+    Outcome.FAILED: ("✖", "Failed"),
+    Outcome.VOIDED: ("✖", "Voided"),
+    Outcome.RETURNED: ("↩", "Returned"),
+}
+SEPARATOR = " ─ "
+
+
+def clock_time(moment: datetime | None, tz: tzinfo | None) -> str:
+    """``10:07`` in the tracker's time zone (the local one unless given)."""
+    if moment is None:
+        return ""
+    return moment.astimezone(tz).strftime("%H:%M")
+
+
+class OrderHeader(Static):
+    """Order code, handoff (mode and details) and store; the sandbox URL in demo mode."""
+
+    def __init__(self, order_id: str, *, sandbox_url: str | None = None, id: str | None = None):
+        super().__init__(id=id)
+        self._order_id = order_id
+        self._sandbox_url = sandbox_url
+        self.show(None)
+
+    def show(self, order: OrderSummary | None) -> None:
+        grid = Table.grid(expand=True)
+        grid.add_column(ratio=1, overflow="fold")
+        grid.add_column(justify="right", no_wrap=True)
+        if order is None:
+            left = Text.assemble(("Order ", "bold"), (self._order_id, "bold"))
+            right = Text("")
+        else:
+            left = Text.assemble(
+                (f"Order {order.short_code}", "bold"),
+                ("  ·  ", "dim"),
+                handoff_summary(order.handoff),
+            )
+            right = Text(f"Store {order.location_id[:6].upper()}")
+        grid.add_row(left, right)
+        renderables: list[RenderableType] = [grid]
+        if self._sandbox_url:
+            renderables.append(
+                Text.assemble(("Sandbox API  ", "dim"), (self._sandbox_url, "underline"))
+            )
+        self.update(Group(*renderables))
+
+
+class ProgressStepper(Widget):
+    """``✔ Placed ─ ✔ Accepted ─ ● Preparing ─ ○ Ready for pickup ─ ○ Picked up``.
+
+    The time each step was first seen is printed under it. An off-path ending (cancelled,
+    failed, voided, returned) replaces the steps that will never come. Narrower than one
+    line, the steps are listed one per line.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "stepper--done",
+        "stepper--current",
+        "stepper--upcoming",
+        "stepper--outcome",
+        "stepper--time",
+        "stepper--separator",
+    }
+    DEFAULT_CSS = "ProgressStepper { height: auto; }"
+
+    progress: reactive[Progress | None] = reactive(None, layout=True)
+    outcome_at: reactive[datetime | None] = reactive(None, layout=True)
+
+    def __init__(self, *, tz: tzinfo | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.tz = tz
+
+    def _cells(self) -> list[tuple[Text, str]]:
+        progress = self.progress
+        assert progress is not None
+        steps: Sequence[Step] = progress.steps
+        ending = OUTCOME_MARKS.get(progress.outcome) if progress.outcome else None
+        if ending is not None:
+            steps = [step for step in steps if step.state is StepState.DONE]
+        cells: list[tuple[Text, str]] = []
+        for step in steps:
+            style = self.get_component_rich_style(STEP_CLASSES[step.state])
+            label = Text(f"{STEP_GLYPHS[step.state]} {step.label}", style=style)
+            shown = step.state is not StepState.UPCOMING
+            cells.append((label, clock_time(step.seen_at, self.tz) if shown else ""))
+        if ending is not None:
+            glyph, word = ending
+            style = self.get_component_rich_style("stepper--outcome")
+            cells.append(
+                (Text(f"{glyph} {word}", style=style), clock_time(self.outcome_at, self.tz))
+            )
+        return cells
+
+    def render(self) -> RenderResult:
+        if self.progress is None:
+            return Text("Looking up the order…", style="dim")
+        cells = self._cells()
+        width = self.content_region.width or self.size.width or 80
+        time_style = self.get_component_rich_style("stepper--time")
+        separator = Text(SEPARATOR, style=self.get_component_rich_style("stepper--separator"))
+        steps_line = Text()
+        times_line = Text()
+        for index, (label, when) in enumerate(cells):
+            if index:
+                steps_line.append_text(separator)
+                times_line.append(" " * len(SEPARATOR))
+            steps_line.append_text(label)
+            times_line.append(when.ljust(label.cell_len)[: label.cell_len], style=time_style)
+        if steps_line.cell_len <= width:
+            times_line.rstrip()
+            return Text("\n").join([steps_line, times_line])
+        rows = []
+        for label, when in cells:
+            row = label.copy()
+            if when:
+                row.append(f"  {when}", style=time_style)
+            rows.append(row)
+        return Text("\n").join(rows)
+
+
+class Headline(Static):
+    """The sentence that says where the order is, and a second one with detail."""
+
+    def show(self, progress: Progress | None) -> None:
+        self.remove_class("-good", "-bad")
+        if progress is None:
+            self.update("")
+            return
+        if progress.outcome is Outcome.COMPLETED:
+            self.add_class("-good")
+        elif progress.outcome is not None:
+            self.add_class("-bad")
+        text = Text(progress.headline, style="bold")
+        if progress.detail:
+            text.append("\n")
+            text.append(progress.detail)
+        self.update(text)
+
+
+class StatusPanel(Static):
+    """The guide's three status fields, each with its plain meaning."""
+
+    def show(self, order: OrderSummary) -> None:
+        grid = Table.grid(padding=(0, 2), expand=True)
+        grid.add_column(no_wrap=True, style="dim")
+        grid.add_column(no_wrap=True, style="bold")
+        grid.add_column(ratio=1, overflow="fold")
+        for line in status_breakdown(order):
+            grid.add_row(line.field, line.value, line.meaning)
+        self.update(grid)
+
+
+def _method(payment: Payment) -> str:
+    return payment.payment_method.label.lower()
+
+
+def settlement_lines(order: Order) -> list[str]:
+    """What happened to each voided or refunded payment, in words.
+
+    The payments carry it: a VOIDED one was never charged, a REFUNDED one was paid back.
+    """
+    lines = []
+    for payment in order.payments:
+        amount = format_money(payment.amount)
+        if payment.status == PaymentState.REFUNDED:
+            lines.append(f"{amount} refunded to your {_method(payment)}")
+        elif payment.status == PaymentState.VOIDED:
+            lines.append(f"{amount} on your {_method(payment)} voided: you were not charged")
+    return lines
+
+
+class ItemsPanel(Static):
+    """What was ordered, and each payment with its method and status."""
+
+    def show(self, order: Order) -> None:
+        items = Table.grid(padding=(0, 1), expand=True)
+        items.add_column(ratio=1, overflow="fold")
+        items.add_column(no_wrap=True, justify="right")
+        items.add_column(no_wrap=True, justify="right")
+        for item in order.items:
+            items.add_row(item.name, f"×{item.quantity}", format_money(item.item_total))
+        if not order.items:
+            items.add_row(Text("No items", style="dim"), "", "")
+        payments = Table.grid(padding=(0, 1), expand=True)
+        payments.add_column(ratio=1, overflow="fold")
+        payments.add_column(no_wrap=True)
+        payments.add_column(no_wrap=True, justify="right")
+        for payment in order.payments:
+            payments.add_row(
+                payment.payment_method.label, payment.status.label, format_money(payment.amount)
+            )
+        if not order.payments:
+            payments.add_row(Text("No payment yet", style="dim"), "", "")
+        self.update(Group(items, Text("Payments", style="bold"), payments))
+
+
+class MoneyPanel(Static):
+    """Subtotal, tax, discount, total, paid and balance due; refunds and voids in words."""
+
+    def show(self, order: Order) -> None:
+        grid = Table.grid(padding=(0, 1), expand=True)
+        grid.add_column(ratio=1)
+        grid.add_column(no_wrap=True, justify="right")
+        discount = order.total_discount
+        shown_discount = (
+            Money(amount=-discount.amount, currency=discount.currency)
+            if discount.amount > 0
+            else discount
+        )
+        rows: list[tuple[str, Money, str]] = [
+            ("Subtotal", order.subtotal, ""),
+            ("Tax", order.total_tax, ""),
+            ("Discount", shown_discount, ""),
+            ("Total", order.total, "bold"),
+            ("Paid", order.total_paid, ""),
+            ("Balance due", order.balance_due, "bold"),
+        ]
+        for label, money, style in rows:
+            grid.add_row(Text(label, style=style), Text(format_money(money), style=style))
+        notes = settlement_lines(order)
+        if not notes:
+            self.update(grid)
+            return
+        self.update(Group(grid, *(Text(f"↺ {note}", style="italic") for note in notes)))
+
+
+class CancelHint(Static):
+    """Whether the order can be cancelled online, said before anyone tries."""
+
+    def show(
+        self, eligibility: CancelEligibility | None, *, cancelling: bool, note: str = ""
+    ) -> None:
+        self.remove_class("-allowed", "-blocked", "-busy")
+        if cancelling:
+            self.add_class("-busy")
+            self.update("… Cancelling the order; this takes a moment.")
+            return
+        if eligibility is None:
+            self.update("")
+            return
+        if note:
+            self.add_class("-blocked")
+            self.update(f"✖ {note}")
+        elif eligibility.allowed:
+            self.add_class("-allowed")
+            self.update(f"✔ {eligibility.reason} Press c to cancel.")
+        else:
+            self.add_class("-blocked")
+            self.update(f"✖ {eligibility.reason}")
+
+
+class FreshnessLine(Static):
+    """How fresh the shown order is and when the next check happens."""
+
+    def show(self, text: str, *, state: str) -> None:
+        self.set_classes(f"-{state}")
+        self.update(text)

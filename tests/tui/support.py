@@ -1,0 +1,172 @@
+"""Helpers of the tracker tests: a frozen clock, a scripted API, app construction."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from textual.pilot import Pilot
+
+from tote_track.api.client import ToteClient
+from tote_track.api.config import ClientConfig
+from tote_track.tracking.polling import PollingPolicy
+from tote_track.tui.app import Clock, TrackerApp
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+ORDER_ID = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
+BASE_URL = "http://127.0.0.1:8787/v1/online-ordering"
+# The guide's order was last updated at 10:09; the tracker looks at it a little later.
+FROZEN_AT = datetime(2026, 1, 31, 10, 9, 12, tzinfo=UTC)
+
+
+class FakeClock:
+    """Wall and monotonic time that only move when a test says so."""
+
+    def __init__(self, wall: datetime = FROZEN_AT, monotonic: float = 1000.0) -> None:
+        self.now = wall
+        self.mono = monotonic
+
+    def wall(self) -> datetime:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+        self.mono += seconds
+
+    @property
+    def clock(self) -> Clock:
+        return Clock(wall=self.wall, monotonic=self.monotonic)
+
+
+def guide_order() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / "guide_order.json").read_text())
+    return data
+
+
+def envelope(status: int, code: str, message: str) -> httpx.Response:
+    return httpx.Response(
+        status, json={"error": {"code": code, "message": message}}, headers={"X-Request-Id": "r1"}
+    )
+
+
+Reply = httpx.Response | Callable[[httpx.Request], httpx.Response] | Exception
+
+
+class FakeApi:
+    """A scripted Orders API behind ``httpx.MockTransport``.
+
+    Serves ``order`` (a dict the test may change) at ``GET /orders/{id}``; ``queue`` holds
+    replies (responses, callables or exceptions to raise) used before the default ones.
+    Every request is kept in ``requests``.
+    """
+
+    def __init__(self, order: dict[str, Any] | None = None) -> None:
+        self.order = order if order is not None else guide_order()
+        self.queue: list[Reply] = []
+        self.requests: list[httpx.Request] = []
+
+    def set(self, **fields: Any) -> None:
+        self.order.update(fields)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.queue:
+            reply = self.queue.pop(0)
+            if isinstance(reply, Exception):
+                raise reply
+            if callable(reply):
+                return reply(request)
+            return reply
+        path = request.url.path.removeprefix("/v1/online-ordering")
+        if request.method == "GET" and path == f"/orders/{self.order['id']}":
+            return httpx.Response(200, json=copy.deepcopy(self.order))
+        return envelope(404, "not_found", "Order not found")
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def gets(self) -> list[httpx.Request]:
+        return [r for r in self.requests if r.method == "GET"]
+
+    def cancels(self) -> list[httpx.Request]:
+        return [r for r in self.requests if r.url.path.endswith("/cancel")]
+
+
+async def no_sleep(_: float) -> None:
+    return None
+
+
+def make_client(
+    transport: httpx.AsyncBaseTransport, base_url: str = BASE_URL, token: str = "sandbox"
+) -> ToteClient:
+    config = ClientConfig(base_url=base_url, token=token)
+    return ToteClient(config, transport=transport, sleep=no_sleep)
+
+
+def make_app(
+    transport: httpx.AsyncBaseTransport,
+    *,
+    order_id: str = ORDER_ID,
+    clock: FakeClock | None = None,
+    base_url: str = BASE_URL,
+    token: str = "sandbox",
+    sandbox_url: str | None = None,
+    policy: PollingPolicy | None = None,
+) -> TrackerApp:
+    """The tracker on ``transport`` with a frozen clock, UTC times and no automatic polls."""
+    return TrackerApp(
+        lambda: make_client(transport, base_url, token),
+        order_id,
+        clock=(clock or FakeClock()).clock,
+        policy=policy,
+        sandbox_url=sandbox_url,
+        auto_poll=False,
+        tz=UTC,
+    )
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let every worker finish and every resulting message be handled."""
+    app = pilot.app
+    for _ in range(5):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            break
+
+
+async def poll(pilot: Pilot[Any]) -> None:
+    """Press ``r`` (check now) and wait for the answer to be shown."""
+    await pilot.press("r")
+    await settle(pilot)
+
+
+def screen_text(app: TrackerApp) -> str:
+    """Everything on the screen (dialogs over the tracker included) as plain text."""
+    console = Console(
+        width=app.size.width,
+        height=app.size.height,
+        file=io.StringIO(),
+        record=True,
+        force_terminal=True,
+        legacy_windows=False,
+    )
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    console.print(update)
+    return console.export_text()
+
+
+def screen_words(app: TrackerApp) -> str:
+    """The screen's text with every run of whitespace made one space (wrapping ignored)."""
+    return " ".join(screen_text(app).split())
