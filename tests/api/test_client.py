@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import BaseModel
 
 from tote_track import __version__
 from tote_track.api import client as client_module
@@ -18,6 +19,7 @@ from tote_track.api.client import (
     BACKOFF_CAP,
     RETRY_AFTER_CAP,
     ToteClient,
+    parse_model,
     parse_retry_after,
 )
 from tote_track.api.config import ClientConfig
@@ -30,12 +32,15 @@ from tote_track.api.errors import (
     CancelNotAllowedError,
     ConflictError,
     IdempotencyKeyInUseError,
+    InsecureTransportError,
+    InvalidConfigError,
     NotFoundError,
     RateLimitedError,
     ServerError,
     ToteError,
     UnauthorizedError,
     UnprocessableError,
+    error_for_status,
 )
 from tote_track.api.models import CancelResult, FulfillmentStatus, Order, OrderStatus
 
@@ -625,6 +630,26 @@ async def test_request_json_returns_decoded_json_and_sends_body() -> None:
     assert request.headers["X-T"] == "1"
 
 
+@pytest.mark.parametrize("path", ["https://elsewhere.test/steal", "orders", "/orders/\x00"])
+async def test_request_json_refuses_paths_that_leave_the_base_url(path: str) -> None:
+    server = Server(httpx.Response(200, json={}))
+    async with make_client(server) as client:
+        with pytest.raises(ValueError, match="path"):
+            await client.request_json("GET", path)
+    assert server.requests == []
+
+
+def test_parse_model_reports_runaway_recursion() -> None:
+    class Hostile(BaseModel):
+        @classmethod
+        def model_validate(cls, obj: Any, **kwargs: Any) -> Hostile:
+            raise RecursionError
+
+    with pytest.raises(BadResponseError, match="nested too deeply") as info:
+        parse_model(Hostile, {}, "thing", status_code=200, request_id="req_r")
+    assert info.value.request_id == "req_r"
+
+
 # -- cancel --------------------------------------------------------------------------
 
 
@@ -934,3 +959,65 @@ async def test_token_is_absent_from_logs_errors_and_reprs(
 )
 def test_parse_retry_after(value: str | None, date: str | None, expected: float | None) -> None:
     assert parse_retry_after(value, date) == expected
+
+
+# -- the error classes ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "cls"),
+    [
+        (400, None, BadRequestError),
+        (401, None, UnauthorizedError),
+        (403, None, UnauthorizedError),
+        (404, "not_found", NotFoundError),
+        (409, None, ConflictError),
+        (409, "cancel_not_allowed", CancelNotAllowedError),
+        (409, "idempotency_key_in_use", IdempotencyKeyInUseError),
+        (409, "idempotency_key_reused", ConflictError),
+        (422, None, UnprocessableError),
+        (429, "rate_limited", RateLimitedError),
+        (500, None, ServerError),
+        (599, None, ServerError),
+        (405, None, ApiStatusError),
+    ],
+)
+def test_error_for_status(status: int, code: str | None, cls: type[ApiStatusError]) -> None:
+    assert error_for_status(status, code) is cls
+
+
+def test_only_transient_errors_are_marked_so() -> None:
+    transient = {ApiConnectionError, ApiTimeoutError, RateLimitedError, ServerError}
+    transient.add(IdempotencyKeyInUseError)
+    every = [
+        ToteError,
+        ApiStatusError,
+        BadRequestError,
+        UnauthorizedError,
+        NotFoundError,
+        ConflictError,
+        CancelNotAllowedError,
+        UnprocessableError,
+        BadResponseError,
+        InsecureTransportError,
+        InvalidConfigError,
+        *transient,
+    ]
+    for cls in every:
+        assert cls.transient is (cls in transient), cls
+    assert issubclass(InsecureTransportError, ToteError)
+    assert issubclass(InvalidConfigError, ValueError)
+
+
+def test_error_text_without_details_or_message() -> None:
+    assert str(ToteError("")) == "The Tote API request failed"
+    assert str(ToteError("Plain.")) == "Plain"
+    assert repr(ToteError("Plain.")) == "ToteError(message='Plain.')"
+    err = RateLimitedError("Slow down", code="rate_limited", status_code=429, retry_after=2.0)
+    err.attempts = 3
+    assert str(err) == "Slow down (rate_limited, HTTP 429); gave up after 3 attempts"
+    assert repr(err) == (
+        "RateLimitedError(message='Slow down', code='rate_limited', status_code=429, "
+        "retry_after=2.0, attempts=3)"
+    )
+    assert err.args == ("Slow down",)

@@ -508,6 +508,9 @@ class ToteClient:
         allow_empty: bool,
     ) -> _Reply:
         started = time.perf_counter()
+        if not path.startswith("/"):
+            # An absolute URL would bypass the base URL and carry the token elsewhere.
+            raise ValueError(f"request path must start with '/', got {path!r}")
         try:
             request = self._http.build_request(
                 method, path, json=json, params=params, headers=headers
