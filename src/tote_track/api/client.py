@@ -22,7 +22,8 @@ Behaviour the guide leaves open, decided here:
 * Redirects are not followed (an ``Authorization`` header must not wander); a 3xx is a
   :class:`BadResponseError` naming the new location. Bodies over 8 MiB are refused.
 * Logging goes to ``tote_track.api`` at DEBUG: method, path, status, request id, attempt
-  and delay. Headers and the token are never logged.
+  and delay. Headers and the token are never logged; a server message or library error
+  that echoes the token has it replaced by ``<redacted>``.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ __all__ = [
     "MAX_BODY_BYTES",
     "MAX_PAGE_SIZE",
     "RETRY_AFTER_CAP",
+    "SCRUB_MIN_TOKEN_LENGTH",
     "USER_AGENT",
     "ToteClient",
     "parse_model",
@@ -90,6 +92,7 @@ BACKOFF_CAP = 8.0
 RETRY_AFTER_CAP = 60.0
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_PAGE_SIZE = 100
+SCRUB_MIN_TOKEN_LENGTH = 8
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -175,6 +178,14 @@ def parse_model(
             status_code=status_code,
             request_id=request_id,
         ) from None
+
+
+_TIMEOUT_PHASES: dict[type[BaseException], str] = {
+    httpx.ConnectTimeout: "while connecting",
+    httpx.ReadTimeout: "while waiting for the answer",
+    httpx.WriteTimeout: "while sending the request",
+    httpx.PoolTimeout: "while waiting for a free connection",
+}
 
 
 @dataclass(frozen=True)
@@ -444,9 +455,14 @@ class ToteClient:
         return {name: value for name, value in candidates.items() if value is not None}
 
     def _scrub(self, text: str) -> str:
-        """Remove the token from text that may echo it (server messages, library errors)."""
+        """Remove the token from text that may echo it (server messages, library errors).
+
+        Tokens shorter than :data:`SCRUB_MIN_TOKEN_LENGTH` are left alone: they are not
+        secrets worth the name (the local sandbox's public default is ``sandbox``) and
+        scrubbing them would garble ordinary words in the server's sentences.
+        """
         token = self._config.token
-        if token and token in text:
+        if token and len(token) >= SCRUB_MIN_TOKEN_LENGTH and token in text:
             text = text.replace(token, "<redacted>")
         return text
 
@@ -526,9 +542,9 @@ class ToteClient:
                     await response.aclose()
         except (httpx.TimeoutException, TimeoutError) as exc:
             logger.debug("%s %s: timed out (attempt %d)", method, path, attempt)
-            what = type(exc).__name__ if isinstance(exc, httpx.TimeoutException) else "timeout"
+            phase = _TIMEOUT_PHASES.get(type(exc), f"within {self._attempt_timeout:g} s in all")
             raise ApiTimeoutError(
-                f"The Tote API at {request.url.host} did not answer in time ({what})"
+                f"The Tote API at {request.url.host} did not answer in time ({phase})"
             ) from exc
         except httpx.DecodingError as exc:
             raise BadResponseError(
