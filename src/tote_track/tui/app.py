@@ -241,7 +241,6 @@ class TrackerApp(App[int]):
         self._cancel_screen: CancelScreen | None = None
         self._cancel_draft = CancelDraft()
         self._cancel_key: tuple[str, str] | None = None
-        self._cancel_note = ""
         self._announce_cancel = False
         # Alerts raised (their words), for whoever wants to know.
         self.alerts: list[str] = []
@@ -420,15 +419,10 @@ class TrackerApp(App[int]):
         stepper = self.query_one(ProgressStepper)
         stepper.outcome_at = self._seen.get(order.fulfillment_status)
         stepper.progress = progress
-        self.query_one(Headline).show(progress)
+        self.query_one(Headline).show(progress, settlement_lines(order))
         self.query_one(StatusPanel).show(order)
         self.query_one(ItemsPanel).show(order)
         self.query_one(MoneyPanel).show(order)
-        if previous is not None and (
-            previous.status != order.status
-            or previous.fulfillment_status != order.fulfillment_status
-        ):
-            self._cancel_note = ""
         self._render_cancel_hint()
         if self._announce_cancel and order.status == OrderStatus.CANCELLED:
             self._announce_cancel = False
@@ -473,7 +467,7 @@ class TrackerApp(App[int]):
     def _render_cancel_hint(self) -> None:
         hint = self.query_one(CancelHint)
         eligibility = cancel_eligibility(self.order) if self.order is not None else None
-        hint.show(eligibility, cancelling=self._cancel_worker is not None, note=self._cancel_note)
+        hint.show(eligibility, cancelling=self.cancelling)
 
     def freshness_text(self) -> tuple[str, str]:
         """The freshness line and its state (live, checking, reconnecting, finished, ...)."""
@@ -621,10 +615,6 @@ class TrackerApp(App[int]):
             if screen is not None:
                 self._close_cancel_screen(screen.draft)
             server_said = error.message.rstrip(".") if error.message else "Cancel not allowed"
-            self._cancel_note = (
-                "The store has started on this order: contact the store to cancel it."
-            )
-            self._render_cancel_hint()
             self.push_screen(
                 MessageScreen(
                     "The store has already started on this order",

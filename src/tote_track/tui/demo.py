@@ -24,12 +24,11 @@ EXIT_SANDBOX_FAILED = 1
 
 
 def demo_order_body(scenario: str, speed: float) -> dict[str, Any]:
-    """The ``POST /sandbox/orders`` body of an order that plays ``scenario`` by itself."""
-    from tote_track.sandbox.autoplay import scenario_order_body
+    """The ``POST /sandbox/orders`` body of an order that plays ``scenario`` by itself.
 
-    body = scenario_order_body(scenario)
-    body["autoplay"] = {"scenario": scenario, "speed": speed}
-    return body
+    The sandbox fills in what the scenario needs (its handoff, planned payments).
+    """
+    return {"autoplay": {"scenario": scenario, "speed": speed}}
 
 
 async def create_demo_order(config: ClientConfig, scenario: str, speed: float) -> Order:

@@ -168,7 +168,8 @@ class ProgressStepper(Widget):
 class Headline(Static):
     """The sentence that says where the order is, and a second one with detail."""
 
-    def show(self, progress: Progress | None) -> None:
+    def show(self, progress: Progress | None, money: Sequence[str] = ()) -> None:
+        """``money``: what happened to the payments (refunds, voids), one line each."""
         self.remove_class("-good", "-bad")
         if progress is None:
             self.update("")
@@ -181,6 +182,8 @@ class Headline(Static):
         if progress.detail:
             text.append("\n")
             text.append(progress.detail)
+        for line in money:
+            text.append(f"\n↺ {line}", style="italic")
         self.update(text)
 
 
@@ -212,7 +215,7 @@ def settlement_lines(order: Order) -> list[str]:
         if payment.status == PaymentState.REFUNDED:
             lines.append(f"{amount} refunded to your {_method(payment)}")
         elif payment.status == PaymentState.VOIDED:
-            lines.append(f"{amount} on your {_method(payment)} voided: you were not charged")
+            lines.append(f"{amount} on your {_method(payment)} voided: not charged")
     return lines
 
 
@@ -242,7 +245,7 @@ class ItemsPanel(Static):
 
 
 class MoneyPanel(Static):
-    """Subtotal, tax, discount, total, paid and balance due; refunds and voids in words."""
+    """Subtotal, tax, discount, total, paid and balance due."""
 
     def show(self, order: Order) -> None:
         grid = Table.grid(padding=(0, 1), expand=True)
@@ -264,19 +267,13 @@ class MoneyPanel(Static):
         ]
         for label, money, style in rows:
             grid.add_row(Text(label, style=style), Text(format_money(money), style=style))
-        notes = settlement_lines(order)
-        if not notes:
-            self.update(grid)
-            return
-        self.update(Group(grid, *(Text(f"↺ {note}", style="italic") for note in notes)))
+        self.update(grid)
 
 
 class CancelHint(Static):
     """Whether the order can be cancelled online, said before anyone tries."""
 
-    def show(
-        self, eligibility: CancelEligibility | None, *, cancelling: bool, note: str = ""
-    ) -> None:
+    def show(self, eligibility: CancelEligibility | None, *, cancelling: bool) -> None:
         self.remove_class("-allowed", "-blocked", "-busy")
         if cancelling:
             self.add_class("-busy")
@@ -285,10 +282,7 @@ class CancelHint(Static):
         if eligibility is None:
             self.update("")
             return
-        if note:
-            self.add_class("-blocked")
-            self.update(f"✖ {note}")
-        elif eligibility.allowed:
+        if eligibility.allowed:
             self.add_class("-allowed")
             self.update(f"✔ {eligibility.reason} Press c to cancel.")
         else:

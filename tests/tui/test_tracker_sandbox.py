@@ -1,0 +1,263 @@
+"""The tracker against the real sandbox app, in-process: every flow of the issue.
+
+Time is driven by the frozen clock and by pressing ``r`` (poll now); the sandbox's
+orders move through its control endpoints, so nothing here sleeps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.tui.conftest import Sandbox
+from tests.tui.support import FakeClock, make_app, poll, screen_words, settle
+from tote_track.tracking.polling import StopReason
+from tote_track.tui.app import TrackerApp
+from tote_track.tui.screens import CancelScreen, MessageScreen
+
+PICKUP: dict[str, Any] = {"handoff": {"mode": "PICKUP"}}
+DELIVERY: dict[str, Any] = {
+    "handoff": {
+        "mode": "DELIVERY",
+        "delivery_address": {"line1": "12 Main St", "city": "Springfield"},
+    }
+}
+PAID_AND_ACCEPTED = ("payment_completed", "accept")
+
+
+def tracker(sandbox: Sandbox, order_id: str, clock: FakeClock | None = None) -> TrackerApp:
+    app = make_app(sandbox.transport, order_id=order_id, clock=clock)
+    app.bells = 0  # type: ignore[attr-defined]
+
+    def bell() -> None:
+        app.bells += 1  # type: ignore[attr-defined]
+
+    app.bell = bell  # type: ignore[method-assign]
+    return app
+
+
+async def test_first_load_and_refresh_follow_the_order(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP)
+    app = tracker(sandbox, order.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = screen_words(app)
+        assert "Waiting for your payment to go through." in text
+        assert "payment (1→5 s)" in text
+        assert "You can cancel until the store starts preparing." in text
+        await sandbox.fire(order.id, "payment_completed")
+        await sandbox.fire(order.id, "accept")
+        await poll(pilot)
+        text = screen_words(app)
+        assert "✔ Placed ─ ● Accepted ─ ○ Preparing" in text
+        assert "The store accepted your order." in text
+        assert "preparation (5→30 s)" in text
+        await sandbox.fire(order.id, "start_preparing")
+        await poll(pilot)
+        text = screen_words(app)
+        assert "● Preparing" in text
+        assert "can no longer be cancelled online" in text
+    assert app.alerts == []  # nothing to interrupt the customer for yet
+
+
+@pytest.mark.parametrize(
+    ("body", "before", "final", "words", "alerted"),
+    [
+        (PICKUP, ("start_preparing", "ready"), ("picked_up",), "Picked up. Enjoy!", False),
+        (DELIVERY, ("start_preparing",), ("ready", "delivered"), "Delivered. Enjoy!", True),
+        (PICKUP, ("start_preparing",), ("store_cancel",), "The store cancelled your order.", True),
+        (PICKUP, ("start_preparing", "ready", "picked_up"), ("returned",), "↩ Returned", False),
+    ],
+    ids=["picked-up", "delivered", "cancelled", "returned"],
+)
+async def test_each_ending_of_a_confirmed_order(
+    sandbox: Sandbox,
+    body: dict[str, Any],
+    before: tuple[str, ...],
+    final: tuple[str, ...],
+    words: str,
+    alerted: bool,
+) -> None:
+    order = await sandbox.order(body, *PAID_AND_ACCEPTED, *before)
+    app = tracker(sandbox, order.id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for event in final:
+            await sandbox.fire(order.id, event)
+        await poll(pilot)
+        text = screen_words(app)
+        assert words in text
+        assert "tracking finished" in text
+        assert app.plan is not None
+        assert app.plan.stop is StopReason.TERMINAL
+        assert (len(app.alerts) == 1) is alerted
+        assert (app.bells == 1) is alerted  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("events", "words", "mark"),
+    [
+        (("payment_started", "payment_failed"), "Your payment didn't go through.", "✖ Failed"),
+        (("payment_started", "void"), "This order was voided before payment.", "✖ Voided"),
+    ],
+    ids=["failed", "voided"],
+)
+async def test_an_order_that_never_gets_paid(
+    sandbox: Sandbox, events: tuple[str, ...], words: str, mark: str
+) -> None:
+    order = await sandbox.order(PICKUP)
+    app = tracker(sandbox, order.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for event in events:
+            await sandbox.fire(order.id, event)
+        await poll(pilot)
+        text = screen_words(app)
+        assert words in text
+        assert f"✔ Placed {mark}" in text.replace("─ ", "")
+        assert "tracking finished" in text
+        assert app.alerts  # the words were also a notification
+        await pilot.press("c")
+        assert isinstance(app.screen, MessageScreen)
+    assert sandbox.transport.cancels() == []
+
+
+async def test_ready_for_pickup_alerts_with_notification_and_bell(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP, *PAID_AND_ACCEPTED, "start_preparing")
+    app = tracker(sandbox, order.id)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await sandbox.fire(order.id, "ready")
+        await poll(pilot)
+        assert app.alerts == ["Your order is ready for pickup."]
+        assert app.bells == 1  # type: ignore[attr-defined]
+        assert any("ready for pickup" in n.message for n in app._notifications)
+
+
+async def cancel_via_dialog(pilot: Any, *, reason_downs: int = 0) -> None:
+    """``c``, pick the preset ``reason_downs`` below the first, ``y``."""
+    await pilot.press("c")
+    assert isinstance(pilot.app.screen, CancelScreen)
+    if reason_downs:
+        await pilot.press(*["down"] * reason_downs, "enter")
+    await pilot.press("y")
+    await settle(pilot)
+
+
+async def test_cancel_refunds_a_paid_order(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP, *PAID_AND_ACCEPTED)
+    app = tracker(sandbox, order.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await cancel_via_dialog(pilot, reason_downs=1)
+        assert not isinstance(app.screen, CancelScreen)
+        text = screen_words(app)
+        assert "Your order was cancelled." in text
+        assert "Refunded" in text
+        assert "$19.45 refunded to your credit card" in text
+        assert "tracking finished" in text
+        assert app.alerts[-1].startswith("Order ")
+        assert "refunded" in app.alerts[-1]
+    cancels = sandbox.transport.cancels()
+    assert len(cancels) == 1
+    assert b'"Ordered by mistake"' in cancels[0].content
+
+
+async def test_cancel_voids_a_payment_still_processing(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP, "payment_started")
+    app = tracker(sandbox, order.id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await cancel_via_dialog(pilot)
+        text = screen_words(app)
+        assert "Voided" in text
+        assert "$19.45 on your credit card voided: not charged" in text
+        assert app.order is not None
+        assert app.order.status == "CANCELLED"
+
+
+async def test_cancel_refused_when_the_store_started_meanwhile(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP, *PAID_AND_ACCEPTED)
+    app = tracker(sandbox, order.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        assert isinstance(app.screen, CancelScreen)
+        await sandbox.fire(order.id, "start_preparing")  # the race
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)
+        text = screen_words(app)
+        assert "The store said:" in text
+        assert "contact the store directly" in text
+        await pilot.press("enter")
+        text = screen_words(app)
+        assert "● Preparing" in text  # the order was refreshed
+        assert "Contact the store directly to ask them to cancel it." in text
+    assert len(sandbox.transport.cancels()) == 1  # a 409 is never retried
+
+
+async def test_cancel_retries_a_dropped_connection_with_the_same_key(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP, *PAID_AND_ACCEPTED)
+    app = tracker(sandbox, order.id)
+    sandbox.transport.fail_cancels = 1
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await cancel_via_dialog(pilot)
+        assert app.order is not None
+        assert app.order.status == "CANCELLED"
+    cancels = sandbox.transport.cancels()
+    assert len(cancels) == 2
+    keys = {r.headers["Idempotency-Key"] for r in cancels}
+    assert len(keys) == 1
+
+
+async def test_cancel_failure_keeps_the_input_and_the_key(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP, *PAID_AND_ACCEPTED)
+    app = tracker(sandbox, order.id)
+    sandbox.transport.fail_cancels = 3  # the client's own retries all fail
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.press("down", "down", "down", "enter")  # "Other"
+        await pilot.click("#cancel-text")
+        await pilot.press(*"found it cheaper")
+        await pilot.press("enter")  # Enter in the text box confirms
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CancelScreen)
+        assert "Could not reach the store" in screen_words(app)
+        assert screen.draft.text == "found it cheaper"
+        assert screen.draft.preset == 3
+        await pilot.press("enter")  # again, still in the text box
+        await settle(pilot)
+        assert not isinstance(app.screen, CancelScreen)
+        assert app.order is not None
+        assert app.order.status == "CANCELLED"
+    cancels = sandbox.transport.cancels()
+    assert len(cancels) == 4
+    assert len({r.headers["Idempotency-Key"] for r in cancels}) == 1
+    assert b'"found it cheaper"' in cancels[-1].content
+
+
+async def test_reconnecting_then_recovering(sandbox: Sandbox, clock: FakeClock) -> None:
+    order = await sandbox.order(PICKUP, *PAID_AND_ACCEPTED)
+    app = tracker(sandbox, order.id, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await sandbox.control.set_faults(error_rate=1.0)
+        await poll(pilot)
+        line, state = app.freshness_text()
+        assert state == "reconnecting"
+        assert line.startswith("reconnecting · retry in 10 s · server error")
+        assert "The store accepted your order." in screen_words(app)  # still shown
+        await sandbox.control.clear_faults()
+        await sandbox.fire(order.id, "start_preparing")
+        clock.advance(10)
+        await poll(pilot)
+        line, state = app.freshness_text()
+        assert state == "live"
+        assert "● Preparing" in screen_words(app)
+        assert app.plan is not None
+        assert app.plan.failures == 0
