@@ -4,6 +4,7 @@ import asyncio
 import json
 import logging
 import random
+import socket
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta, timezone
@@ -1032,3 +1033,76 @@ def test_error_text_without_details_or_message() -> None:
         "retry_after=2.0, attempts=3)"
     )
     assert err.args == ("Slow down",)
+
+
+# -- real sockets (loopback only) ----------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def test_real_refused_connection_is_an_api_connection_error() -> None:
+    sleep = FakeSleep()
+    config = ClientConfig(f"http://127.0.0.1:{free_port()}/v1/online-ordering", TOKEN)
+    async with ToteClient(config, sleep=sleep, max_retries=1) as client:
+        with pytest.raises(ApiConnectionError) as info:
+            await client.get_order(ORDER_ID)
+    assert type(info.value) is ApiConnectionError
+    assert info.value.attempts == 2
+    assert len(sleep.delays) == 1
+    assert str(info.value).startswith("Could not reach the Tote API at 127.0.0.1")
+
+
+async def start_raw_server(
+    handle: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+) -> tuple[asyncio.Server, str]:
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}/v1/online-ordering"
+
+
+async def test_real_silent_server_is_a_read_timeout() -> None:
+    hung_up = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(1024):  # never answer; wait for the client to hang up
+            pass
+        writer.close()
+        await writer.wait_closed()
+        hung_up.set()
+
+    server, base = await start_raw_server(silent)
+    async with server:
+        timeout = httpx.Timeout(5.0, read=0.05)
+        client = ToteClient(ClientConfig(base, TOKEN), timeout=timeout, max_retries=0)
+        async with client:
+            with pytest.raises(ApiTimeoutError, match="while waiting for the answer"):
+                await client.get_order(ORDER_ID)
+        await asyncio.wait_for(hung_up.wait(), 5)
+        server.close()
+
+
+async def test_real_dropped_connection_is_retried_then_reported() -> None:
+    seen = 0
+
+    async def drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal seen
+        seen += 1
+        await reader.read(1)
+        writer.close()
+        await writer.wait_closed()
+
+    server, base = await start_raw_server(drop)
+    async with server:
+        sleep = FakeSleep()
+        async with ToteClient(ClientConfig(base, TOKEN), sleep=sleep) as client:
+            with pytest.raises(ApiConnectionError) as info:
+                await client.get_order(ORDER_ID)
+        server.close()
+    assert seen == 3
+    assert len(sleep.delays) == 2
+    assert info.value.attempts == 3
