@@ -6,7 +6,7 @@ import logging
 import random
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -49,7 +49,10 @@ BASE = "https://api.test/v1/online-ordering"
 TOKEN = "tok_live_S3cr3tValue_9f8e7d"
 ORDER_ID = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
 
-Handler = Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
+Handler = (
+    Callable[[httpx.Request], httpx.Response]
+    | Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
+)
 Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
 
@@ -908,11 +911,11 @@ async def test_token_is_absent_from_logs_errors_and_reprs(
                 errors.append(err)
         assert TOKEN not in repr(client)
     assert len(errors) == 5
-    for err in errors:
-        assert TOKEN not in str(err)
-        assert TOKEN not in repr(err)
-        assert TOKEN not in str(err.args)
-        assert TOKEN not in (err.code or "")
+    for caught in errors:
+        assert TOKEN not in str(caught)
+        assert TOKEN not in repr(caught)
+        assert TOKEN not in str(caught.args)
+        assert TOKEN not in (caught.code or "")
     assert [type(e) for e in errors] == [
         UnauthorizedError,
         ApiConnectionError,
