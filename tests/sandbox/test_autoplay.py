@@ -249,3 +249,42 @@ async def test_start_from_another_thread_runs_on_the_players_loop(engine: Engine
     await player.wait(order_id)
     assert engine.get_order(order_id).fulfillment_status == FS.FULFILLED
     await player.aclose()
+
+
+class BrokenEngine:
+    """An engine that fails in a way no script expects."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def apply_event(self, order_id: str, event: LifecycleEvent) -> None:
+        self.calls += 1
+        raise RuntimeError("disk full")
+
+
+async def test_an_unexpected_failure_is_logged_as_a_warning_and_stops_the_script(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    engine = BrokenEngine()
+    player = Autoplayer(engine, sleep=FakeSleep())  # type: ignore[arg-type]
+    player.start("some-order", "pickup", speed=100)
+    await player.wait()
+    assert engine.calls == 1
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "some-order" in warnings[0].getMessage()
+    assert player.playing == frozenset()
+
+
+async def test_an_order_reset_away_stops_its_script(engine: Engine) -> None:
+    player = Autoplayer(engine, sleep=FakeSleep())
+    order_id = new_order(engine, "pickup")
+    engine.reset()
+    player.start(order_id, "pickup", speed=100)
+    await player.wait(order_id)
+    assert player.playing == frozenset()
+    assert engine.count() == 0
+
+
+def test_time_until_an_event_the_scenario_never_fires() -> None:
+    assert SCENARIOS["payment_failed"].time_until(E.PICKED_UP) is None

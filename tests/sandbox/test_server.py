@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -282,3 +284,55 @@ def test_the_command_refuses_0000_with_the_default_token() -> None:
     assert result.returncode == 2
     assert "refusing to listen on 0.0.0.0" in result.stderr
     assert result.stdout == ""
+
+
+def test_run_sandbox_serves_until_ctrl_c_in_process(tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    seen: dict[str, object] = {}
+
+    def client_then_ctrl_c() -> None:
+        match = None
+        for _ in range(500):  # until the banner is out (the server is up)
+            match = re.search(r"http://\S+/v1/online-ordering", out.getvalue())
+            if match and "Press Ctrl-C" in out.getvalue():
+                break
+            time.sleep(0.02)
+        if match is None:
+            return  # the assertions below report it; never interrupt the test run itself
+        try:
+            headers = {"Authorization": "Bearer sandbox"}
+            listing = httpx.get(f"{match.group(0)}/orders", headers=headers, timeout=10)
+            seen["status"] = listing.status_code
+            seen["count"] = len(listing.json()["data"])
+        finally:
+            os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C would
+
+    helper = threading.Thread(target=client_then_ctrl_c)
+    helper.start()
+    code = run_sandbox(
+        host="127.0.0.1", port=0, token="sandbox", db=tmp_path / "o.db", seed=4, out=out, err=err
+    )
+    helper.join(10)
+    assert code == 0
+    assert seen == {"status": 200, "count": 4}
+    assert "4 orders, stored in" in out.getvalue()
+    assert out.getvalue().endswith("Sandbox stopped.\n")
+    assert err.getvalue() == ""
+
+
+def test_an_address_that_is_not_ours_is_one_clear_line() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    # 192.0.2.1 is reserved for documentation: never an address of this machine.
+    code = run_sandbox(host="192.0.2.1", port=0, token="t0ken", db=None, seed=0, out=out, err=err)
+    assert code == 1
+    assert err.getvalue().startswith("error: cannot listen on 192.0.2.1 port 0")
+    assert out.getvalue() == ""
+
+
+def test_an_unusable_db_file_is_one_clear_line(tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    bad = tmp_path / "missing" / "orders.db"
+    code = run_sandbox(host="127.0.0.1", port=0, token="sandbox", db=bad, seed=0, out=out, err=err)
+    assert code == 1
+    assert f"--db {bad}" in err.getvalue()
+    assert "Traceback" not in err.getvalue()
