@@ -186,6 +186,8 @@ class _Gate:
         if not values:
             return "Authentication required: send the header 'Authorization: Bearer <token>'."
         value = values[0].strip()
+        if value.lower() == b"bearer":
+            return "The Authorization header has no token after 'Bearer'."
         if value[:7].lower() != b"bearer ":
             return "The Authorization header must use the Bearer scheme: 'Bearer <token>'."
         given = b"bearer " + value[7:].strip()
@@ -263,7 +265,9 @@ def _enum_param(
         return None
     names = [member.value for member in enum]
     if raw not in names:
-        raise InvalidRequest(f"{name} must be one of {', '.join(names)}; got {_shown(raw)}.")
+        raise InvalidRequest(
+            f"The {name} parameter must be one of {', '.join(names)}; got {_shown(raw)}."
+        )
     return enum(raw)
 
 
@@ -272,7 +276,8 @@ def _moment_param(name: str, raw: str | None, *, end_of_day: bool) -> datetime |
         return None
     text = raw.strip()
     problem = InvalidRequest(
-        f"{name} must be an ISO 8601 date-time such as 2026-01-31T10:07:00Z; got {_shown(raw)}."
+        f"The {name} parameter must be an ISO 8601 date-time such as 2026-01-31T10:07:00Z; "
+        f"got {_shown(raw)}."
     )
     if len(text) > 64:
         raise problem
@@ -310,7 +315,9 @@ def _list_query(request: Request) -> tuple[OrderFilter, int, str | None]:
             raise InvalidRequest(f"The query parameter {name} is given more than once.")
     location_id = params.get("location_id")
     if location_id is not None and not is_uuid(location_id):
-        raise InvalidRequest(f"location_id must be a UUID; got {_shown(location_id)}.")
+        raise InvalidRequest(
+            f"The location_id parameter must be a UUID; got {_shown(location_id)}."
+        )
     filters = OrderFilter(
         status=_enum_param("status", params.get("status"), OrderStatus),
         fulfillment_status=_enum_param(
@@ -325,7 +332,8 @@ def _list_query(request: Request) -> tuple[OrderFilter, int, str | None]:
     if raw_limit is not None:
         if not _LIMIT.fullmatch(raw_limit) or not 1 <= int(raw_limit) <= 100:
             raise InvalidRequest(
-                f"limit must be a whole number from 1 to 100; got {_shown(raw_limit)}."
+                "The limit parameter must be a whole number from 1 to 100; "
+                f"got {_shown(raw_limit)}."
             )
         limit = int(raw_limit)
     return filters, limit, params.get("cursor")
@@ -537,7 +545,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             message = f"There is no endpoint {method} {path}."
         elif status == 405:
             allowed = (exc.headers or {}).get("Allow", "")
-            message = f"{path} does not support {method}; it supports {allowed}."
+            message = f"The endpoint {path} does not support {method}; it supports {allowed}."
         else:
             message = str(exc.detail) if exc.detail else "The request could not be served."
             if not message.endswith("."):

@@ -17,6 +17,7 @@ through the store before the method returns.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -24,7 +25,7 @@ import random
 import re
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -316,7 +317,11 @@ def _utc_now() -> datetime:
 
 
 class Engine:
-    """All orders and every rule of the sandbox API."""
+    """All orders and every rule of the sandbox API.
+
+    ``rng`` draws the injected faults, ``sleep`` waits their latency, ``tax_bps`` maps
+    location ids to their sales tax in basis points.
+    """
 
     def __init__(
         self,
@@ -325,13 +330,14 @@ class Engine:
         clock: Callable[[], datetime] | None = None,
         rng: random.Random | None = None,
         tax_bps: Mapping[str, int] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.store: OrderStore = store if store is not None else MemoryStore()
         self._clock = clock or _utc_now
         self.rng = rng if rng is not None else random.Random()
         self._tax_bps = dict(tax_bps or {})
         self._lock = threading.RLock()
-        self.faults = Faults(clock=self.now, rng=self.rng)
+        self.faults = Faults(clock=self.now, rng=self.rng, sleep=sleep)
         self.idempotency = IdempotencyKeys(self.store, clock=self.now, lock=self._lock)
 
     # -- time and money -----------------------------------------------------------------
@@ -371,7 +377,7 @@ class Engine:
     ) -> ListPage:
         """A page of orders, newest first (``created_at`` then ``id``), after ``cursor``."""
         if not 1 <= limit <= 100:
-            raise InvalidRequest(f"limit must be between 1 and 100; got {limit}.")
+            raise InvalidRequest(f"The limit must be between 1 and 100; got {limit}.")
         before = decode_cursor(cursor) if cursor is not None else None
         with self._lock:
             records = self.store.page(filters or OrderFilter(), before=before, limit=limit + 1)

@@ -109,7 +109,8 @@ class Faults:
         if self._tokens >= 1.0:
             self._tokens -= 1.0
             return
-        raise RateLimited(max(1, math.ceil((1.0 - self._tokens) / per_second)))
+        wait = (1.0 - self._tokens) / per_second
+        raise RateLimited(max(1, math.ceil(wait - 1e-6)))
 
     async def disrupt(self) -> None:
         """Wait the configured latency, then maybe drop the connection or fail with 5xx."""
