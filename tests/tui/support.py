@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import io
 import json
@@ -74,6 +75,7 @@ class FakeApi:
         self.order = order if order is not None else guide_order()
         self.queue: list[Reply] = []
         self.requests: list[httpx.Request] = []
+        self.hold: asyncio.Event | None = None
 
     def set(self, **fields: Any) -> None:
         self.order.update(fields)
@@ -90,7 +92,35 @@ class FakeApi:
         path = request.url.path.removeprefix("/v1/online-ordering")
         if request.method == "GET" and path == f"/orders/{self.order['id']}":
             return httpx.Response(200, json=copy.deepcopy(self.order))
+        if request.method == "POST" and path == f"/orders/{self.order['id']}/cancel":
+            if self.hold is not None:
+                return self._held_cancel(self.hold)  # type: ignore[return-value]
+            return self.cancel()
         return envelope(404, "not_found", "Order not found")
+
+    async def _held_cancel(self, hold: asyncio.Event) -> httpx.Response:
+        await hold.wait()
+        return self.cancel()
+
+    def cancel(self) -> httpx.Response:
+        """Cancel like the API: void what is in flight, refund what was taken."""
+        if self.order["fulfillment_status"] not in ("PENDING", "IN_PROGRESS"):
+            return envelope(409, "cancel_not_allowed", "Order is already being prepared")
+        settled = {"PENDING": "VOIDED", "AUTHORIZED": "VOIDED"}
+        for payment in self.order.get("payments", []):
+            payment["status"] = settled.get(payment["status"], "REFUNDED")
+        currency = self.order["total"]["currency"]
+        self.order.update(
+            status="CANCELLED",
+            payment_status="UNPAID",
+            fulfillment_status="CANCELLED",
+            total_paid={"amount": 0, "currency": currency},
+            balance_due=dict(self.order["total"]),
+            updated_at="2026-01-31T10:10:00Z",
+        )
+        keys = ("id", "status", "payment_status", "fulfillment_status", "total_paid")
+        body = {key: self.order[key] for key in (*keys, "balance_due")}
+        return httpx.Response(200, json=body)
 
     @property
     def transport(self) -> httpx.MockTransport:
@@ -140,9 +170,10 @@ async def settle(pilot: Pilot[Any]) -> None:
     """Let every worker finish and every resulting message be handled."""
     app = pilot.app
     for _ in range(5):
-        await app.workers.wait_for_complete()
+        # Errors are the app's business (it handles them when the worker's state changes).
+        await asyncio.gather(*(worker.wait() for worker in app.workers), return_exceptions=True)
         await pilot.pause()
-        if not any(w.is_running for w in app.workers):
+        if not any(worker.is_running for worker in app.workers):
             break
 
 

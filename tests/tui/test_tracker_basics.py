@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
+from textual.binding import Binding
+from textual.widgets import Button
 
 from tests.tui.support import FakeApi, FakeClock, envelope, make_app, poll, screen_words, settle
-from tote_track.tui.app import EXIT_API_ERROR, EXIT_OK
-from tote_track.tui.screens import ErrorScreen, HelpScreen, MessageScreen
+from tote_track.tracking.polling import SCHEDULES, PollingPolicy, Scenario, Schedule
+from tote_track.tui.app import EXIT_API_ERROR, EXIT_OK, TrackerApp
+from tote_track.tui.screens import CancelScreen, ErrorScreen, HelpScreen, MessageScreen
 
 
 async def test_first_load_shows_the_order_at_80x24() -> None:
@@ -148,3 +153,147 @@ async def test_freshness_line_counts_from_the_injected_clock() -> None:
             "updated 3 s ago · next check in 2 s · preparation (5→30 s)",
             "live",
         )
+
+
+async def test_a_cancel_in_flight_says_so_and_a_second_press_does_nothing() -> None:
+    api = FakeApi()
+    api.set(fulfillment_status="IN_PROGRESS")
+    api.hold = asyncio.Event()
+    app = make_app(api.transport)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c", "y")
+        screen = app.screen
+        assert isinstance(screen, CancelScreen)
+        assert app.cancelling
+        assert str(screen.query_one("#cancel-confirm", Button).label) == "Cancelling…"
+        assert app.check_action("cancel_order", ()) is False  # hidden from the footer
+        assert app.check_action("cancelling", ()) is None  # shown, disabled
+        await pilot.press("y", "y", "escape")
+        assert app.screen is screen  # cannot back out while the store decides
+        assert "Still cancelling" in screen_words(app)
+        api.hold.set()
+        await settle(pilot)
+        assert not isinstance(app.screen, CancelScreen)
+        assert not app.cancelling
+        assert "$19.45 refunded to your credit card" in screen_words(app)
+    assert len(api.cancels()) == 1
+
+
+async def test_backing_out_of_the_cancel_dialog_sends_nothing_and_keeps_the_choice() -> None:
+    api = FakeApi()
+    api.set(fulfillment_status="PENDING")
+    app = make_app(api.transport)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("c", "down", "enter", "n")
+        assert not isinstance(app.screen, CancelScreen)
+        await pilot.press("c")
+        screen = app.screen
+        assert isinstance(screen, CancelScreen)
+        assert screen.draft.preset == 1
+        await pilot.press("escape")
+    assert api.cancels() == []
+
+
+async def test_other_needs_words_before_anything_is_sent() -> None:
+    api = FakeApi()
+    api.set(fulfillment_status="PENDING")
+    app = make_app(api.transport)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("c", "down", "down", "down", "enter", "y")
+        assert isinstance(app.screen, CancelScreen)
+        assert 'Please say why in the text box when you choose "Other".' in screen_words(app)
+    assert api.cancels() == []
+
+
+async def test_server_down_at_start_is_reconnecting_not_a_crash() -> None:
+    api = FakeApi()
+    api.queue.extend(httpx.ConnectError("refused") for _ in range(3))
+    app = make_app(api.transport)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert not isinstance(app.screen, ErrorScreen)
+        assert app.freshness_text() == (
+            "reconnecting · retry in 5 s · no connection",
+            "reconnecting",
+        )
+        assert "Looking up the order…" in screen_words(app)
+        await poll(pilot)
+        assert "Your order is being prepared." in screen_words(app)
+        assert app.freshness_text()[1] == "live"
+
+
+async def test_retry_after_wins_over_the_schedule() -> None:
+    api = FakeApi()
+    app = make_app(api.transport)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        limited = httpx.Response(
+            429,
+            json={"error": {"code": "rate_limited", "message": "Slow down"}},
+            headers={"Retry-After": "20"},
+        )
+        api.queue.extend([limited] * 3)
+        await poll(pilot)
+        assert app.freshness_text()[0].startswith("reconnecting · retry in 20 s")
+
+
+async def test_a_refused_token_after_loading_stops_and_says_so() -> None:
+    api = FakeApi()
+    app = make_app(api.transport)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        api.queue.append(envelope(401, "unauthorized", "Token revoked"))
+        await poll(pilot)
+        line, state = app.freshness_text()
+        assert state == "error"
+        assert "Token revoked" in line
+        assert "press r to try again" in line
+        assert "Your order is being prepared." in screen_words(app)  # still shown
+
+
+async def test_pauses_after_the_max_duration_and_r_resumes() -> None:
+    clock = FakeClock()
+    short = dict(SCHEDULES)
+    short[Scenario.PREPARATION] = Schedule(initial=5, maximum=30, max_duration=60)
+    app = make_app(FakeApi().transport, clock=clock, policy=PollingPolicy(short))
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        clock.advance(61)
+        await poll(pilot)
+        assert app.freshness_text() == ("paused after 1 min · press r to resume", "paused")
+        await poll(pilot)
+        assert app.plan is not None
+        assert app.plan.stop is None
+        assert app.freshness_text()[1] == "live"
+
+
+async def test_keys_are_in_the_palette_and_every_binding_has_an_id_and_a_tooltip() -> None:
+    app = make_app(FakeApi().transport)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        footer_keys = set(app.screen.active_bindings)
+    assert {"Refresh now", "Cancel order", "Help", "Quit"} <= set(titles)
+    assert {"r", "c", "q", "question_mark"} <= footer_keys
+    for owner in (TrackerApp, CancelScreen, MessageScreen, HelpScreen, ErrorScreen):
+        for binding in owner.BINDINGS:
+            assert isinstance(binding, Binding)
+            assert binding.id
+            assert binding.tooltip
+
+
+@pytest.mark.parametrize("theme", ["textual-light", "nord"])
+async def test_works_with_no_color_and_other_themes(
+    theme: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(FakeApi().transport)
+    async with app.run_test() as pilot:
+        app.theme = theme
+        await settle(pilot)
+        text = screen_words(app)
+    assert "✔ Placed" in text
+    assert "● Preparing" in text

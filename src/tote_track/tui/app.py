@@ -467,7 +467,8 @@ class TrackerApp(App[int]):
     def _render_cancel_hint(self) -> None:
         hint = self.query_one(CancelHint)
         eligibility = cancel_eligibility(self.order) if self.order is not None else None
-        hint.show(eligibility, cancelling=self.cancelling)
+        finished = self.progress is not None and self.progress.finished
+        hint.show(eligibility, cancelling=self.cancelling, finished=finished)
 
     def freshness_text(self) -> tuple[str, str]:
         """The freshness line and its state (live, checking, reconnecting, finished, ...)."""
@@ -644,6 +645,8 @@ class TrackerApp(App[int]):
     # -- keys, help, palette -----------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if isinstance(self.screen, ErrorScreen) and action in ("cancel_order", "cancelling"):
+            return False  # no order to cancel
         if action == "cancel_order":
             return not self.cancelling
         if action == "cancelling":

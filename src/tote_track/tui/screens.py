@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Center, Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
 
@@ -204,7 +204,7 @@ class MessageScreen(ModalScreen[None]):
 
 HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("r", "Check the order now (and resume tracking after a pause)"),
-    ("c", "Cancel the order, while the store has not started preparing it"),
+    ("c", "Cancel the order (until the store starts preparing it)"),
     ("q", "Quit"),
     ("?", "This help"),
     ("ctrl+p", "Command palette: every action, and the theme"),
@@ -236,25 +236,19 @@ class HelpScreen(ModalScreen[None]):
             yield Static(keys, classes="dialog-body")
             yield Static(
                 Text(
-                    "The tracker checks the order on its own, more often while something is "
-                    "about to happen and less often as it waits (the line at the bottom says "
-                    "when). It stops when the order is finished, and pauses after a long wait: "
-                    "press r to carry on. If the connection drops it keeps trying.\n\n"
-                    "Orders can be cancelled here until the store starts preparing them; after "
-                    "that, call the store.\n\n"
-                    "Exit codes: 0 after quitting normally; 4 when the order could not be "
-                    "loaded (not found, token refused, ...)."
+                    "The order is checked on its own: often when something is about to "
+                    "happen, less often as it waits (the bottom line says when). Checking "
+                    "stops when the order is finished and pauses after a long wait (r carries "
+                    "on). A dropped connection is retried.\n\n"
+                    "Orders can be cancelled here until the store starts preparing them; "
+                    "after that, contact the store.\n\n"
+                    "Exit codes: 0 after quitting; 4 when the order could not be loaded."
                 ),
                 classes="dialog-body",
             )
-            with Center():
-                yield Button("Close  esc", id="help-close", variant="primary")
+            yield Label("Esc closes this help.", classes="dialog-label")
 
     def action_close(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#help-close")
-    def _close(self) -> None:
         self.dismiss(None)
 
 

@@ -165,26 +165,43 @@ class ProgressStepper(Widget):
         return Text("\n").join(rows)
 
 
-class Headline(Static):
-    """The sentence that says where the order is, and a second one with detail."""
+class Headline(Widget):
+    """The sentence that says where the order is, its detail, and what happened to money."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "headline--ongoing",
+        "headline--good",
+        "headline--bad",
+        "headline--money",
+    }
+    DEFAULT_CSS = "Headline { height: auto; }"
+
+    progress: reactive[Progress | None] = reactive(None, layout=True)
+    money: reactive[tuple[str, ...]] = reactive((), layout=True)
 
     def show(self, progress: Progress | None, money: Sequence[str] = ()) -> None:
         """``money``: what happened to the payments (refunds, voids), one line each."""
-        self.remove_class("-good", "-bad")
+        self.progress = progress
+        self.money = tuple(money)
+
+    def render(self) -> RenderResult:
+        progress = self.progress
         if progress is None:
-            self.update("")
-            return
+            return Text("")
         if progress.outcome is Outcome.COMPLETED:
-            self.add_class("-good")
-        elif progress.outcome is not None:
-            self.add_class("-bad")
-        text = Text(progress.headline, style="bold")
+            tone = "headline--good"
+        elif progress.outcome is not None and progress.outcome is not Outcome.RETURNED:
+            tone = "headline--bad"
+        else:
+            tone = "headline--ongoing"
+        text = Text()
+        text.append(progress.headline, style=self.get_component_rich_style(tone))
         if progress.detail:
-            text.append("\n")
-            text.append(progress.detail)
-        for line in money:
-            text.append(f"\n↺ {line}", style="italic")
-        self.update(text)
+            text.append(f"\n{progress.detail}")
+        money_style = self.get_component_rich_style("headline--money")
+        for line in self.money:
+            text.append(f"\n↺ {line}", style=money_style)
+        return text
 
 
 class StatusPanel(Static):
@@ -273,7 +290,9 @@ class MoneyPanel(Static):
 class CancelHint(Static):
     """Whether the order can be cancelled online, said before anyone tries."""
 
-    def show(self, eligibility: CancelEligibility | None, *, cancelling: bool) -> None:
+    def show(
+        self, eligibility: CancelEligibility | None, *, cancelling: bool, finished: bool = False
+    ) -> None:
         self.remove_class("-allowed", "-blocked", "-busy")
         if cancelling:
             self.add_class("-busy")
@@ -285,6 +304,8 @@ class CancelHint(Static):
         if eligibility.allowed:
             self.add_class("-allowed")
             self.update(f"✔ {eligibility.reason} Press c to cancel.")
+        elif finished:
+            self.update(eligibility.reason)
         else:
             self.add_class("-blocked")
             self.update(f"✖ {eligibility.reason}")

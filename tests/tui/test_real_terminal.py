@@ -1,0 +1,115 @@
+"""``tote-track demo`` in a real terminal (tmux): start, follow, cancel, quit cleanly.
+
+The scenario is ``cancel_window`` (the store waits before preparing, so there is time to
+cancel). It plays at speed 8: the order is accepted after about 4 s and preparation starts
+about 6 s later, a window wide enough for a loaded test machine.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.tmux,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+TOTE_TRACK = Path(sys.executable).with_name("tote-track")
+DEADLINE = 30.0
+
+
+class Tmux:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def run(self, *args: str) -> str:
+        result = subprocess.run(
+            ["tmux", *args], capture_output=True, text=True, check=True, timeout=10
+        )
+        return result.stdout
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.name)
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", self.name, *keys)
+
+    def flag(self, name: str) -> str:
+        return self.run("display-message", "-p", "-t", self.name, f"#{{{name}}}").strip()
+
+    def wait_for(self, found: Callable[[str], bool], *, poke: str | None = None) -> str:
+        """Capture the pane until ``found`` accepts it (pressing ``poke`` meanwhile)."""
+        end = time.monotonic() + DEADLINE
+        screen = self.screen()
+        while not found(screen):
+            if time.monotonic() > end:
+                pytest.fail(f"timed out; the screen was:\n{screen}")
+            if poke:
+                self.keys(poke)
+            time.sleep(0.3)
+            screen = self.screen()
+        return screen
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    name = f"tote-track-test-{os.getpid()}"
+    env = {"PS1": "$ ", "HISTFILE": "/dev/null"}
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    subprocess.run(
+        [
+            "tmux",
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            f"env {exports} bash --norc --noprofile",
+        ],
+        check=True,
+        timeout=10,
+    )
+    try:
+        yield Tmux(name)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], check=False, timeout=10)
+
+
+def test_demo_follows_cancels_and_quits_cleanly(tmux: Tmux) -> None:
+    assert TOTE_TRACK.exists(), "the tote-track script is installed in the venv"
+    command = f"{shlex.quote(str(TOTE_TRACK))} demo --scenario cancel_window --speed 8"
+    tmux.keys(f"clear; {command}; echo EXIT=$?", "Enter")
+
+    screen = tmux.wait_for(lambda s: "Sandbox API  http://127.0.0.1:" in s)
+    assert "Order " in screen
+    # The stepper advances on its own schedule; r checks now.
+    screen = tmux.wait_for(lambda s: "✔ Placed ─ ● Accepted" in s, poke="r")
+    assert "You can cancel until the store starts preparing." in screen
+
+    tmux.keys("c")
+    screen = tmux.wait_for(lambda s: "Why are you cancelling?" in s)
+    tmux.keys("y")
+    screen = tmux.wait_for(lambda s: "✖ Cancelled" in s)
+    assert "refunded to your credit card" in screen
+    assert "tracking finished" in screen
+
+    tmux.keys("q")
+    screen = tmux.wait_for(lambda s: "EXIT=" in s)
+    assert "EXIT=0" in screen
+    # The terminal is back to the shell: main screen, cursor shown, nothing left over.
+    assert "Order " not in screen
+    assert "Cancelled" not in screen
+    assert tmux.flag("alternate_on") == "0"
+    assert tmux.flag("cursor_flag") == "1"
