@@ -103,7 +103,7 @@ def track_command(
     except InvalidConfigError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)
-    if not sys.stdout.isatty():
+    if not _stdout_is_terminal():
         click.echo(
             "stdout is not a terminal: printing one line per change (like `tote-track watch`).",
             err=True,
@@ -112,6 +112,10 @@ def track_command(
     from tote_track.tui.app import run_tracker
 
     sys.exit(run_tracker(config, order_id, notify=not no_notify, bell=not no_bell))
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def _follow_headless(config: Any, order_id: str) -> int:
