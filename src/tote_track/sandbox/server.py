@@ -75,6 +75,12 @@ def build_app(*, token: str, db: str | os.PathLike[str] | None, seed: int) -> Fa
     return app
 
 
+def _close_store(app: FastAPI) -> None:
+    """Release the store (the SQLite file) once the server has stopped."""
+    engine: Engine = app.state.engine
+    engine.store.close()
+
+
 def base_url_for(host: str, port: int) -> str:
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}{BASE_PATH}"
@@ -196,6 +202,8 @@ def run_sandbox(
         except SystemExit as exc:  # uvicorn's startup failure
             print("error: the sandbox failed to start.", file=err)
             return exc.code if isinstance(exc.code, int) and exc.code else EXIT_FAILURE
+        finally:
+            _close_store(app)
     print("Sandbox stopped.", file=out, flush=True)
     return EXIT_OK
 
@@ -350,9 +358,11 @@ class EmbeddedSandbox:
         self._app = app
         server = _Server(_uvicorn_config(app, "127.0.0.1", 0, quiet=True), self._on_started)
         self._server = server
-        if self._stopping:
-            return
-        await server.serve()
+        try:
+            if not self._stopping:
+                await server.serve()
+        finally:
+            _close_store(app)
 
     def _on_started(self) -> None:
         assert self._server is not None
