@@ -67,7 +67,7 @@ def main() -> None:
 
 
 ORDER_ID_EXAMPLE = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
-DEMO_SPEED = 1.5
+DEMO_SPEED = 1.0
 
 
 def _order_id(value: str) -> str:
@@ -152,7 +152,7 @@ def _follow_headless(config: Any, order_id: str) -> int:
     type=click.FloatRange(min=0, min_open=True, max=1000),
     default=DEMO_SPEED,
     show_default=True,
-    help="How much faster than a real store (1.5: a pickup takes about a minute and a half).",
+    help="How much faster than a real store (1: a pickup takes about two minutes).",
 )
 def demo_command(scenario: str, speed: float) -> None:
     """The tracker on a built-in sandbox: no token or network needed.

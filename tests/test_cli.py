@@ -1,0 +1,138 @@
+"""The tracker's commands: ``tote-track ORDER_ID`` (``track``) and ``tote-track demo``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from tote_track import cli
+from tote_track.api.client import ToteClient
+from tote_track.api.config import ClientConfig
+from tote_track.api.control import SandboxControl
+from tote_track.sandbox.server import EmbeddedSandbox
+
+ORDER_ID = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[EmbeddedSandbox]:
+    with EmbeddedSandbox() as running:
+        yield running
+
+
+def make_order(sandbox: EmbeddedSandbox, *events: str) -> str:
+    async def create() -> str:
+        async with ToteClient(sandbox.config) as client:
+            control = SandboxControl(client)
+            order = await control.create_order({"handoff": {"mode": "PICKUP"}})
+            for event in events:
+                await control.fire_event(order.id, event)
+            return order.id
+
+    return asyncio.run(create())
+
+
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(cli.main, list(args))
+
+
+def test_a_malformed_order_id_is_a_usage_error() -> None:
+    result = invoke("not-an-order")
+    assert result.exit_code == 2
+    assert "'not-an-order' is not an order id" in result.output
+    assert "f9a8b7c6-d5e4-3210-fedc-ba9876543210" in result.output
+
+
+def test_a_token_over_plain_http_is_refused_before_anything() -> None:
+    result = invoke(ORDER_ID, "--base-url", "http://orders.example.com/v1", "--token", "s3cret")
+    assert result.exit_code == 2
+    assert "Refusing to send the API token" in result.output
+    assert "s3cret" not in result.output
+
+
+def test_track_opens_the_tracker_in_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[ClientConfig, str, dict[str, Any]]] = []
+
+    def fake_run_tracker(config: ClientConfig, order_id: str, **flags: Any) -> int:
+        calls.append((config, order_id, flags))
+        return 0
+
+    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr("tote_track.tui.app.run_tracker", fake_run_tracker)
+    result = invoke(ORDER_ID.upper(), "--token", "t0k", "--no-bell")
+    assert result.exit_code == 0
+    [(config, order_id, flags)] = calls
+    assert order_id == ORDER_ID  # canonical form
+    assert config.token == "t0k"
+    assert flags == {"notify": True, "bell": False}
+
+
+def test_without_a_terminal_it_prints_a_line_per_change_until_the_end(
+    sandbox: EmbeddedSandbox,
+) -> None:
+    order_id = make_order(sandbox, "payment_completed", "accept", "start_preparing", "ready")
+    short = order_id[:6].upper()
+    done = make_order(
+        sandbox, "payment_completed", "accept", "start_preparing", "ready", "picked_up"
+    )
+    result = invoke(done, "--base-url", sandbox.base_url, "--token", sandbox.token)
+    assert result.exit_code == 0
+    assert "stdout is not a terminal" in result.output
+    assert f"{done[:6].upper()} COMPLETED PAID FULFILLED · Picked up. Enjoy!" in result.output
+    assert short not in result.output
+
+
+def test_without_a_terminal_a_cancelled_order_exits_1(sandbox: EmbeddedSandbox) -> None:
+    order_id = make_order(sandbox, "payment_started", "void")
+    result = invoke("track", order_id, "--base-url", sandbox.base_url, "--token", sandbox.token)
+    assert result.exit_code == 1
+    assert "VOIDED" in result.output
+
+
+def test_without_a_terminal_an_unknown_order_exits_4(sandbox: EmbeddedSandbox) -> None:
+    result = invoke(ORDER_ID, "--base-url", sandbox.base_url, "--token", sandbox.token)
+    assert result.exit_code == 4
+    assert "error:" in result.output
+    assert sandbox.token not in result.output.replace("sandbox API", "")
+
+
+def test_demo_rejects_an_unknown_scenario_before_starting_anything() -> None:
+    result = invoke("demo", "--scenario", "teleport")
+    assert result.exit_code == 2
+    assert "unknown scenario 'teleport'" in result.output
+    assert "cancel_window" in result.output
+
+
+def test_demo_creates_an_autoplay_order_and_tracks_it_with_the_sandbox_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_run_tracker(config: ClientConfig, order_id: str, **flags: Any) -> int:
+        async def fetch() -> Any:
+            async with ToteClient(config) as client:
+                return await client.get_order(order_id)
+
+        seen.update(config=config, order=asyncio.run(fetch()), flags=flags)
+        return 0
+
+    monkeypatch.setattr("tote_track.tui.app.run_tracker", fake_run_tracker)
+    result = invoke("demo", "--scenario", "curbside", "--speed", "0.01")
+    assert result.exit_code == 0, result.output
+    assert seen["config"].base_url.startswith("http://127.0.0.1:")
+    assert seen["flags"] == {"sandbox": True}
+    assert seen["order"].handoff.mode == "CURBSIDE"
+
+
+def test_help_lists_the_tracker_commands() -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0
+    assert "demo" in result.output
+    assert "track" in result.output
+    track_help = invoke("track", "--help").output
+    assert "--no-notify" in track_help
+    assert "--no-bell" in track_help
