@@ -125,6 +125,9 @@ async def test_unknown_routes_and_methods_use_the_envelope(client: httpx.AsyncCl
     error = assert_error(response, 405, "invalid_request")
     assert response.headers["Allow"] == "GET"
     assert "DELETE" in error["message"]
+    options = await client.options("/sandbox/faults")
+    assert_error(options, 405, "invalid_request")
+    assert options.headers["Allow"] == "DELETE, GET, PUT"
 
 
 async def test_unexpected_errors_are_internal_with_a_request_id(

@@ -33,8 +33,10 @@ from fastapi import APIRouter, Body, FastAPI, Header, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tote_track import __version__
@@ -60,7 +62,7 @@ from tote_track.sandbox.errors import (
     SandboxError,
 )
 from tote_track.sandbox.faults import FaultConfig, InjectedDrop
-from tote_track.sandbox.idempotency import fingerprint_of, parse_key
+from tote_track.sandbox.idempotency import KEY_PATTERN, fingerprint_of, parse_key
 from tote_track.sandbox.store import OrderFilter, OrderStore
 
 __all__ = ["BASE_PATH", "OPENAPI_PATH", "create_app"]
@@ -452,6 +454,10 @@ def _openapi_of(app: FastAPI) -> Callable[[], dict[str, Any]]:
                     del responses["422"]
         for name in ("HTTPValidationError", "ValidationError"):
             components.get("schemas", {}).pop(name, None)
+        module = _autoplay_module()
+        autoplay = components.get("schemas", {}).get("AutoplayRequest")
+        if module is not None and autoplay is not None:
+            autoplay["properties"]["scenario"]["enum"] = list(module.SCENARIO_NAMES)
         app.openapi_schema = schema
         return schema
 
@@ -503,8 +509,9 @@ def create_app(
     app.state.engine = engine
     app.state.autoplayer = None
     app.add_middleware(_Gate, token=token)
-    _install_error_handlers(app)
-    app.include_router(_router(engine))
+    router = _router(engine)
+    _install_error_handlers(app, router.routes)
+    app.include_router(router)
     app.openapi = _openapi_of(app)  # type: ignore[method-assign]
     return app
 
@@ -525,7 +532,16 @@ def _autoplay_module() -> Any:
         return None
 
 
-def _install_error_handlers(app: FastAPI) -> None:
+def _methods_of(routes: Sequence[BaseRoute], path: str) -> str:
+    """Every method some route serves at ``path`` (for a 405's ``Allow``)."""
+    methods: set[str] = set()
+    for route in routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(path):
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
+
+
+def _install_error_handlers(app: FastAPI, routes: Sequence[BaseRoute]) -> None:
     async def sandbox_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SandboxError)
         return _sandbox_error_response(request.scope, exc)
@@ -539,19 +555,21 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         status = exc.status_code
+        headers = dict(exc.headers or {})
         method = request.method
         path = request.url.path
         if status == 404:
             message = f"There is no endpoint {method} {path}."
         elif status == 405:
-            allowed = (exc.headers or {}).get("Allow", "")
+            allowed = _methods_of(routes, path)
+            headers = {**headers, "Allow": allowed}
             message = f"The endpoint {path} does not support {method}; it supports {allowed}."
         else:
             message = str(exc.detail) if exc.detail else "The request could not be served."
             if not message.endswith("."):
                 message += "."
         code = _STATUS_CODES.get(status, "internal" if status >= 500 else "invalid_request")
-        return _error_response(request.scope, status, code, message, exc.headers)
+        return _error_response(request.scope, status, code, message, headers)
 
     async def server_error(request: Request, exc: Exception) -> Response:
         request_id = _request_id(request.scope)
@@ -631,7 +649,11 @@ def _router(engine: Engine) -> APIRouter:
             str | None,
             Header(
                 alias="Idempotency-Key",
-                description="1 to 255 characters, plain or double-quoted; kept 24 hours.",
+                description=(
+                    "1 to 255 printable ASCII characters, plain or double-quoted; the "
+                    "response is replayed to retries with the same key for 24 hours."
+                ),
+                json_schema_extra={"pattern": KEY_PATTERN, "minLength": 1, "maxLength": 255},
             ),
         ] = None,
     ) -> Response:

@@ -33,10 +33,10 @@ from typing import Annotated, Any
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
-    StrictFloat,
-    StrictInt,
+    Strict,
     field_validator,
 )
 
@@ -63,7 +63,7 @@ from tote_track.sandbox.errors import (
     InvalidRequest,
     OrderNotFound,
 )
-from tote_track.sandbox.faults import Faults
+from tote_track.sandbox.faults import WHOLE, Faults
 from tote_track.sandbox.idempotency import IdempotencyKeys
 from tote_track.sandbox.store import (
     IdempotencyRecord,
@@ -126,8 +126,15 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _text_only(value: object) -> object:
+    """A date-time must be written as text (not a number of seconds)."""
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an ISO 8601 date-time string")
+    return value
+
+
 class MoneyInput(_Input):
-    amount: Annotated[StrictInt, Field(ge=1, le=10_000_000)] = Field(
+    amount: Annotated[int, Field(ge=1, le=10_000_000), WHOLE] = Field(
         description="Integer minor units (cents for USD)."
     )
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field(
@@ -140,7 +147,7 @@ class MoneyInput(_Input):
 
 class NewItem(_Input):
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    quantity: Annotated[StrictInt, Field(ge=1, le=999)] = 1
+    quantity: Annotated[int, Field(ge=1, le=999), WHOLE] = 1
     unit_price: MoneyInput
 
 
@@ -189,7 +196,7 @@ class NewHandoff(_Input):
 
 class AutoplayRequest(_Input):
     scenario: Annotated[str, Field(min_length=1, max_length=50)]
-    speed: Annotated[StrictFloat | StrictInt, Field(gt=0, le=1000)] = 1.0
+    speed: Annotated[float, Strict(), Field(gt=0, le=1000)] = 1.0
 
 
 def _guide_handoff() -> NewHandoff:
@@ -221,7 +228,7 @@ class NewOrder(_Input):
         default_factory=list,
         description="Planned (split) payments; each joins `payments` when submitted.",
     )
-    created_at: AwareDatetime | None = None
+    created_at: Annotated[AwareDatetime, BeforeValidator(_text_only)] | None = None
     autoplay: AutoplayRequest | None = Field(
         default=None, description="Drive the order through a scripted scenario."
     )

@@ -18,14 +18,29 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from tote_track.sandbox.errors import InjectedServerError, RateLimited
 
-__all__ = ["FaultConfig", "Faults", "InjectedDrop"]
+__all__ = ["WHOLE", "FaultConfig", "Faults", "InjectedDrop"]
 
 
-Rate = Annotated[StrictFloat | StrictInt | None, Field(ge=0, le=1)]
+def _whole(value: object) -> object:
+    """JSON Schema's integer: 3 or 3.0, never "3" or true."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a whole number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be a whole number")
+        return int(value)
+    return value
+
+
+WHOLE = BeforeValidator(_whole)
+"""Put last in ``Annotated[int, Field(...), WHOLE]``: an integer as JSON Schema means it
+(``3`` or ``3.0``), never a string or a boolean."""
+
+Rate = Annotated[float, Strict(), Field(ge=0, le=1)] | None
 
 
 class FaultConfig(BaseModel):
@@ -36,10 +51,10 @@ class FaultConfig(BaseModel):
     error_rate: Rate = Field(
         default=None, description="Share of requests answered with 500 or 503 (0 to 1)."
     )
-    latency_ms: Annotated[StrictInt | None, Field(ge=0, le=60_000)] = Field(
+    latency_ms: Annotated[int, Field(ge=0, le=60_000), WHOLE] | None = Field(
         default=None, description="Delay added to every request, in milliseconds."
     )
-    rate_limit_per_minute: Annotated[StrictInt | None, Field(ge=1, le=1_000_000)] = Field(
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=1_000_000), WHOLE] | None = Field(
         default=None, description="Requests allowed per minute before 429 rate_limited."
     )
     drop_rate: Rate = Field(

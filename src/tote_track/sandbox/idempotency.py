@@ -25,10 +25,19 @@ from typing import Any
 from tote_track.sandbox.errors import IdempotencyKeyInUse, IdempotencyKeyReused, InvalidRequest
 from tote_track.sandbox.store import IdempotencyRecord, OrderStore
 
-__all__ = ["KEY_TTL", "MAX_KEY_LENGTH", "IdempotencyKeys", "fingerprint_of", "parse_key"]
+__all__ = [
+    "KEY_PATTERN",
+    "KEY_TTL",
+    "MAX_KEY_LENGTH",
+    "IdempotencyKeys",
+    "fingerprint_of",
+    "parse_key",
+]
 
 KEY_TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+KEY_PATTERN = r"^[!-~](?:[ -~]{0,253}[!-~])?$"
+"""What the OpenAPI document promises: 1-255 printable ASCII, no surrounding spaces."""
 
 
 def parse_key(raw: str | None) -> str | None:
