@@ -39,12 +39,27 @@ async def test_first_load_shows_the_order_at_80x24() -> None:
     assert len(api.gets()) == 1
 
 
-async def test_quit_returns_zero() -> None:
-    app = make_app(FakeApi().transport)
+async def test_quit_cancels_a_fetch_in_flight_closes_the_client_and_returns_zero() -> None:
+    api = FakeApi()
+    never = asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await never.wait()
+        raise AssertionError("unreachable")
+
+    app = make_app(api.transport)
     async with app.run_test() as pilot:
         await settle(pilot)
+        api.queue.append(hang)  # type: ignore[arg-type]
+        await pilot.press("r")
+        await pilot.pause()
+        [worker] = [w for w in app.workers if w.group == "poll"]
+        assert worker.is_running
+        assert "checking now…" in app.freshness_text()[0]
         await pilot.press("q")
+    assert worker.is_cancelled
     assert app.return_value == EXIT_OK
+    assert app.client._http.is_closed
 
 
 async def test_help_screen_opens_and_closes() -> None:

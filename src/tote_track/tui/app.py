@@ -376,6 +376,9 @@ class TrackerApp(App[int]):
         now = self.clock.monotonic()
         if isinstance(error, ToteError) and error.transient:
             self._failure = error
+            if isinstance(self.screen, ErrorScreen):  # a retry from it: now reconnecting
+                self.pop_screen()
+                self.exit_code = EXIT_OK
             plan = self.plan if self.plan is not None else first_plan(now)
             self._set_plan(self.policy.after_failure(plan, now, retry_after=error.retry_after))
             return
