@@ -9,9 +9,25 @@ import pytest
 from textual.binding import Binding
 from textual.widgets import Button
 
-from tests.tui.support import FakeApi, FakeClock, envelope, make_app, poll, screen_words, settle
+from tests.tui.support import (
+    ORDER_ID,
+    FakeApi,
+    FakeClock,
+    envelope,
+    make_app,
+    poll,
+    screen_text,
+    screen_words,
+    settle,
+)
+from tote_track.api.errors import (
+    BadRequestError,
+    BadResponseError,
+    InsecureTransportError,
+    ServerError,
+)
 from tote_track.tracking.polling import SCHEDULES, PollingPolicy, Scenario, Schedule
-from tote_track.tui.app import EXIT_API_ERROR, EXIT_OK, TrackerApp
+from tote_track.tui.app import EXIT_API_ERROR, EXIT_OK, TrackerApp, explain_load_error
 from tote_track.tui.screens import CancelScreen, ErrorScreen, HelpScreen, MessageScreen
 
 
@@ -312,3 +328,29 @@ async def test_works_with_no_color_and_other_themes(
         text = screen_words(app)
     assert "✔ Placed" in text
     assert "● Preparing" in text
+
+
+@pytest.mark.parametrize(
+    ("error", "title", "hint"),
+    [
+        (BadRequestError("limit must be 1-100", status_code=400), "rejected", "order id"),
+        (BadResponseError("The API sent HTML"), "not an order", "/v1/online-ordering"),
+        (InsecureTransportError("Refusing plain http"), "Unsafe", "--base-url"),
+        (ServerError("Boom", status_code=500), "Could not load", "r to try again"),
+        (RuntimeError("bug"), "Something went wrong", "r to try again"),
+    ],
+)
+def test_every_load_error_says_what_to_do(error: Exception, title: str, hint: str) -> None:
+    failure = explain_load_error(error, ORDER_ID, "https://api.example/v1/online-ordering")
+    assert title in failure.title
+    assert hint in failure.next_step
+
+
+async def test_a_narrow_terminal_lists_the_steps_one_per_line() -> None:
+    app = make_app(FakeApi().transport)
+    async with app.run_test(size=(60, 30)) as pilot:
+        await settle(pilot)
+        lines = [line.strip() for line in screen_text(app).splitlines()]
+    assert "✔ Placed  10:07" in lines
+    assert "● Preparing  10:09" in lines
+    assert "○ Picked up" in lines
