@@ -118,8 +118,9 @@ async def test_an_order_that_never_gets_paid(
         assert f"✔ Placed {mark}" in text.replace("─ ", "")
         assert "tracking finished" in text
         assert app.alerts  # the words were also a notification
+        assert app.check_action("cancel_order", ()) is None  # dimmed in the footer
         await pilot.press("c")
-        assert isinstance(app.screen, MessageScreen)
+        assert not isinstance(app.screen, CancelScreen | MessageScreen)
     assert sandbox.transport.cancels() == []
 
 

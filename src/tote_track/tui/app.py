@@ -427,6 +427,7 @@ class TrackerApp(App[int]):
         self.query_one(ItemsPanel).show(order)
         self.query_one(MoneyPanel).show(order)
         self._render_cancel_hint()
+        self.refresh_bindings()
         if self._announce_cancel and order.status == OrderStatus.CANCELLED:
             self._announce_cancel = False
             self._announce_cancelled(order)
@@ -651,7 +652,11 @@ class TrackerApp(App[int]):
         if isinstance(self.screen, ErrorScreen) and action in ("cancel_order", "cancelling"):
             return False  # no order to cancel
         if action == "cancel_order":
-            return not self.cancelling
+            if self.cancelling:
+                return False  # "Cancelling…" takes its place
+            if self.progress is not None and self.progress.finished:
+                return None  # shown dimmed: nothing left to cancel (the hint line says so)
+            return True
         if action == "cancelling":
             return None if self.cancelling else False
         return True
