@@ -153,6 +153,8 @@ def make_app(
     token: str = "sandbox",
     sandbox_url: str | None = None,
     policy: PollingPolicy | None = None,
+    notify: bool = True,
+    bell: bool = True,
 ) -> TrackerApp:
     """The tracker on ``transport`` with a frozen clock, UTC times and no automatic polls."""
     return TrackerApp(
@@ -160,6 +162,8 @@ def make_app(
         order_id,
         clock=(clock or FakeClock()).clock,
         policy=policy,
+        notify=notify,
+        bell=bell,
         sandbox_url=sandbox_url,
         auto_poll=False,
         tz=UTC,

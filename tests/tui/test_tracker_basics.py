@@ -354,3 +354,20 @@ async def test_a_narrow_terminal_lists_the_steps_one_per_line() -> None:
     assert "✔ Placed  10:07" in lines
     assert "● Preparing  10:09" in lines
     assert "○ Picked up" in lines
+
+
+async def test_alerts_can_be_silenced_but_the_words_stay_on_screen() -> None:
+    api = FakeApi()
+    app = make_app(api.transport, notify=False, bell=False)
+    rings: list[None] = []
+    app.bell = lambda: rings.append(None)  # type: ignore[method-assign]
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        api.set(fulfillment_status="READY_FOR_PICKUP", updated_at="2026-01-31T10:12:00Z")
+        await poll(pilot)
+        assert app.alerts == [
+            "Your order is ready. Park in a curbside spot and we'll bring it out."
+        ]
+        assert "Park in a curbside spot" in screen_words(app)
+        assert list(app._notifications) == []
+    assert rings == []
