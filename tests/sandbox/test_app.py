@@ -24,6 +24,7 @@ from tote_track.api.errors import (
 from tote_track.api.models import ErrorEnvelope, Order, OrderSummary, Page
 from tote_track.sandbox.app import OPENAPI_PATH, create_app
 from tote_track.sandbox.engine import Engine
+from tote_track.sandbox.faults import FaultConfig
 
 from .conftest import AUTH, GUIDE_ORDER_ID, START, FakeClock, client_for, create_order, fire
 
@@ -106,6 +107,27 @@ async def test_openapi_is_public(app: FastAPI) -> None:
         "/v1/online-ordering/sandbox/reset",
     }
     assert "HTTPValidationError" not in response.text
+    operations = {
+        op["operationId"]: op for item in schema["paths"].values() for op in item.values()
+    }
+    for operation in operations.values():
+        assert {"400", "401"} <= set(operation["responses"])
+        assert operation["responses"]["401"]["headers"]["X-Request-Id"]["required"] is True
+    cancel = operations["cancelOrder"]["responses"]
+    assert {"200", "404", "409", "422", "429", "500", "503"} <= set(cancel)
+    assert cancel["409"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorEnvelope"
+    }
+    assert cancel["429"]["headers"]["Retry-After"]["required"] is True
+    assert [p["name"] for p in operations["listOrders"]["parameters"]] == [
+        "status",
+        "fulfillment_status",
+        "location_id",
+        "date_from",
+        "date_to",
+        "limit",
+        "cursor",
+    ]
     assert app.openapi() is app.openapi()  # built once
     assert OPENAPI_PATH == "/v1/online-ordering/openapi.json"
 
@@ -272,6 +294,49 @@ async def test_list_rejects_malformed_queries(
 ) -> None:
     error = assert_error(await client.get("/orders", params=params), 400, "invalid_request")
     assert words in error["message"]
+
+
+async def test_the_fast_read_path_answers_like_the_routes(
+    client: httpx.AsyncClient, engine: Engine, clock: FakeClock
+) -> None:
+    """Without faults, the hot reads skip the framework; with any fault configured they go
+    through the documented routes. Both must give the same answers."""
+    ids = []
+    for _ in range(3):
+        ids.append((await create_order(client))["id"])
+        clock.advance(1)
+    first_page = (await client.get("/orders", params={"limit": 1})).json()
+    requests: list[tuple[str, dict[str, str]]] = [
+        ("/orders", {}),
+        ("/orders", {"limit": "2", "status": "PENDING"}),
+        ("/orders", {"cursor": first_page["pagination"]["next_cursor"]}),
+        ("/orders", {"status": "bogus"}),
+        ("/orders", {"page": "2"}),
+        (f"/orders/{ids[0]}", {}),
+        (f"/orders/{ids[1].upper()}", {}),
+        (f"/orders/{GUIDE_ORDER_ID}", {}),
+        ("/orders/not-a-uuid", {}),
+        (f"/orders/{ids[0]}", {"expand": "items"}),
+        (f"/orders/{ids[0]}/", {}),
+        ("/orders/", {}),
+    ]
+
+    async def answers() -> list[tuple[int, str, Any]]:
+        found = []
+        for path, params in requests:
+            response = await client.get(path, params=params)
+            body = response.json() if response.content else None
+            if isinstance(body, dict) and "error" in body:
+                assert body["error"].pop("request_id") == response.headers["X-Request-Id"]
+            found.append((response.status_code, response.headers.get("content-type", ""), body))
+        return found
+
+    fast = await answers()
+    engine.faults.configure(FaultConfig(rate_limit_per_minute=1_000_000))
+    assert engine.faults.config.active
+    assert await answers() == fast
+    statuses = [status for status, _, _ in fast]
+    assert statuses == [200, 200, 200, 400, 400, 200, 200, 404, 400, 400, 307, 307]
 
 
 # -- POST /orders/{order_id}/cancel ---------------------------------------------------------
