@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -22,6 +23,7 @@ from tote_track.api.errors import (
     UnauthorizedError,
 )
 from tote_track.api.models import ErrorEnvelope, Order, OrderSummary, Page
+from tote_track.sandbox import app as sandbox_app
 from tote_track.sandbox.app import OPENAPI_PATH, create_app
 from tote_track.sandbox.engine import Engine
 from tote_track.sandbox.faults import FaultConfig
@@ -740,3 +742,67 @@ async def test_the_client_reports_a_wrong_token(app: FastAPI) -> None:
         with pytest.raises(UnauthorizedError) as caught:
             await client.list_orders()
     assert "nope" not in str(caught.value)
+
+
+async def test_a_drop_under_a_server_closes_its_transport() -> None:
+    """Under uvicorn, ``receive`` is a bound method of the request cycle, which holds the
+    connection's transport: a drop closes it and sends nothing."""
+
+    class Transport:
+        def __init__(self, cycle: Cycle) -> None:
+            self.cycle = cycle
+            self.closed = False
+
+        def close(self) -> None:
+            self.closed = True
+            asyncio.get_running_loop().call_soon(setattr, self.cycle, "disconnected", True)
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.disconnected = False
+            self.transport = Transport(self)
+            self.sent: list[dict[str, Any]] = []
+
+        async def receive(self) -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(self, message: dict[str, Any]) -> None:
+            self.sent.append(message)
+
+    app = create_app()
+    app.state.engine.faults.configure(FaultConfig(drop_rate=1))
+    cycle = Cycle()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/v1/online-ordering/orders",
+        "raw_path": b"/v1/online-ordering/orders",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"sandbox.test"), (b"authorization", b"Bearer sandbox")],
+        "server": ("127.0.0.1", 8787),
+        "client": ("127.0.0.1", 50000),
+    }
+    await app(scope, cycle.receive, cycle.send)
+    assert cycle.transport.closed
+    assert cycle.disconnected
+    assert cycle.sent == []
+
+
+async def test_a_scenario_whose_defaults_do_not_fit_is_refused(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Scenarios:
+        SCENARIO_NAMES = ("odd",)
+
+        @staticmethod
+        def scenario_order_body(name: str) -> dict[str, Any]:
+            return {"handoff": {"mode": "SUBMARINE"}}
+
+    monkeypatch.setattr(sandbox_app, "_autoplay_module", lambda: Scenarios)
+    app.state.autoplayer = RecordingAutoplayer()
+    response = await client.post("/sandbox/orders", json={"autoplay": {"scenario": "odd"}})
+    assert "handoff.mode" in assert_error(response, 400, "invalid_request")["message"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import sqlite3
 from collections import deque
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -594,3 +595,30 @@ def test_memory_store_refuses_to_move_an_order_in_time() -> None:
     moved = order.model_copy(update={"created_at": order.created_at + timedelta(seconds=1)})
     with pytest.raises(ValueError, match="never changes"):
         engine.store.put(OrderRecord(moved))
+
+
+def test_allowed_events_of_an_order(engine: Engine) -> None:
+    order = engine.create_order()
+    assert engine.allowed_events(order.id) == [
+        EV.PAYMENT_STARTED,
+        EV.PAYMENT_COMPLETED,
+        EV.PAYMENT_FAILED,
+        EV.VOID,
+    ]
+
+
+def test_sqlite_is_durable_and_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = SqliteStore(tmp_path / "durable.db")
+    assert store._db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert store._db.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+    engine = Engine(store)
+    order = engine.create_order()
+
+    def broken(record: object) -> None:
+        raise sqlite3.OperationalError("disk full")
+
+    monkeypatch.setattr(store, "_put_idempotency", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        engine.cancel_record(order.id, "x", idempotency=("key", "fingerprint"))
+    assert engine.get_order(order.id).status == OS.PENDING  # the order write rolled back
+    store.close()

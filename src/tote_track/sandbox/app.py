@@ -9,8 +9,10 @@ Layers, outermost first:
 3. ``_Gate``: gives every request an ``X-Request-Id`` (header of every response, and
    ``request_id`` of every error body) and checks ``Authorization: Bearer TOKEN``.
    ``/v1/online-ordering/openapi.json`` is public: it documents the API and holds no data.
+   While no fault is configured, it also answers the two hot reads (``GET /orders`` and
+   ``GET /orders/{id}``) itself, with the same code and answers as the routes.
 4. The routes. Handlers return ready-made JSON bytes (each order's JSON is cached by its
-   record), so the hot paths do no response-model re-validation.
+   record), so no response is re-validated against its model.
 
 Every error is ``{"error": {"code", "message", "request_id"}}``.
 """
