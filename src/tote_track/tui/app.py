@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult, SystemCommand
@@ -163,7 +164,7 @@ def explain_load_error(error: BaseException, order_id: str, base_url: str) -> Lo
 class TrackerApp(App[int]):
     """Follow one order: progress, statuses, money, cancel; polling by the policy."""
 
-    CSS_PATH = "tote_track.tcss"
+    CSS_PATH = Path(__file__).with_name("tote_track.tcss")  # absolute: subclasses live elsewhere
     TITLE = "tote-track"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(

@@ -311,9 +311,22 @@ class CancelHint(Static):
             self.update(f"✖ {eligibility.reason}")
 
 
-class FreshnessLine(Static):
-    """How fresh the shown order is and when the next check happens."""
+class FreshnessLine(Widget):
+    """How fresh the shown order is and when the next check happens.
+
+    Redrawn every second, so it repaints only itself (one line, no layout pass) and only
+    when the words change.
+    """
+
+    DEFAULT_CSS = "FreshnessLine { height: 1; }"
+
+    text: reactive[str] = reactive("")
 
     def show(self, text: str, *, state: str) -> None:
-        self.set_classes(f"-{state}")
-        self.update(text)
+        classes = f"-{state}"
+        if self.classes != frozenset({classes}):
+            self.set_classes(classes)
+        self.text = text
+
+    def render(self) -> RenderResult:
+        return Text(self.text, no_wrap=True, overflow="ellipsis")
