@@ -190,8 +190,9 @@ async def test_cancel_refused_when_the_store_started_meanwhile(sandbox: Sandbox)
         await settle(pilot)
         assert isinstance(app.screen, MessageScreen)
         text = screen_words(app)
-        assert "The store said:" in text
-        assert "contact the store directly" in text
+        assert "Too late to cancel online" in text
+        assert "The store's system said: “Order" in text
+        assert "To cancel it now, contact the store" in text
         await pilot.press("enter")
         text = screen_words(app)
         assert "● Preparing" in text  # the order was refreshed

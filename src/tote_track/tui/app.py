@@ -620,14 +620,15 @@ class TrackerApp(App[int]):
             screen = self._cancel_screen
             if screen is not None:
                 self._close_cancel_screen(screen.draft)
-            server_said = error.message.rstrip(".") if error.message else "Cancel not allowed"
+            server_said = error.message.strip() or "Cancel not allowed."
             self.push_screen(
                 MessageScreen(
-                    "The store has already started on this order",
-                    f"The store said: “{server_said}.”\n\n"
-                    "Orders can only be cancelled online until the store starts preparing "
-                    "them. To cancel now, contact the store directly and ask them to cancel "
-                    "it. The order below has been refreshed.",
+                    "Too late to cancel online",
+                    "The store has already started on this order, so it can no longer be "
+                    "cancelled here. To cancel it now, contact the store directly and ask "
+                    "them to.\n\n"
+                    f"The store's system said: “{server_said}”\n\n"
+                    "The order is shown as it is now.",
                 )
             )
             self._poll_now()
@@ -639,7 +640,7 @@ class TrackerApp(App[int]):
                 if isinstance(error, ApiConnectionError)
                 else "The cancel did not go through"
             )
-            message = f"{what}: {said}. Nothing was cancelled twice; press y to try again."
+            message = f"{what}: {said}. Press y to try again; it can never cancel twice."
         else:
             message = f"The cancel did not go through ({error}). Press y to try again."
         if self._cancel_screen is not None and self._cancel_screen.is_attached:
