@@ -49,13 +49,16 @@ class Tmux:
     def wait_for(self, found: Callable[[str], bool], *, poke: str | None = None) -> str:
         """Capture the pane until ``found`` accepts it (pressing ``poke`` meanwhile)."""
         end = time.monotonic() + DEADLINE
+        next_poke = time.monotonic() + 1.0
         screen = self.screen()
         while not found(screen):
-            if time.monotonic() > end:
+            now = time.monotonic()
+            if now > end:
                 pytest.fail(f"timed out; the screen was:\n{screen}")
-            if poke:
+            if poke and now >= next_poke:  # not faster than a fetch takes
                 self.keys(poke)
-            time.sleep(0.3)
+                next_poke = now + 1.0
+            time.sleep(0.2)
             screen = self.screen()
         return screen
 
