@@ -313,6 +313,10 @@ class TrackerApp(App[int]):
         self.refresh_freshness()
         return self._poll_worker
 
+    def _scheduled_poll(self) -> None:
+        self._timer = None
+        self._poll_now()
+
     async def _fetch(self) -> Order:
         return await self.client.get_order(self.order_id)
 
@@ -324,7 +328,7 @@ class TrackerApp(App[int]):
         else:
             self._next_due = self.clock.monotonic() + plan.delay
             if self.auto_poll:
-                self._timer = self.set_timer(plan.delay, self._poll_now, name="next-poll")
+                self._timer = self.set_timer(plan.delay, self._scheduled_poll, name="next-poll")
         self.refresh_freshness()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
