@@ -15,6 +15,7 @@ from tests.tui.support import (
     FakeClock,
     envelope,
     make_app,
+    make_client,
     poll,
     screen_text,
     screen_words,
@@ -371,3 +372,16 @@ async def test_alerts_can_be_silenced_but_the_words_stay_on_screen() -> None:
         assert "Park in a curbside spot" in screen_words(app)
         assert list(app._notifications) == []
     assert rings == []
+
+
+async def test_between_polls_only_two_timers_run_the_next_poll_and_the_freshness_line() -> None:
+    app = TrackerApp(lambda: make_client(FakeApi().transport), ORDER_ID, clock=FakeClock().clock)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        live = {
+            timer.name: timer._interval
+            for timer in app._timers
+            if timer._task is not None and not timer._task.done()
+        }
+        assert live == {"next-poll": 5.0, "freshness": 1.0}
+        assert not any(worker.is_running for worker in app.workers)
