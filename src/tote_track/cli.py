@@ -91,6 +91,7 @@ def track_command(
 ) -> None:
     """Track one order live: progress, statuses, money; r refresh, c cancel, q quit.
 
+    Exits 0 after quitting, 4 when the order cannot be loaded (not found, token refused).
     When stdout is not a terminal, prints one line per change instead, until the order
     ends (exit codes as `watch`: 0 completed, 1 ended another way, 3 gave up, 4 API error).
     """
