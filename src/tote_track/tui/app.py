@@ -109,6 +109,13 @@ def _short_cause(error: BaseException) -> str:
     return "request failed"
 
 
+def _said(error: BaseException) -> str:
+    """An error in words: the API's sentence (token-free by construction), or its kind."""
+    if isinstance(error, ToteError):
+        return str(error)
+    return f"unexpected {type(error).__name__}"
+
+
 def _number(value: float) -> str:
     return f"{value:g}"
 
@@ -485,10 +492,7 @@ class TrackerApp(App[int]):
         updated = self._updated_text()
         next_in = self._next_in_text()
         if self._stopped is not None:
-            return (
-                f"stopped: {self._stopped} · press r to try again",
-                "error",
-            )
+            return (f"stopped: {_said(self._stopped)} · press r to try again", "error")
         if plan is None:
             if self.order is None and self._checking:
                 return ("checking the order…", "checking")
@@ -646,7 +650,7 @@ class TrackerApp(App[int]):
             )
             message = f"{what}: {said}. Press y to try again; it can never cancel twice."
         else:
-            message = f"The cancel did not go through ({error}). Press y to try again."
+            message = f"The cancel did not go through ({_said(error)}). Press y to try again."
         if self._cancel_screen is not None and self._cancel_screen.is_attached:
             self._cancel_screen.show_error(message)
         else:
