@@ -619,6 +619,8 @@ class TrackerApp(App[int]):
         self._poll_now()
 
     def _cancel_failed(self, error: BaseException | None) -> None:
+        if error is None:  # pragma: no cover - an errored worker always has one
+            error = RuntimeError("no error given")
         self.refresh_bindings()
         self._render_cancel_hint()
         if isinstance(error, CancelNotAllowedError) or (
