@@ -13,6 +13,7 @@ from tote_track import cli
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.control import SandboxControl
+from tote_track.api.errors import ApiConnectionError
 from tote_track.sandbox.server import EmbeddedSandbox
 
 ORDER_ID = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
@@ -136,3 +137,23 @@ def test_help_lists_the_tracker_commands() -> None:
     track_help = invoke("track", "--help").output
     assert "--no-notify" in track_help
     assert "--no-bell" in track_help
+
+
+def test_demo_says_so_when_its_order_cannot_be_created(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def refuse(*args: Any) -> Any:
+        raise ApiConnectionError("Connection refused")
+
+    monkeypatch.setattr("tote_track.tui.demo.create_demo_order", refuse)
+    result = invoke("demo")
+    assert result.exit_code == 1
+    assert "the demo order could not be created: Connection refused" in result.output
+
+
+def test_demo_says_so_when_the_sandbox_cannot_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(self: EmbeddedSandbox) -> EmbeddedSandbox:
+        raise RuntimeError("no free port")
+
+    monkeypatch.setattr(EmbeddedSandbox, "start", fail)
+    result = invoke("demo")
+    assert result.exit_code == 1
+    assert "the demo sandbox could not start: no free port" in result.output
