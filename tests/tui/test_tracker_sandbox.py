@@ -229,10 +229,10 @@ async def test_cancel_failure_keeps_the_input_and_the_key(sandbox: Sandbox) -> N
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, CancelScreen)
-        assert "Could not reach the store" in screen_words(app)
+        assert "Could not reach the store (no connection)." in screen_words(app)
         assert screen.draft.text == "found it cheaper"
         assert screen.draft.preset == 3
-        await pilot.press("enter")  # again, still in the text box
+        await pilot.press("y")  # again: the error moved focus to the confirm button
         await settle(pilot)
         assert not isinstance(app.screen, CancelScreen)
         assert app.order is not None

@@ -643,16 +643,13 @@ class TrackerApp(App[int]):
             )
             self._poll_now()
             return
-        if isinstance(error, ToteError):
-            said = str(error)
-            what = (
-                "Could not reach the store"
-                if isinstance(error, ApiConnectionError)
-                else "The cancel did not go through"
-            )
-            message = f"{what}: {said}. Press y to try again; it can never cancel twice."
+        if isinstance(error, ApiConnectionError | ServerError | RateLimitedError):
+            what = f"Could not reach the store ({_short_cause(error)})."
+        elif isinstance(error, ToteError):
+            what = f"The cancel did not go through: {error.message.rstrip('.')}."
         else:
-            message = f"The cancel did not go through ({_said(error)}). Press y to try again."
+            what = f"The cancel did not go through ({_said(error)})."
+        message = f"{what} Press y to try again; it will never be sent twice."
         if self._cancel_screen is not None and self._cancel_screen.is_attached:
             self._cancel_screen.show_error(message)
         else:

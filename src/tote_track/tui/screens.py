@@ -145,14 +145,24 @@ class CancelScreen(ModalScreen[CancelDraft]):
             return
         self.dismiss(self.draft)
 
+    def on_mount(self) -> None:
+        # Small terminals: one-line buttons, so the dialog fits 80x24 even with an error.
+        small = self.app.has_class("-compact")
+        for button in self.query(Button):
+            button.compact = small
+
     def show_error(self, message: str) -> None:
-        """The request failed (or was not sent): say so and let the customer try again."""
+        """The request failed (or was not sent): say so and let the customer try again.
+
+        Focus moves to the confirm button, so ``y`` (or Enter) tries again at once.
+        """
         self.busy = False
         self.query_one("#cancel-error", Static).update(f"✖ {message}")
         confirm = self.query_one("#cancel-confirm", Button)
         confirm.label = "Yes, cancel  y"
         confirm.disabled = False
         self.query_one("#cancel-back", Button).disabled = False
+        confirm.focus()
 
     @on(Button.Pressed, "#cancel-confirm")
     def _confirm_pressed(self) -> None:
