@@ -103,7 +103,7 @@ async def test_a_network_that_never_recovers_exits_4() -> None:
     short[Scenario.PREPARATION] = Schedule(initial=5, maximum=30, max_duration=60)
     run = Run(api, PollingPolicy(short))
     assert await run() == EXIT_API_ERROR
-    assert run.warnings[0].startswith("reconnecting in 5 s")
+    assert "reconnecting · retry in 5 s · Could not reach" in run.warnings[0]
     assert "did not recover" in run.warnings[-1]
     assert run.lines == []
 
@@ -125,4 +125,4 @@ async def test_gives_up_after_the_scenario_max_duration_with_exit_3() -> None:
     run = Run(api, PollingPolicy(short))
     assert await run() == EXIT_GAVE_UP
     assert sum(run.delays) == 60
-    assert "stopped after 1 min" in run.warnings[-1]
+    assert "gave up after 1 min without a final state" in run.warnings[-1]

@@ -63,6 +63,8 @@ def main() -> None:
     tote-track ORDER_ID        track one order (live progress, cancel)
     tote-track demo            the tracker on a built-in sandbox, no token needed
     tote-track sandbox         a local Tote Orders API for testing
+    tote-track watch ORDER_ID  follow one order in a script (a line per change)
+    tote-track list            list orders (a table, or JSON)
     """
 
 
@@ -119,25 +121,300 @@ def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def _follow_headless(config: Any, order_id: str) -> int:
+def _follow_headless(
+    config: Any,
+    order_id: str,
+    *,
+    until: str | None = None,
+    json_lines: bool = False,
+    policy: Any = None,
+) -> int:
     import asyncio
 
     from tote_track.api.client import ToteClient
     from tote_track.headless import follow_order
 
     async def run() -> int:
-        async with ToteClient(config) as client:
+        # No retries inside the client: the polling policy owns every wait (Retry-After too).
+        async with ToteClient(config, max_retries=0) as client:
             return await follow_order(
                 client,
                 order_id,
                 echo=click.echo,
                 warn=lambda line: click.echo(line, err=True),
+                until=until,
+                json_lines=json_lines,
+                policy=policy,
             )
 
     try:
         return asyncio.run(run())
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (``| head``): stop quietly, as a killed pipe would."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
+    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+        pass
+    return 141
+
+
+def _resolve_config(base_url: str | None, token: str | None) -> Any:
+    """The checked API configuration; a usage error (exit 2) when it is refused."""
+    from tote_track.api.config import ClientConfig
+    from tote_track.api.errors import InvalidConfigError
+
+    try:
+        return ClientConfig.resolve(base_url, token)
+    except InvalidConfigError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+
+
+def _until_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from tote_track.headless import parse_target
+
+    try:
+        return parse_target(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@main.command("watch")
+@click.argument("order_id")
+@click.option(
+    "--until",
+    metavar="STATE",
+    callback=_until_value,
+    help="Stop (exit 0) once the order reaches STATE: a status (PENDING, CONFIRMED, "
+    "COMPLETED, FAILED, VOIDED, CANCELLED) or a fulfillment status (PENDING, IN_PROGRESS, "
+    "PREPARING, READY_FOR_PICKUP, FULFILLED, DELIVERED, RETURNED, CANCELLED), any case. "
+    "A state the order went through between two polls counts as reached.",
+)
+@click.option("--json", "json_lines", is_flag=True, help="One JSON object per line (below).")
+@_api_options
+@click.option(
+    "--poll-speed",
+    type=click.FloatRange(min=0, min_open=True, max=1_000_000),
+    default=1.0,
+    hidden=True,
+    help="Poll this many times faster than the guide's schedule (a fast sandbox).",
+)
+def watch_command(
+    order_id: str,
+    until: str | None,
+    json_lines: bool,
+    base_url: str | None,
+    token: str | None,
+    poll_speed: float,
+) -> None:
+    """Follow one order without a screen, for scripts: a line per change until it ends.
+
+    Polls like the tracker (the guide's backoff: 1-5 s while payment is pending, 5-30 s
+    while the store prepares, 10-60 s while out for delivery) and prints one line each time
+    a status changes, with the local time it was seen. Network errors, 5xx and 429 never
+    end the watch: "reconnecting · retry in N s" goes to stderr and the next try waits as
+    long as the schedule (or the server's Retry-After) says.
+
+    \b
+    Exit codes:
+      0    --until STATE reached (without --until: the order completed)
+      1    the order ended another way (cancelled, failed, voided, returned),
+           or --until STATE can no longer be reached
+      2    usage error (bad arguments, an insecure base URL)
+      3    gave up: the stage's longest wait passed without an end (2 min for
+           payment, 60 min for preparation, 120 min for delivery)
+      4    API or network error that did not recover (not found, token refused)
+      130  interrupted (Ctrl-C)
+
+    \b
+    --json: every event as one JSON object per line on stdout, e.g.
+      {"seen_at": "2026-01-31T10:09:12.000Z", "event": "change",
+       "id": "f9a8b7c6-...", "short_code": "F9A8B7", "status": "CONFIRMED",
+       "payment_status": "PAID", "fulfillment_status": "PREPARING",
+       "headline": "Your order is being prepared."}
+    event is change, retry, gave_up, finished or error; the status fields are the
+    last known ones (null before the order was first read). retry adds retry_in
+    (seconds) and error; gave_up adds waited (seconds) and exit_code; finished adds
+    outcome (completed, cancelled, returned, failed, voided or null), until, reached
+    and exit_code; error adds error and exit_code. error is {message, code,
+    status_code, request_id}. A final error also gets one line on stderr.
+    """
+    order_id = _order_id(order_id)
+    config = _resolve_config(base_url, token)
+    policy = None
+    if poll_speed != 1.0:
+        from tote_track.headless import scaled_policy
+
+        policy = scaled_policy(poll_speed)
+    sys.exit(_follow_headless(config, order_id, until=until, json_lines=json_lines, policy=policy))
+
+
+def _enum_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A status filter in the API's spelling; a usage error naming the allowed values."""
+    if value is None:
+        return None
+    from tote_track.api.models import FulfillmentStatus, OrderStatus
+
+    enum = FulfillmentStatus if param.name == "fulfillment_status" else OrderStatus
+    allowed = [member.value for member in enum]
+    text = value.strip().upper().replace("-", "_")
+    if text in allowed:
+        return text
+    raise click.BadParameter(f"{value!r} is not one of {', '.join(allowed)} (any case).")
+
+
+def _location_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a location id. Location ids are UUIDs like "
+            "b5a7c8d9-e0f1-4a2b-8c3d-4e5f6a7b8c9d."
+        ) from None
+
+
+def _moment_value(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """An aware UTC datetime from an ISO 8601 date or date-time (no offset: UTC).
+
+    A date alone is the whole day: its first instant for --from, its last for --to.
+    """
+    if value is None:
+        return None
+    from datetime import UTC, date, datetime, time
+
+    text = value.strip()
+    try:
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            moment = datetime.fromisoformat(text)
+        else:
+            end = param.name == "date_to"
+            moment = datetime.combine(day, time.max if end else time.min)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise click.BadParameter(
+            f"{value!r} is not a date or date-time. Use ISO 8601: 2026-01-31, "
+            "2026-01-31T10:07:00Z or 2026-01-31T10:07:00+01:00 (without an offset: UTC)."
+        ) from None
+
+
+@main.command("list")
+@click.option("--status", callback=_enum_value, metavar="S", help="Only orders with this status.")
+@click.option(
+    "--fulfillment-status",
+    callback=_enum_value,
+    metavar="F",
+    help="Only orders at this fulfillment status (e.g. READY_FOR_PICKUP).",
+)
+@click.option(
+    "--location", callback=_location_value, metavar="UUID", help="Only this store's orders."
+)
+@click.option(
+    "--from",
+    "date_from",
+    callback=_moment_value,
+    metavar="T",
+    help="Orders created at or after T (ISO 8601 date or date-time; no offset: UTC).",
+)
+@click.option(
+    "--to",
+    "date_to",
+    callback=_moment_value,
+    metavar="T",
+    help="Orders created at or before T (a date alone: until the end of that day).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 100),
+    default=None,
+    help="Orders per page, 1-100 (default 20; with --all, pages of 100).",
+)
+@click.option("--all", "all_pages", is_flag=True, help="Every matching order, page after page.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of the API's summaries.")
+@_api_options
+def list_command(
+    status: str | None,
+    fulfillment_status: str | None,
+    location: str | None,
+    date_from: Any,
+    date_to: Any,
+    limit: int | None,
+    all_pages: bool,
+    as_json: bool,
+    base_url: str | None,
+    token: str | None,
+) -> None:
+    """List orders, newest first: a table (or JSON with --json).
+
+    Filters combine (AND). Without --all one page is shown, with a footer saying when
+    more follow. Exit codes: 0 listed (also when no order matches), 2 bad arguments
+    (checked before any request), 4 API or network error.
+    """
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise click.BadParameter(
+            f"--from ({date_from.isoformat()}) is later than --to ({date_to.isoformat()}); "
+            "--from must be at or before --to.",
+            param_hint="'--from' / '--to'",
+        )
+    config = _resolve_config(base_url, token)
+    filters = {
+        "status": status,
+        "fulfillment_status": fulfillment_status,
+        "location_id": location,
+        "date_from": date_from,
+        "date_to": date_to,
+    }
+    sys.exit(_list_orders(config, filters, limit=limit, all_pages=all_pages, as_json=as_json))
+
+
+def _list_orders(
+    config: Any, filters: dict[str, Any], *, limit: int | None, all_pages: bool, as_json: bool
+) -> int:
+    import asyncio
+
+    from tote_track.api.client import ToteClient
+    from tote_track.api.errors import ToteError
+    from tote_track.headless import orders_json, orders_table
+
+    async def fetch() -> tuple[list[Any], bool]:
+        async with ToteClient(config) as client:
+            if all_pages:
+                orders = client.iter_orders(**filters, page_size=limit or 100)
+                return [order async for order in orders], False
+            page = await client.list_orders(**filters, limit=limit)
+            return list(page.data), page.pagination.has_more
+
+    try:
+        orders, has_more = asyncio.run(fetch())
+    except ToteError as error:
+        click.echo(f"error: {error}", err=True)
+        return 4
+    except KeyboardInterrupt:
+        return 130
+    try:
+        if as_json:
+            click.echo(orders_json(orders))
+        else:
+            click.echo("\n".join(orders_table(orders, has_more=has_more)))
+    except BrokenPipeError:
+        return _stdout_closed()
+    return 0
 
 
 @main.command("demo")
