@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -310,7 +311,7 @@ class TrackerApp(App[int]):
         self._next_due = None
         self._checking = True
         self._poll_worker = self.run_worker(
-            self._fetch(),
+            self._fetch,
             name="poll",
             group="poll",
             description=f"GET order {self.order_id}",
@@ -593,7 +594,7 @@ class TrackerApp(App[int]):
         key = self._cancel_key[1]
         order_id = self.order.id
         self._cancel_worker = self.run_worker(
-            self.client.cancel_order(order_id, reason, idempotency_key=key),
+            partial(self.client.cancel_order, order_id, reason, idempotency_key=key),
             name="cancel",
             group="cancel",
             description=f"cancel order {order_id}",

@@ -1,0 +1,940 @@
+"""The store board: a location's orders in two columns, "Preparing" and "Ready for pickup".
+
+``BoardApp`` sweeps ``GET /orders`` for the location (every page, following the cursors)
+in one worker, hands the result to ``tracking.board.BoardModel`` and shows each order as
+its short code in large type. Sweeps run every 5 s, the preparation scenario's cadence,
+steadily while they succeed and backing off to 30 s while they fail (see
+``tracking.board.refresh_delay``). A failed sweep keeps the board as it is; a minute
+without a good one shows a "Board paused" banner with the time of the last update.
+
+Only the visible page is drawn: each column is one widget that renders the codes of its
+current page and repaints only when they change, so a location with thousands of orders
+costs no more to show than one with twenty. When orders do not fit, the pages turn by
+themselves every 8 s ("page 2/3"); the layout follows the terminal's size.
+
+``--kiosk`` drops the interactive chrome (header, footer, command palette) and the ``q``
+key (Ctrl+Q or Ctrl+C close it); the board quits cleanly when its terminal goes away
+(SIGHUP) or on SIGTERM.
+
+Between sweeps nothing runs but the next sweep's timer, the page-turn timer while there is
+more than one page, and a timer that shows the banner if no sweep succeeds in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import math
+import random
+import signal
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Static
+from textual.worker import Worker, WorkerState
+
+from tote_track.api.client import ToteClient
+from tote_track.api.config import ClientConfig
+from tote_track.api.control import SandboxControl
+from tote_track.api.errors import (
+    ApiConnectionError,
+    ApiTimeoutError,
+    BadRequestError,
+    BadResponseError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    ToteError,
+    UnauthorizedError,
+)
+from tote_track.tracking.board import (
+    NEW_FOR,
+    SWEEP_STATUS,
+    BoardModel,
+    BoardOrder,
+    BoardPages,
+    Column,
+    ColumnPage,
+    board_order,
+    paginate,
+    refresh_delay,
+)
+
+__all__ = [
+    "DEMO_NEW_FOR",
+    "DEMO_SCENARIOS",
+    "EXIT_OK",
+    "EXIT_SANDBOX_FAILED",
+    "PAGE_EVERY",
+    "SWEEP_PAGE_SIZE",
+    "BoardApp",
+    "CodeGrid",
+    "ColumnHeading",
+    "DemoFeed",
+    "DemoScenario",
+    "GridLayout",
+    "big_code",
+    "fit_grid",
+    "run_board",
+    "run_board_demo",
+    "sweep",
+]
+
+EXIT_OK = 0
+EXIT_SANDBOX_FAILED = 1
+PAGE_EVERY = 8.0
+"""Seconds between page turns when the orders do not fit."""
+SWEEP_PAGE_SIZE = 100
+"""Orders per request of a sweep: the API's maximum, so requests = pages, as few as can be."""
+
+Clock = Callable[[], datetime]
+ClientFactory = Callable[[], ToteClient]
+Feed = Callable[[], Awaitable[None]]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- big type
+
+# A 3x3 font of box-drawing characters for short codes (hexadecimal), in two weights.
+# B and D are drawn lower-case, as on seven-segment displays, so they never read as 8 and 0.
+_LIGHT = {
+    "0": ("╭─╮", "│ │", "╰─╯"),
+    "1": ("╶╮ ", " │ ", "╶┴╴"),
+    "2": ("╶─╮", "┌─┘", "╰─╴"),
+    "3": ("╶─╮", " ─┤", "╶─╯"),
+    "4": ("╷ ╷", "╰─┤", "  ╵"),
+    "5": ("╭─╴", "╰─╮", "╶─╯"),
+    "6": ("╭─╴", "├─╮", "╰─╯"),
+    "7": ("╶─┐", "  │", "  ╵"),
+    "8": ("╭─╮", "├─┤", "╰─╯"),
+    "9": ("╭─╮", "╰─┤", "╶─╯"),
+    "A": ("╭─╮", "├─┤", "╵ ╵"),
+    "B": ("╷  ", "├─╮", "╰─╯"),
+    "C": ("╭─╴", "│  ", "╰─╴"),
+    "D": ("  ╷", "╭─┤", "╰─╯"),
+    "E": ("╭─╴", "├─ ", "╰─╴"),
+    "F": ("╭─╴", "├─ ", "╵  "),
+}
+_HEAVY = {
+    "0": ("┏━┓", "┃ ┃", "┗━┛"),
+    "1": ("╺┓ ", " ┃ ", "╺┻╸"),
+    "2": ("╺━┓", "┏━┛", "┗━╸"),
+    "3": ("╺━┓", " ━┫", "╺━┛"),
+    "4": ("╻ ╻", "┗━┫", "  ╹"),
+    "5": ("┏━╸", "┗━┓", "╺━┛"),
+    "6": ("┏━╸", "┣━┓", "┗━┛"),
+    "7": ("╺━┓", "  ┃", "  ╹"),
+    "8": ("┏━┓", "┣━┫", "┗━┛"),
+    "9": ("┏━┓", "┗━┫", "╺━┛"),
+    "A": ("┏━┓", "┣━┫", "╹ ╹"),
+    "B": ("╻  ", "┣━┓", "┗━┛"),
+    "C": ("┏━╸", "┃  ", "┗━╸"),
+    "D": ("  ╻", "┏━┫", "┗━┛"),
+    "E": ("┏━╸", "┣━ ", "┗━╸"),
+    "F": ("┏━╸", "┣━ ", "╹  "),
+}
+GLYPH_WIDTH = 3
+GLYPH_HEIGHT = 3
+CODE_LENGTH = 6
+
+
+def big_code(code: str, *, heavy: bool = False, spacing: int = 1) -> tuple[str, str, str]:
+    """``code`` as three lines of large characters, ``spacing`` blank columns between them.
+
+    A character the font lacks is drawn as itself on the middle line.
+    """
+    font = _HEAVY if heavy else _LIGHT
+    gap = " " * spacing
+    lines: list[list[str]] = [[], [], []]
+    for char in code.upper():
+        glyph = font.get(char) or ("   ", f" {char[:1]} ", "   ")
+        for line, part in zip(lines, glyph, strict=True):
+            line.append(part)
+    top, middle, bottom = (gap.join(parts) for parts in lines)
+    return (top, middle, bottom)
+
+
+@dataclass(frozen=True, slots=True)
+class GridLayout:
+    """How codes are laid out in a column of ``width`` x ``height`` cells.
+
+    ``style``: ``big`` (large type, a space between characters), ``tight`` (large type,
+    no spaces: narrow columns) or ``text`` (one line per code: tiny terminals).
+    """
+
+    style: Literal["big", "tight", "text"]
+    rows: int
+    per_row: int
+    code_width: int
+    gutter: int
+    row_height: int
+    width: int
+
+    @property
+    def capacity(self) -> int:
+        return self.rows * self.per_row
+
+    @property
+    def left(self) -> int:
+        """Blank columns before the first code, so the block of codes is centred."""
+        used = self.per_row * self.code_width + (self.per_row - 1) * self.gutter
+        return max(0, (self.width - used) // 2)
+
+
+_BIG_WIDTH = CODE_LENGTH * GLYPH_WIDTH + (CODE_LENGTH - 1)
+_TIGHT_WIDTH = CODE_LENGTH * GLYPH_WIDTH
+_TEXT_WIDTH = CODE_LENGTH + len(" NEW")
+_ROW_HEIGHT = GLYPH_HEIGHT + 1  # the line under a code says NEW, or keeps rows apart
+
+
+def fit_grid(width: int, height: int) -> GridLayout:
+    """The roomiest layout showing the most codes a ``width`` x ``height`` area can hold.
+
+    Large type with spaced characters when two codes fit side by side, large type without
+    the spaces when that is what lets two (or one) fit, one line per code otherwise.
+    """
+    width = max(width, 0)
+    height = max(height, 0)
+
+    def per_row(code_width: int, gutter: int) -> int:
+        return (width + gutter) // (code_width + gutter)
+
+    if height >= GLYPH_HEIGHT:
+        rows = max(1, height // _ROW_HEIGHT)
+        big, tight = per_row(_BIG_WIDTH, 4), per_row(_TIGHT_WIDTH, 2)
+        if big >= 2 or (big >= 1 and tight < 2):
+            return GridLayout("big", rows, big, _BIG_WIDTH, 4, _ROW_HEIGHT, width)
+        if tight >= 1:
+            return GridLayout("tight", rows, tight, _TIGHT_WIDTH, 2, _ROW_HEIGHT, width)
+    return GridLayout(
+        "text", max(1, height), max(1, per_row(_TEXT_WIDTH, 2)), _TEXT_WIDTH, 2, 1, width
+    )
+
+
+# --------------------------------------------------------------------------- widgets
+
+
+class CodeGrid(Widget):
+    """The codes of one column's current page, in large type; NEW under new ones.
+
+    Repaints only when what it shows changes (the page's codes, NEW marks or the layout).
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "code-grid--code",
+        "code-grid--new",
+        "code-grid--label",
+        "code-grid--none",
+    }
+    DEFAULT_CSS = """
+    CodeGrid {
+        height: 1fr;
+    }
+    """
+
+    class Resized(Message):
+        """The grid's size changed: its page may hold more or fewer codes."""
+
+    def __init__(self, *, heavy: bool, empty_text: str, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.heavy = heavy
+        self.empty_text = empty_text
+        self.page: ColumnPage | None = None
+        self.renders = 0
+        self._shown: tuple[object, ...] | None = None
+
+    @property
+    def layout_now(self) -> GridLayout:
+        size = self.content_size
+        return fit_grid(size.width, size.height)
+
+    def show(self, page: ColumnPage) -> bool:
+        """Show ``page``; returns whether anything changed (and a repaint was asked for)."""
+        key = (page.entries, self.layout_now)
+        self.page = page
+        if key == self._shown:
+            return False
+        self._shown = key
+        self.refresh()
+        return True
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
+
+    def render(self) -> RenderableType:
+        self.renders += 1
+        page = self.page
+        layout = self.layout_now
+        if page is None:
+            return Text("")
+        if not page.entries:
+            return Text(
+                self.empty_text,
+                style=self.get_component_rich_style("code-grid--none"),
+                justify="center",
+            )
+        plain = self.get_component_rich_style("code-grid--code")
+        new = self.get_component_rich_style("code-grid--new")
+        label = self.get_component_rich_style("code-grid--label")
+        lines: list[Text] = []
+        pad = " " * layout.left
+        gutter = " " * layout.gutter
+        entries = page.entries
+        for start in range(0, len(entries), layout.per_row):
+            row = entries[start : start + layout.per_row]
+            if layout.style == "text":
+                line = Text(pad)
+                for index, entry in enumerate(row):
+                    if index:
+                        line.append(gutter)
+                    line.append(entry.code, new if entry.new else plain)
+                    line.append(" NEW" if entry.new else "    ", label if entry.new else plain)
+                lines.append(line)
+                continue
+            spacing = 1 if layout.style == "big" else 0
+            drawn = [big_code(entry.code, heavy=self.heavy, spacing=spacing) for entry in row]
+            for line_no in range(GLYPH_HEIGHT):
+                line = Text(pad)
+                for index, (entry, glyphs) in enumerate(zip(row, drawn, strict=True)):
+                    if index:
+                        line.append(gutter)
+                    line.append(glyphs[line_no], new if entry.new else plain)
+                lines.append(line)
+            marks = Text(pad)
+            for index, entry in enumerate(row):
+                if index:
+                    marks.append(gutter)
+                if entry.new:
+                    word = " NEW "
+                    before = (layout.code_width - len(word)) // 2
+                    marks.append(" " * before)
+                    marks.append(word, label)
+                    marks.append(" " * (layout.code_width - before - len(word)))
+                else:
+                    marks.append(" " * layout.code_width)
+            lines.append(marks)
+        return Text("\n").join(lines)
+
+
+class ColumnHeading(Static):
+    """A column's title, how many orders it holds, and which page is shown."""
+
+    def __init__(self, column: Column, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.column = column
+        self._shown: tuple[int, str] | None = None
+        self.show(None)
+
+    def show(self, page: ColumnPage | None) -> None:
+        total = page.total if page is not None else 0
+        label = page.label if page is not None else ""
+        if (total, label) == self._shown:
+            return
+        self._shown = (total, label)
+        grid = Table.grid(expand=True)
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(justify="right", no_wrap=True)
+        count = "" if page is None else str(total)
+        right = " · ".join(part for part in (count, label) if part)
+        grid.add_row(Text(self.column.heading.upper(), style="bold"), Text(right))
+        self.update(grid)
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """What one sweep read: the orders on the board and how many orders it went through."""
+
+    orders: tuple[BoardOrder, ...]
+    seen: int
+
+
+async def sweep(client: ToteClient, location_id: str, *, page_size: int = SWEEP_PAGE_SIZE) -> Sweep:
+    """Every confirmed order of the location, page after page (one request per page).
+
+    Only the little the board needs of each order is kept, page by page.
+    """
+    orders: list[BoardOrder] = []
+    seen = 0
+    async for summary in client.iter_orders(
+        location_id=location_id, status=SWEEP_STATUS, page_size=page_size
+    ):
+        seen += 1
+        order = board_order(summary)
+        if order is not None:
+            orders.append(order)
+    return Sweep(tuple(orders), seen)
+
+
+def _problem(error: BaseException) -> str:
+    """Why a sweep failed, in a few words for the store's staff."""
+    if isinstance(error, UnauthorizedError):
+        return "the API refused the token (check TOTE_API_TOKEN or --token)"
+    if isinstance(error, NotFoundError):
+        return "the API address was not found (check --base-url)"
+    if isinstance(error, BadRequestError):
+        return f"the API rejected the request: {error.message}"
+    if isinstance(error, BadResponseError):
+        return "the answer was not the orders API's (check --base-url)"
+    if isinstance(error, ApiTimeoutError):
+        return "the order system did not answer in time"
+    if isinstance(error, ApiConnectionError):
+        return "no connection to the order system"
+    if isinstance(error, RateLimitedError):
+        return "too many requests; slowing down"
+    if isinstance(error, ServerError):
+        return "the order system had an error"
+    if isinstance(error, ToteError):
+        return str(error)
+    return f"unexpected {type(error).__name__}"
+
+
+# --------------------------------------------------------------------------- the app
+
+
+class BoardApp(App[int]):
+    """A live board of one location's orders: "Preparing" and "Ready for pickup"."""
+
+    CSS_PATH = Path(__file__).with_name("board.tcss")
+    TITLE = "Order board"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "r",
+            "refresh_board",
+            "Refresh",
+            id="board.refresh",
+            tooltip="Read the location's orders now",
+        ),
+        Binding(
+            "n",
+            "next_page",
+            "Next page",
+            id="board.next_page",
+            tooltip="Show the next page of orders (pages also turn by themselves)",
+        ),
+        Binding("q", "close", "Quit", id="board.quit", tooltip="Close the board"),
+    ]
+
+    def __init__(
+        self,
+        client_factory: ClientFactory,
+        location_id: str,
+        *,
+        kiosk: bool = False,
+        allow_q: bool | None = None,
+        clock: Clock | None = None,
+        tz: tzinfo | None = None,
+        auto_refresh: bool = True,
+        page_every: float = PAGE_EVERY,
+        new_for: timedelta = NEW_FOR,
+        feed: Feed | None = None,
+        note: str = "",
+    ) -> None:
+        super().__init__()
+        self._client_factory = client_factory
+        self._client: ToteClient | None = None
+        self.location_id = location_id
+        self.kiosk = kiosk
+        self.allow_q = (not kiosk) if allow_q is None else allow_q
+        self.clock = clock or _utc_now
+        self.tz = tz
+        self.auto_refresh = auto_refresh
+        self.page_every = page_every
+        self.note = note
+        self._feed = feed
+        self.use_command_palette = not kiosk
+        self.sub_title = f"location {location_id}"
+        self.model = BoardModel.start(self.clock(), new_for=new_for)
+        self.shown: BoardPages | None = None
+        self.turn = 0
+        self.sweeps = 0
+        self.error: BaseException | None = None
+        self._sweep_worker: Worker[Sweep] | None = None
+        self._next_sweep: Timer | None = None
+        self._stale_timer: Timer | None = None
+        self._page_timer: Timer | None = None
+        self._signals: list[int] = []
+
+    # -- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        if not self.kiosk:
+            yield Header(icon="▦")
+        yield Static("", id="banner")
+        with Horizontal(id="board"):
+            with Vertical(id="preparing", classes="column"):
+                yield ColumnHeading(Column.PREPARING, id="preparing-heading")
+                yield CodeGrid(
+                    heavy=False, empty_text="Nothing in preparation", id="preparing-grid"
+                )
+            with Vertical(id="ready", classes="column"):
+                yield ColumnHeading(Column.READY, id="ready-heading")
+                yield CodeGrid(heavy=True, empty_text="Nothing waiting", id="ready-grid")
+        with Vertical(id="message"):
+            yield Static("", id="message-title")
+            yield Static("", id="message-text")
+        yield Static("", id="status")
+        if not self.kiosk:
+            yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_class(self.kiosk, "-kiosk")
+        self._client = self._client_factory()
+        self._install_signal_handlers()
+        self._render_all()
+        self.refresh_board()
+        if self._feed is not None:
+            self.run_worker(
+                self._feed(),
+                name="feed",
+                group="feed",
+                description="demo orders",
+                exclusive=True,
+                exit_on_error=False,
+            )
+
+    async def on_unmount(self) -> None:
+        self._remove_signal_handlers()
+        for timer in (self._next_sweep, self._stale_timer, self._page_timer):
+            if timer is not None:
+                timer.stop()
+        if self._client is not None:
+            await self._client.aclose()
+
+    @property
+    def client(self) -> ToteClient:
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+    # -- the terminal going away ---------------------------------------------------------
+
+    def _install_signal_handlers(self) -> None:
+        if self.is_headless:
+            return
+        loop = asyncio.get_running_loop()
+        for name in ("SIGHUP", "SIGTERM"):
+            signum = getattr(signal, name, None)
+            if signum is None:  # pragma: no cover - not on this platform
+                continue
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self.terminal_gone)
+                self._signals.append(signum)
+
+    def _remove_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in self._signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(signum)
+        self._signals.clear()
+
+    def terminal_gone(self) -> None:
+        """SIGHUP (the terminal closed) or SIGTERM: stop everything and exit."""
+        self._stop_timers()
+        self.workers.cancel_all()
+        self.exit(EXIT_OK)
+
+    # -- sweeps ------------------------------------------------------------------------
+
+    def refresh_board(self) -> Worker[Sweep]:
+        """Sweep now (a sweep in flight is replaced)."""
+        if self._next_sweep is not None:
+            self._next_sweep.stop()
+            self._next_sweep = None
+        self._sweep_worker = self.run_worker(
+            sweep(self.client, self.location_id),
+            name="sweep",
+            group="sweep",
+            description=f"GET /orders for location {self.location_id}",
+            exclusive=True,
+            exit_on_error=False,
+        )
+        return self._sweep_worker
+
+    def _scheduled_sweep(self) -> None:
+        self._next_sweep = None
+        if self._sweep_worker is None:
+            self.refresh_board()
+
+    def _schedule_sweep(self, delay: float) -> None:
+        if not self.auto_refresh:
+            return
+        if self._next_sweep is not None:
+            self._next_sweep.stop()
+        self._next_sweep = self.set_timer(delay, self._scheduled_sweep, name="next-sweep")
+
+    def _arm_stale_timer(self) -> None:
+        """Show the banner at the moment the board becomes paused, unless a sweep succeeds."""
+        if not self.auto_refresh:
+            return
+        if self._stale_timer is not None:
+            self._stale_timer.stop()
+        wait = (self.model.paused_at - self.clock()).total_seconds()
+        self._stale_timer = self.set_timer(max(wait, 0.0) + 0.05, self._went_stale, name="stale")
+
+    def _went_stale(self) -> None:
+        self._stale_timer = None
+        self._render_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker is not self._sweep_worker:
+            return
+        if event.state is WorkerState.SUCCESS:
+            self._sweep_worker = None
+            result = worker.result
+            assert isinstance(result, Sweep)
+            self._sweep_succeeded(result)
+        elif event.state is WorkerState.ERROR:
+            self._sweep_worker = None
+            self._sweep_failed(worker.error)
+        elif event.state is WorkerState.CANCELLED:
+            self._sweep_worker = None
+
+    def _sweep_succeeded(self, result: Sweep) -> None:
+        self.sweeps += 1
+        self.error = None
+        self.model = self.model.apply_sweep(result.orders, self.clock())
+        self._render_all()
+        self._arm_stale_timer()
+        self._schedule_sweep(refresh_delay(0))
+
+    def _sweep_failed(self, error: BaseException | None) -> None:
+        self.error = error or RuntimeError("the sweep failed")
+        self.model = self.model.apply_failure(self.clock())
+        self._render_all()
+        if self._stale_timer is None and not self.model.paused(self.clock()):
+            self._arm_stale_timer()
+        retry_after = error.retry_after if isinstance(error, ToteError) else None
+        self._schedule_sweep(refresh_delay(self.model.failures, retry_after))
+
+    # -- paging ------------------------------------------------------------------------
+
+    def _grids(self) -> Mapping[Column, CodeGrid]:
+        return {
+            Column.PREPARING: self.query_one("#preparing-grid", CodeGrid),
+            Column.READY: self.query_one("#ready-grid", CodeGrid),
+        }
+
+    def _update_page_timer(self) -> None:
+        paging = self.shown is not None and self.shown.paging
+        if paging and self._page_timer is None and self.auto_refresh:
+            self._page_timer = self.set_interval(self.page_every, self.turn_page, name="pages")
+        elif not paging and self._page_timer is not None:
+            self._page_timer.stop()
+            self._page_timer = None
+        if not paging:
+            self.turn = 0
+
+    def turn_page(self) -> None:
+        """Show the next page of every column that has more than one."""
+        cycle = self.shown.cycle if self.shown is not None else 1
+        self.turn = (self.turn + 1) % max(cycle, 1)
+        self._render_columns()
+
+    def action_next_page(self) -> None:
+        self.turn_page()
+        if self._page_timer is not None:
+            self._page_timer.reset()
+
+    def action_refresh_board(self) -> None:
+        self.refresh_board()
+
+    def action_close(self) -> None:
+        self.exit(EXIT_OK)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C: a kiosk's operator means it (no toast on a store's screen); else as usual."""
+        if self.kiosk:
+            self.exit(EXIT_OK)
+        else:
+            super().action_help_quit()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close":
+            return self.allow_q
+        if action == "next_page":
+            return self.shown is not None and self.shown.paging
+        return True
+
+    def _stop_timers(self) -> None:
+        for timer in (self._next_sweep, self._stale_timer, self._page_timer):
+            if timer is not None:
+                timer.stop()
+        self._next_sweep = self._stale_timer = self._page_timer = None
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def on_code_grid_resized(self, _: CodeGrid.Resized) -> None:
+        self._render_columns()
+
+    def _render_all(self) -> None:
+        self._render_message()
+        self._render_columns()
+        self._render_status()
+
+    def _render_columns(self) -> None:
+        grids = self._grids()
+        shown: list[ColumnPage] = []
+        for column in self.model.columns:
+            grid = grids[column.column]
+            page = paginate(column, grid.layout_now.capacity, self.turn)
+            grid.show(page)
+            self.query_one(f"#{column.column.value}-heading", ColumnHeading).show(page)
+            shown.append(page)
+        counts = [page.pages for page in shown]
+        previous = self.shown
+        self.shown = BoardPages(tuple(shown), max(counts), _lcm(counts))
+        self._update_page_timer()
+        if previous is None or previous.paging != self.shown.paging:
+            self.refresh_bindings()
+
+    def _render_message(self) -> None:
+        model = self.model
+        if model.loaded and not model.empty:
+            state = "board"
+        elif model.loaded:
+            state = "empty"
+        elif self.error is not None:
+            state = "failed"
+        else:
+            state = "loading"
+        for name in ("board", "empty", "failed", "loading"):
+            self.set_class(name == state, f"-{name}")
+        title, text = {
+            "board": ("", ""),
+            "empty": (
+                "No orders yet",
+                "Orders show here while they are prepared, and when they are ready.",
+            ),
+            "failed": (
+                "Can't load the orders",
+                f"{_problem(self.error) if self.error else ''}. Trying again in a moment.",
+            ),
+            "loading": ("Loading orders…", ""),
+        }[state]
+        self.query_one("#message-title", Static).update(Text(title))
+        self.query_one("#message-text", Static).update(Text(text))
+
+    def _clock_time(self, moment: datetime) -> str:
+        return moment.astimezone(self.tz).strftime("%H:%M:%S")
+
+    def status_text(self) -> str:
+        model = self.model
+        now = self.clock()
+        parts: list[str] = []
+        if model.last_success is not None:
+            parts.append(f"updated {self._clock_time(model.last_success)}")
+        if self.error is not None and not model.paused(now):
+            parts.append(f"retrying ({_problem(self.error)})")
+        if self.note:
+            parts.append(self.note)
+        return " · ".join(parts)
+
+    def banner_text(self) -> str:
+        """The paused banner's words, or "" while the board is fresh."""
+        model = self.model
+        if not model.paused(self.clock()):
+            return ""
+        if model.last_success is not None:
+            return f"Board paused · last update {self._clock_time(model.last_success)}"
+        return f"Board paused · no update since it started at {self._clock_time(model.started_at)}"
+
+    def _render_status(self) -> None:
+        banner = self.banner_text()
+        self.set_class(bool(banner), "-paused")
+        self.query_one("#banner", Static).update(Text(banner))
+        self.query_one("#status", Static).update(Text(self.status_text()))
+
+    # -- palette -----------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield SystemCommand("Refresh now", "Read the location's orders now (r)", self.refresh_board)
+        yield SystemCommand("Next page", "Show the next page of orders (n)", self.turn_page)
+        yield from super().get_system_commands(screen)
+
+
+def _lcm(counts: Sequence[int]) -> int:
+    return math.lcm(*counts) if counts else 1
+
+
+# --------------------------------------------------------------------------- running
+
+
+def run_board(config: ClientConfig, location_id: str, *, kiosk: bool = False) -> int:
+    """Run the board in this terminal until it is closed; returns the exit code."""
+    app = BoardApp(lambda: ToteClient(config), location_id, kiosk=kiosk)
+    result = app.run()
+    return result if result is not None else (app.return_code or EXIT_OK)
+
+
+# --------------------------------------------------------------------------- the demo
+
+DEMO_SCENARIOS: tuple[tuple[str, int], ...] = (("pickup", 5), ("curbside", 3), ("kiosk", 3))
+"""Scenarios of the demo's orders, with weights."""
+DEMO_ARRIVAL = (1.5, 4.5)
+"""Seconds between two new orders at speed 1 (drawn uniformly)."""
+DEMO_WARM_ORDERS = 16
+"""Orders already in the store when the demo opens, at random points of their journey."""
+DEMO_NEW_FOR = timedelta(seconds=20)
+"""The demo's orders spend under a minute on the shelf, so NEW lasts 20 s there."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoScenario:
+    """A journey the demo plays: its steps (seconds after the previous one at speed 1, and
+    the event) and the order body it needs (its handoff)."""
+
+    steps: tuple[tuple[float, str], ...]
+    body: Mapping[str, Any]
+
+
+class DemoFeed:
+    """A steady stream of orders at one location of the sandbox, as a busy store has.
+
+    New orders play a scripted scenario by themselves (the sandbox's autoplay). The orders
+    already in the store when the demo opens (:meth:`warm_up`) are walked to a random point
+    of their journey at once, and the rest of their journey is played from here.
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        location_id: str,
+        scenarios: Mapping[str, DemoScenario],
+        *,
+        speed: float = 1.0,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.location_id = location_id
+        self.scenarios = scenarios
+        self.speed = speed
+        self.rng = rng or random.Random()
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._due: list[tuple[float, int, str, str]] = []
+        self._counter = itertools.count()
+        self.created = 0
+
+    def _scenario(self) -> str:
+        names = [name for name, _ in DEMO_SCENARIOS if name in self.scenarios]
+        weights = [weight for name, weight in DEMO_SCENARIOS if name in self.scenarios]
+        return self.rng.choices(names, weights=weights)[0]
+
+    def _body(self, scenario: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"location_id": self.location_id}
+        if scenario is not None:
+            speed = self.speed * self.rng.uniform(0.7, 1.3)
+            body["autoplay"] = {"scenario": scenario, "speed": round(speed, 3)}
+        return body
+
+    async def warm_up(self, count: int = DEMO_WARM_ORDERS) -> None:
+        """Create ``count`` orders part-way through their journeys (preparing or ready)."""
+        now = self._monotonic()
+        async with ToteClient(self.config) as client:
+            control = SandboxControl(client)
+            for _ in range(count):
+                scenario = self.scenarios[self._scenario()]
+                steps = scenario.steps
+                order = await control.create_order({**scenario.body, **self._body()})
+                self.created += 1
+                # Somewhere between being accepted and being collected.
+                times = list(itertools.accumulate(delay for delay, _ in steps))
+                accepted = next(t for t, (_, e) in zip(times, steps, strict=True) if e == "accept")
+                elapsed = self.rng.uniform(accepted, times[-1] - 1)
+                for at, (_, event) in zip(times, steps, strict=True):
+                    if at <= elapsed:
+                        await control.fire_event(order.id, event)
+                    else:
+                        due = now + (at - elapsed) / self.speed
+                        heapq.heappush(self._due, (due, next(self._counter), order.id, event))
+
+    async def run(self) -> None:
+        """Forever: a new order every few seconds, and the warm orders' next events."""
+        async with ToteClient(self.config) as client:
+            control = SandboxControl(client)
+            next_order = self._monotonic()
+            while True:
+                now = self._monotonic()
+                while self._due and self._due[0][0] <= now:
+                    _, _, order_id, event = heapq.heappop(self._due)
+                    with contextlib.suppress(ToteError):
+                        await control.fire_event(order_id, event)
+                if next_order <= now:
+                    with contextlib.suppress(ToteError):
+                        await control.create_order(self._body(self._scenario()))
+                        self.created += 1
+                    next_order = now + self.rng.uniform(*DEMO_ARRIVAL) / self.speed
+                wake = min([next_order, *(due for due, *_ in self._due[:1])])
+                await self._sleep(max(wake - self._monotonic(), 0.05))
+
+
+def run_board_demo(speed: float = 1.0) -> int:
+    """``tote-track demo --board``: the sandbox, a stream of orders, the board (q quits)."""
+    import sys
+
+    from tote_track.sandbox.autoplay import SCENARIOS, scenario_order_body
+    from tote_track.sandbox.seed import LOCATIONS
+    from tote_track.sandbox.server import EmbeddedSandbox
+
+    if not speed > 0:
+        print("Error: --speed must be a positive number.", file=sys.stderr)
+        return 2
+    try:
+        sandbox = EmbeddedSandbox().start()
+    except RuntimeError as error:
+        print(f"Error: the demo sandbox could not start: {error}", file=sys.stderr)
+        return EXIT_SANDBOX_FAILED
+    try:
+        location = LOCATIONS[0]
+        scenarios = {
+            name: DemoScenario(
+                tuple((step.delay, step.event.value) for step in SCENARIOS[name].steps),
+                scenario_order_body(name),
+            )
+            for name, _ in DEMO_SCENARIOS
+        }
+        feed = DemoFeed(sandbox.config, location.id, scenarios, speed=speed)
+        try:
+            asyncio.run(feed.warm_up())
+        except ToteError as error:
+            print(f"Error: the demo orders could not be created: {error}", file=sys.stderr)
+            return EXIT_SANDBOX_FAILED
+        config = sandbox.config
+        app = BoardApp(
+            lambda: ToteClient(config),
+            location.id,
+            kiosk=True,
+            allow_q=True,
+            new_for=DEMO_NEW_FOR,
+            feed=feed.run,
+            note=f"demo: {location.name}, sandbox at {sandbox.base_url} · q quits",
+        )
+        result = app.run()
+        return result if result is not None else (app.return_code or EXIT_OK)
+    finally:
+        sandbox.stop()
