@@ -114,62 +114,91 @@ def _utc_now() -> datetime:
 
 # --------------------------------------------------------------------------- big type
 
-# A 3x3 font of box-drawing characters for short codes (hexadecimal), in two weights.
-# B and D are drawn lower-case, as on seven-segment displays, so they never read as 8 and 0.
-_LIGHT = {
-    "0": ("╭─╮", "│ │", "╰─╯"),
-    "1": ("╶╮ ", " │ ", "╶┴╴"),
-    "2": ("╶─╮", "┌─┘", "╰─╴"),
-    "3": ("╶─╮", " ─┤", "╶─╯"),
-    "4": ("╷ ╷", "╰─┤", "  ╵"),
-    "5": ("╭─╴", "╰─╮", "╶─╯"),
-    "6": ("╭─╴", "├─╮", "╰─╯"),
-    "7": ("╶─┐", "  │", "  ╵"),
-    "8": ("╭─╮", "├─┤", "╰─╯"),
-    "9": ("╭─╮", "╰─┤", "╶─╯"),
-    "A": ("╭─╮", "├─┤", "╵ ╵"),
-    "B": ("╷  ", "├─╮", "╰─╯"),
-    "C": ("╭─╴", "│  ", "╰─╴"),
-    "D": ("  ╷", "╭─┤", "╰─╯"),
-    "E": ("╭─╴", "├─ ", "╰─╴"),
-    "F": ("╭─╴", "├─ ", "╵  "),
+# Short codes are hexadecimal; they are drawn as seven-segment characters (the segments
+# a-g: top, upper right, lower right, bottom, lower left, upper left, middle). B and D are
+# lower-case, as on every seven-segment display, so they never read as 8 and 0.
+SEGMENTS: Mapping[str, str] = {
+    "0": "abcdef",
+    "1": "bc",
+    "2": "abdeg",
+    "3": "abcdg",
+    "4": "bcfg",
+    "5": "acdfg",
+    "6": "acdefg",
+    "7": "abc",
+    "8": "abcdefg",
+    "9": "abcdfg",
+    "A": "abcefg",
+    "B": "cdefg",
+    "C": "adef",
+    "D": "bcdeg",
+    "E": "adefg",
+    "F": "aefg",
 }
-_HEAVY = {
-    "0": ("┏━┓", "┃ ┃", "┗━┛"),
-    "1": ("╺┓ ", " ┃ ", "╺┻╸"),
-    "2": ("╺━┓", "┏━┛", "┗━╸"),
-    "3": ("╺━┓", " ━┫", "╺━┛"),
-    "4": ("╻ ╻", "┗━┫", "  ╹"),
-    "5": ("┏━╸", "┗━┓", "╺━┛"),
-    "6": ("┏━╸", "┣━┓", "┗━┛"),
-    "7": ("╺━┓", "  ┃", "  ╹"),
-    "8": ("┏━┓", "┣━┫", "┗━┛"),
-    "9": ("┏━┓", "┗━┫", "╺━┛"),
-    "A": ("┏━┓", "┣━┫", "╹ ╹"),
-    "B": ("╻  ", "┣━┓", "┗━┛"),
-    "C": ("┏━╸", "┃  ", "┗━╸"),
-    "D": ("  ╻", "┏━┫", "┗━┛"),
-    "E": ("┏━╸", "┣━ ", "┗━╸"),
-    "F": ("┏━╸", "┣━ ", "╹  "),
+# Heavy box-drawing characters by the arms they have: Up, Down, Left, Right.
+_ARMS = {
+    "": " ",
+    "L": "╸",
+    "U": "╹",
+    "R": "╺",
+    "D": "╻",
+    "LR": "━",
+    "UD": "┃",
+    "DR": "┏",
+    "DL": "┓",
+    "UR": "┗",
+    "UL": "┛",
+    "UDR": "┣",
+    "UDL": "┫",
+    "DLR": "┳",
+    "ULR": "┻",
+    "UDLR": "╋",
 }
-GLYPH_WIDTH = 3
 GLYPH_HEIGHT = 3
 CODE_LENGTH = 6
 
 
-def big_code(code: str, *, heavy: bool = False, spacing: int = 1) -> tuple[str, str, str]:
-    """``code`` as three lines of large characters, ``spacing`` blank columns between them.
+def _cell(segments: str, arms: Mapping[str, str]) -> str:
+    """The character with the arms whose segment is lit (``arms``: arm -> segment)."""
+    lit = "".join(arm for arm in "UDLR" if arms.get(arm, " ") in segments)
+    return _ARMS[lit]
 
-    A character the font lacks is drawn as itself on the middle line.
+
+def seven_segment(char: str, width: int = 3) -> tuple[str, str, str]:
+    """``char`` as three lines of ``width`` (2 or 3) heavy box-drawing characters.
+
+    A character that has no seven-segment form is drawn as itself on the middle line.
     """
-    font = _HEAVY if heavy else _LIGHT
+    segments = SEGMENTS.get(char.upper())
+    if segments is None:
+        blank = " " * width
+        return (blank, char[:1].center(width), blank)
+    s = segments
+    left = (
+        _cell(s, {"R": "a", "D": "f"}),
+        _cell(s, {"U": "f", "D": "e", "R": "g"}),
+        _cell(s, {"U": "e", "R": "d"}),
+    )
+    right = (
+        _cell(s, {"L": "a", "D": "b"}),
+        _cell(s, {"U": "b", "D": "c", "L": "g"}),
+        _cell(s, {"U": "c", "L": "d"}),
+    )
+    middle = ("━" if "a" in s else " ", "━" if "g" in s else " ", "━" if "d" in s else " ")
+    if width == 2:
+        return (left[0] + right[0], left[1] + right[1], left[2] + right[2])
+    return (
+        left[0] + middle[0] + right[0],
+        left[1] + middle[1] + right[1],
+        left[2] + middle[2] + right[2],
+    )
+
+
+def big_code(code: str, *, width: int = 3, spacing: int = 1) -> tuple[str, str, str]:
+    """``code`` in seven-segment characters of ``width``, ``spacing`` columns apart."""
     gap = " " * spacing
-    lines: list[list[str]] = [[], [], []]
-    for char in code.upper():
-        glyph = font.get(char) or ("   ", f" {char[:1]} ", "   ")
-        for line, part in zip(lines, glyph, strict=True):
-            line.append(part)
-    top, middle, bottom = (gap.join(parts) for parts in lines)
+    glyphs = [seven_segment(char, width) for char in code]
+    top, middle, bottom = (gap.join(glyph[row] for glyph in glyphs) for row in range(3))
     return (top, middle, bottom)
 
 
@@ -177,11 +206,11 @@ def big_code(code: str, *, heavy: bool = False, spacing: int = 1) -> tuple[str, 
 class GridLayout:
     """How codes are laid out in a column of ``width`` x ``height`` cells.
 
-    ``style``: ``big`` (large type, a space between characters), ``tight`` (large type,
-    no spaces: narrow columns) or ``text`` (one line per code: tiny terminals).
+    ``style``: ``wide`` (large characters three cells wide), ``narrow`` (two cells wide,
+    for narrow columns) or ``text`` (one line per code, for tiny terminals).
     """
 
-    style: Literal["big", "tight", "text"]
+    style: Literal["wide", "narrow", "text"]
     rows: int
     per_row: int
     code_width: int
@@ -194,40 +223,44 @@ class GridLayout:
         return self.rows * self.per_row
 
     @property
+    def glyph_width(self) -> int:
+        return 3 if self.style == "wide" else 2
+
+    @property
     def left(self) -> int:
         """Blank columns before the first code, so the block of codes is centred."""
         used = self.per_row * self.code_width + (self.per_row - 1) * self.gutter
         return max(0, (self.width - used) // 2)
 
 
-_BIG_WIDTH = CODE_LENGTH * GLYPH_WIDTH + (CODE_LENGTH - 1)
-_TIGHT_WIDTH = CODE_LENGTH * GLYPH_WIDTH
-_TEXT_WIDTH = CODE_LENGTH + len(" NEW")
+_WIDE = CODE_LENGTH * 3 + (CODE_LENGTH - 1)  # 23: characters one column apart
+_NARROW = CODE_LENGTH * 2 + (CODE_LENGTH - 1)  # 17
+_TEXT = CODE_LENGTH + len(" NEW")
 _ROW_HEIGHT = GLYPH_HEIGHT + 1  # the line under a code says NEW, or keeps rows apart
+_GUTTER = 3
 
 
 def fit_grid(width: int, height: int) -> GridLayout:
-    """The roomiest layout showing the most codes a ``width`` x ``height`` area can hold.
+    """The layout for codes in a ``width`` x ``height`` area.
 
-    Large type with spaced characters when two codes fit side by side, large type without
-    the spaces when that is what lets two (or one) fit, one line per code otherwise.
+    Wide characters when two codes fit side by side, narrow ones when that is what lets two
+    fit (an 80-column terminal), wide again when only one fits; one line per code when even
+    that does not fit.
     """
     width = max(width, 0)
     height = max(height, 0)
 
-    def per_row(code_width: int, gutter: int) -> int:
-        return (width + gutter) // (code_width + gutter)
+    def per_row(code_width: int) -> int:
+        return (width + _GUTTER) // (code_width + _GUTTER)
 
     if height >= GLYPH_HEIGHT:
         rows = max(1, height // _ROW_HEIGHT)
-        big, tight = per_row(_BIG_WIDTH, 4), per_row(_TIGHT_WIDTH, 2)
-        if big >= 2 or (big >= 1 and tight < 2):
-            return GridLayout("big", rows, big, _BIG_WIDTH, 4, _ROW_HEIGHT, width)
-        if tight >= 1:
-            return GridLayout("tight", rows, tight, _TIGHT_WIDTH, 2, _ROW_HEIGHT, width)
-    return GridLayout(
-        "text", max(1, height), max(1, per_row(_TEXT_WIDTH, 2)), _TEXT_WIDTH, 2, 1, width
-    )
+        wide, narrow = per_row(_WIDE), per_row(_NARROW)
+        if wide >= 2 or (wide == 1 and narrow < 2):
+            return GridLayout("wide", rows, wide, _WIDE, _GUTTER, _ROW_HEIGHT, width)
+        if narrow >= 1:
+            return GridLayout("narrow", rows, narrow, _NARROW, _GUTTER, _ROW_HEIGHT, width)
+    return GridLayout("text", max(1, height), max(1, per_row(_TEXT)), _TEXT, 2, 1, width)
 
 
 # --------------------------------------------------------------------------- widgets
@@ -254,9 +287,8 @@ class CodeGrid(Widget):
     class Resized(Message):
         """The grid's size changed: its page may hold more or fewer codes."""
 
-    def __init__(self, *, heavy: bool, empty_text: str, id: str | None = None) -> None:
+    def __init__(self, *, empty_text: str, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.heavy = heavy
         self.empty_text = empty_text
         self.page: ColumnPage | None = None
         self.renders = 0
@@ -310,8 +342,7 @@ class CodeGrid(Widget):
                     line.append(" NEW" if entry.new else "    ", label if entry.new else plain)
                 lines.append(line)
                 continue
-            spacing = 1 if layout.style == "big" else 0
-            drawn = [big_code(entry.code, heavy=self.heavy, spacing=spacing) for entry in row]
+            drawn = [big_code(entry.code, width=layout.glyph_width) for entry in row]
             for line_no in range(GLYPH_HEIGHT):
                 line = Text(pad)
                 for index, (entry, glyphs) in enumerate(zip(row, drawn, strict=True)):
@@ -445,7 +476,7 @@ class BoardApp(App[int]):
         allow_q: bool | None = None,
         clock: Clock | None = None,
         tz: tzinfo | None = None,
-        auto_refresh: bool = True,
+        auto_sweep: bool = True,
         page_every: float = PAGE_EVERY,
         new_for: timedelta = NEW_FOR,
         feed: Feed | None = None,
@@ -459,7 +490,7 @@ class BoardApp(App[int]):
         self.allow_q = (not kiosk) if allow_q is None else allow_q
         self.clock = clock or _utc_now
         self.tz = tz
-        self.auto_refresh = auto_refresh
+        self.auto_sweep = auto_sweep
         self.page_every = page_every
         self.note = note
         self._feed = feed
@@ -485,12 +516,10 @@ class BoardApp(App[int]):
         with Horizontal(id="board"):
             with Vertical(id="preparing", classes="column"):
                 yield ColumnHeading(Column.PREPARING, id="preparing-heading")
-                yield CodeGrid(
-                    heavy=False, empty_text="Nothing in preparation", id="preparing-grid"
-                )
+                yield CodeGrid(empty_text="Nothing in preparation", id="preparing-grid")
             with Vertical(id="ready", classes="column"):
                 yield ColumnHeading(Column.READY, id="ready-heading")
-                yield CodeGrid(heavy=True, empty_text="Nothing waiting", id="ready-grid")
+                yield CodeGrid(empty_text="Nothing waiting", id="ready-grid")
         with Vertical(id="message"):
             yield Static("", id="message-title")
             yield Static("", id="message-text")
@@ -578,7 +607,7 @@ class BoardApp(App[int]):
             self.refresh_board()
 
     def _schedule_sweep(self, delay: float) -> None:
-        if not self.auto_refresh:
+        if not self.auto_sweep:
             return
         if self._next_sweep is not None:
             self._next_sweep.stop()
@@ -586,7 +615,7 @@ class BoardApp(App[int]):
 
     def _arm_stale_timer(self) -> None:
         """Show the banner at the moment the board becomes paused, unless a sweep succeeds."""
-        if not self.auto_refresh:
+        if not self.auto_sweep:
             return
         if self._stale_timer is not None:
             self._stale_timer.stop()
@@ -639,7 +668,7 @@ class BoardApp(App[int]):
 
     def _update_page_timer(self) -> None:
         paging = self.shown is not None and self.shown.paging
-        if paging and self._page_timer is None and self.auto_refresh:
+        if paging and self._page_timer is None and self.auto_sweep:
             self._page_timer = self.set_interval(self.page_every, self.turn_page, name="pages")
         elif not paging and self._page_timer is not None:
             self._page_timer.stop()
