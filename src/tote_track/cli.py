@@ -65,6 +65,7 @@ def main() -> None:
     tote-track sandbox         a local Tote Orders API for testing
     tote-track watch ORDER_ID  follow one order in a script (a line per change)
     tote-track list            list orders (a table, or JSON)
+    tote-track board --location UUID   a live board of a store's orders
     """
 
 
@@ -432,15 +433,56 @@ def _list_orders(
     show_default=True,
     help="How much faster than a real store (1: a pickup takes about two minutes).",
 )
-def demo_command(scenario: str, speed: float) -> None:
+@click.option(
+    "--board",
+    "board",
+    is_flag=True,
+    help="Show the store board instead: a steady stream of orders at one sandbox store (q quits).",
+)
+def demo_command(scenario: str, speed: float, board: bool) -> None:
     """The tracker on a built-in sandbox: no token or network needed.
 
     Starts the sandbox API on a free loopback port (its URL is shown, so you can curl it),
-    creates an order that moves by itself, and opens the tracker on it.
+    creates an order that moves by itself, and opens the tracker on it. With --board, a
+    busy store's orders arrive every few seconds and the board shows them.
     """
+    if board:
+        from tote_track.tui.board import run_board_demo
+
+        sys.exit(run_board_demo(speed))
     from tote_track.tui.demo import run_demo
 
     sys.exit(run_demo(scenario, speed))
+
+
+@main.command("board")
+@click.option(
+    "--location",
+    required=True,
+    callback=_location_value,
+    metavar="UUID",
+    help="The store whose orders are shown.",
+)
+@click.option(
+    "--kiosk",
+    is_flag=True,
+    help="For a screen in the store: no header, footer or palette; pages turn by themselves; "
+    "Ctrl+Q or Ctrl+C close it.",
+)
+@_api_options
+def board_command(location: str, kiosk: bool, base_url: str | None, token: str | None) -> None:
+    """A live board of one store's orders: "Preparing" and "Ready for pickup".
+
+    Each order shows as its short code only, refreshed every 5 s; newly ready orders are
+    marked NEW. r refreshes, q quits. Exits 2 on a bad location id or base URL.
+    """
+    config = _resolve_config(base_url, token)
+    if not _stdout_is_terminal():
+        click.echo("Error: the board needs a terminal (stdout is not one).", err=True)
+        sys.exit(2)
+    from tote_track.tui.board import run_board
+
+    sys.exit(run_board(config, location, kiosk=kiosk))
 
 
 @main.command("sandbox")
