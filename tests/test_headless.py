@@ -2,27 +2,52 @@
 
 from __future__ import annotations
 
-import httpx
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from tests.tui.support import FakeApi, envelope, make_client
+import httpx
+import pytest
+
+from tests.tui.support import BASE_URL, FakeApi, envelope, guide_order
+from tote_track.api.client import ToteClient
+from tote_track.api.config import ClientConfig
+from tote_track.api.models import FulfillmentStatus, OrderStatus, OrderSummary
 from tote_track.headless import (
     EXIT_API_ERROR,
     EXIT_ENDED_OTHERWISE,
     EXIT_GAVE_UP,
     EXIT_OK,
+    TARGETS,
     follow_order,
+    orders_json,
+    orders_table,
+    parse_target,
+    scaled_policy,
+    target_reachable,
+    target_reached,
 )
 from tote_track.tracking.polling import SCHEDULES, PollingPolicy, Scenario, Schedule
 
 ORDER_ID = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
+START = datetime(2026, 1, 31, 10, 9, 12, tzinfo=UTC)
 
 
 class Run:
     """follow_order on a scripted API with a fake clock that moves only when it sleeps."""
 
-    def __init__(self, api: FakeApi, policy: PollingPolicy | None = None) -> None:
+    def __init__(
+        self,
+        api: FakeApi,
+        policy: PollingPolicy | None = None,
+        *,
+        until: str | None = None,
+        json_lines: bool = False,
+    ) -> None:
         self.api = api
         self.policy = policy
+        self.until = until
+        self.json_lines = json_lines
         self.now = 0.0
         self.delays: list[float] = []
         self.lines: list[str] = []
@@ -32,17 +57,30 @@ class Run:
         self.delays.append(seconds)
         self.now += seconds
 
+    def wall(self) -> datetime:
+        return START + timedelta(seconds=self.now)
+
     async def __call__(self) -> int:
-        async with make_client(self.api.transport) as client:
+        # As the commands do: no retries in the client, the policy owns every wait.
+        config = ClientConfig(base_url=BASE_URL, token="sandbox")
+        async with ToteClient(config, transport=self.api.transport, max_retries=0) as client:
             return await follow_order(
                 client,
                 ORDER_ID,
                 echo=self.lines.append,
                 warn=self.warnings.append,
+                until=self.until,
+                json_lines=self.json_lines,
                 policy=self.policy,
                 monotonic=lambda: self.now,
+                wall=self.wall,
                 sleep=self.sleep,
+                tz=UTC,
             )
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.lines]
 
 
 def state(api: FakeApi, **fields: str) -> httpx.Response:
@@ -114,7 +152,8 @@ async def test_recovers_after_a_transient_failure() -> None:
     api.queue += [envelope(503, "internal", "Unavailable")] * 3
     run = Run(api)
     assert await run() == EXIT_OK
-    assert run.delays == [5.0]
+    assert run.delays == [5.0, 10.0, 20.0]  # each failure waits as the schedule says
+    assert len(run.warnings) == 3
     assert len(run.lines) == 1
 
 
@@ -126,3 +165,271 @@ async def test_gives_up_after_the_scenario_max_duration_with_exit_3() -> None:
     assert await run() == EXIT_GAVE_UP
     assert sum(run.delays) == 60
     assert "gave up after 1 min without a final state" in run.warnings[-1]
+
+
+def short_policy() -> PollingPolicy:
+    short = dict(SCHEDULES)
+    short[Scenario.PREPARATION] = Schedule(initial=5, maximum=30, max_duration=60)
+    return PollingPolicy(short)
+
+
+def summary(**fields: Any) -> OrderSummary:
+    data = guide_order()
+    del data["items"], data["payments"]
+    return OrderSummary.model_validate({**data, **fields})
+
+
+# -- JSON lines -----------------------------------------------------------------------------
+
+
+async def test_json_lines_report_every_event_with_the_last_known_order() -> None:
+    api = FakeApi()
+    api.queue += [
+        state(api, fulfillment_status="IN_PROGRESS"),
+        httpx.Response(
+            429,
+            json={"error": {"code": "rate_limited", "message": "Slow down"}},
+            headers={"Retry-After": "12"},
+        ),
+        state(api, fulfillment_status="IN_PROGRESS"),
+        state(api, status="COMPLETED", fulfillment_status="FULFILLED"),
+    ]
+    run = Run(api, json_lines=True)
+    assert await run() == EXIT_OK
+    events = run.events
+    assert [e["event"] for e in events] == ["change", "retry", "change", "finished"]
+    first, retry, last, finished = events
+    assert first == {
+        "seen_at": "2026-01-31T10:09:12.000Z",
+        "event": "change",
+        "id": ORDER_ID,
+        "short_code": "F9A8B7",
+        "status": "CONFIRMED",
+        "payment_status": "PAID",
+        "fulfillment_status": "IN_PROGRESS",
+        "headline": first["headline"],
+    }
+    assert first["headline"]
+    # Retry-After (12 s) wins over the schedule's 5 s; the order shown is the last known.
+    assert retry["retry_in"] == 12
+    assert retry["fulfillment_status"] == "IN_PROGRESS"
+    assert retry["error"]["status_code"] == 429
+    assert retry["error"]["code"] == "rate_limited"
+    assert "Slow down" in retry["error"]["message"]
+    assert run.delays[:2] == [5.0, 12.0]
+    assert last["seen_at"] == "2026-01-31T10:09:49.000Z"  # 5 + 12 + 20 s later
+    assert last["headline"] == "Picked up. Enjoy!"
+    assert finished["outcome"] == "completed"
+    assert finished["until"] is None
+    assert finished["reached"] is True
+    assert finished["exit_code"] == EXIT_OK
+    assert run.warnings == []  # with --json, a retry is an event on stdout only
+
+
+async def test_json_error_before_the_order_was_ever_read() -> None:
+    api = FakeApi()
+    api.queue.append(envelope(404, "not_found", "Order not found"))
+    run = Run(api, json_lines=True)
+    assert await run() == EXIT_API_ERROR
+    [event] = run.events
+    assert event["event"] == "error"
+    assert event["id"] == ORDER_ID
+    assert event["short_code"] == "F9A8B7"
+    assert event["status"] is event["headline"] is None
+    assert event["error"] == {
+        "message": "Order not found (not_found, HTTP 404, request r1)",
+        "code": "not_found",
+        "status_code": 404,
+        "request_id": "r1",
+    }
+    assert event["exit_code"] == EXIT_API_ERROR
+    assert run.warnings == ["error: Order not found (not_found, HTTP 404, request r1)"]
+
+
+async def test_json_gave_up_says_how_long_it_waited() -> None:
+    run = Run(FakeApi(), short_policy(), json_lines=True)
+    assert await run() == EXIT_GAVE_UP
+    assert [e["event"] for e in run.events] == ["change", "gave_up"]
+    assert run.events[-1]["waited"] == 60
+    assert run.events[-1]["exit_code"] == EXIT_GAVE_UP
+
+
+async def test_a_transient_failure_in_text_mode_goes_to_warn_with_the_time() -> None:
+    api = FakeApi()
+    api.set(status="COMPLETED", fulfillment_status="FULFILLED")
+    api.queue.append(envelope(503, "internal", "Unavailable"))
+    run = Run(api)
+    assert await run() == EXIT_OK
+    assert run.warnings == [
+        "10:09:12 reconnecting · retry in 5 s · Unavailable (internal, HTTP 503, request r1)"
+    ]
+    assert run.lines == ["10:09:17 F9A8B7 COMPLETED PAID FULFILLED · Picked up. Enjoy!"]
+
+
+# -- --until --------------------------------------------------------------------------------
+
+
+async def test_until_stops_when_the_target_is_reached() -> None:
+    api = FakeApi()
+    api.queue += [
+        state(api, fulfillment_status="IN_PROGRESS"),
+        state(api, fulfillment_status="PREPARING"),
+        state(api, fulfillment_status="READY_FOR_PICKUP"),
+    ]
+    run = Run(api, until="READY_FOR_PICKUP", json_lines=True)
+    assert await run() == EXIT_OK
+    assert [e["fulfillment_status"] for e in run.events] == [
+        "IN_PROGRESS",
+        "PREPARING",
+        "READY_FOR_PICKUP",
+        "READY_FOR_PICKUP",
+    ]
+    assert run.events[-1]["event"] == "finished"
+    assert run.events[-1]["reached"] is True
+    assert run.events[-1]["outcome"] is None  # still under way
+    assert len(api.gets()) == 3
+
+
+async def test_until_a_state_passed_between_two_polls_counts_as_reached() -> None:
+    api = FakeApi()
+    api.queue += [
+        state(api, fulfillment_status="IN_PROGRESS"),
+        state(api, status="COMPLETED", fulfillment_status="FULFILLED"),
+    ]
+    run = Run(api, until="READY_FOR_PICKUP")
+    assert await run() == EXIT_OK
+    assert run.warnings == []
+
+
+async def test_until_out_of_reach_exits_1_and_says_why() -> None:
+    api = FakeApi()
+    api.queue += [
+        state(api, fulfillment_status="IN_PROGRESS"),
+        state(api, status="CANCELLED", fulfillment_status="CANCELLED"),
+    ]
+    run = Run(api, until="READY_FOR_PICKUP", json_lines=True)
+    assert await run() == EXIT_ENDED_OTHERWISE
+    finished = run.events[-1]
+    assert finished["event"] == "finished"
+    assert finished["reached"] is False
+    assert finished["outcome"] == "cancelled"
+    assert finished["exit_code"] == EXIT_ENDED_OTHERWISE
+
+
+async def test_until_returned_on_a_completed_order_ends_there_with_1() -> None:
+    api = FakeApi()
+    api.set(status="COMPLETED", fulfillment_status="FULFILLED")
+    run = Run(api, until="RETURNED")
+    assert await run() == EXIT_ENDED_OTHERWISE
+    assert run.warnings == [
+        "RETURNED can no longer be reached: the order completed (COMPLETED · FULFILLED) "
+        "and polling stops at a final status"
+    ]
+
+
+async def test_until_completed_ending_cancelled_is_1_without_until_too() -> None:
+    api = FakeApi()
+    api.set(status="CANCELLED", fulfillment_status="CANCELLED")
+    assert await Run(api, until="COMPLETED")() == EXIT_ENDED_OTHERWISE
+    assert await Run(api, until="CANCELLED")() == EXIT_OK
+
+
+async def test_until_gives_up_with_3_while_the_target_is_still_ahead() -> None:
+    run = Run(FakeApi(), short_policy(), until="FULFILLED")
+    assert await run() == EXIT_GAVE_UP
+    assert "gave up after 1 min without reaching FULFILLED" in run.warnings[-1]
+
+
+def test_parse_target_accepts_every_state_in_any_case() -> None:
+    assert parse_target("ready-for-pickup") == "READY_FOR_PICKUP"
+    assert parse_target(" Confirmed ") == "CONFIRMED"
+    assert set(TARGETS) == {s.value for s in OrderStatus} | {s.value for s in FulfillmentStatus}
+    assert len(TARGETS) == 12
+    for target in TARGETS:
+        assert parse_target(target.lower()) == target
+
+
+def test_parse_target_names_every_allowed_value() -> None:
+    with pytest.raises(ValueError, match="not an order state") as caught:
+        parse_target("ready")
+    for target in TARGETS:
+        assert target in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "fulfillment", "target", "reached", "reachable"),
+    [
+        ("PENDING", "PENDING", "PENDING", True, True),
+        ("PENDING", "PENDING", "CONFIRMED", False, True),
+        ("CONFIRMED", "PREPARING", "IN_PROGRESS", True, True),
+        ("CONFIRMED", "PREPARING", "READY_FOR_PICKUP", False, True),
+        ("COMPLETED", "FULFILLED", "READY_FOR_PICKUP", True, True),
+        ("COMPLETED", "FULFILLED", "CONFIRMED", True, True),
+        ("COMPLETED", "FULFILLED", "DELIVERED", False, False),
+        ("COMPLETED", "RETURNED", "READY_FOR_PICKUP", True, True),
+        ("COMPLETED", "RETURNED", "FULFILLED", False, False),  # or was it DELIVERED?
+        ("COMPLETED", "FULFILLED", "RETURNED", False, True),
+        ("CANCELLED", "CANCELLED", "PREPARING", False, False),  # maybe never prepared
+        ("CANCELLED", "CANCELLED", "CANCELLED", True, True),
+        ("CONFIRMED", "CANCELLED", "COMPLETED", False, True),  # status not caught up yet
+        ("FAILED", "CANCELLED", "CONFIRMED", False, False),
+        ("VOIDED", "CANCELLED", "VOIDED", True, True),
+        ("CONFIRMED", "ON_HOLD", "READY_FOR_PICKUP", False, True),  # unknown: keep watching
+        ("ON_HOLD", "ON_HOLD", "CONFIRMED", False, True),
+    ],
+)
+def test_target_reached_and_reachable_follow_the_state_machines(
+    status: str, fulfillment: str, target: str, reached: bool, reachable: bool
+) -> None:
+    order = summary(status=status, fulfillment_status=fulfillment)
+    assert target_reached(order, target) is reached
+    assert target_reachable(order, target) is reachable
+
+
+def test_scaled_policy_divides_every_schedule() -> None:
+    policy = scaled_policy(100)
+    assert policy.schedule(Scenario.PAYMENT) == Schedule(0.01, 0.05, 1.2)
+    assert policy.schedule(Scenario.DELIVERY) == Schedule(0.1, 0.6, 72.0)
+    with pytest.raises(ValueError, match="positive"):
+        scaled_policy(0)
+
+
+# -- listing --------------------------------------------------------------------------------
+
+
+def test_orders_table_aligns_columns_and_counts_the_orders() -> None:
+    guide = summary()
+    other = summary(
+        id="0ad0292e-1e70-4ff0-828f-c66629060865",
+        status="PENDING",
+        payment_status="UNPAID",
+        fulfillment_status="PENDING",
+        handoff={"mode": "DELIVERY"},
+        total={"amount": 123456, "currency": "USD"},
+        created_at="2026-01-31T23:30:00-02:00",
+    )
+    lines = orders_table([guide, other], has_more=True, tz=UTC)
+    assert lines == [
+        "CODE    CREATED           STATUS     PAYMENT  FULFILLMENT  HANDOFF       TOTAL",
+        "F9A8B7  2026-01-31 10:07  CONFIRMED  PAID     PREPARING    Curbside     $19.45",
+        "0AD029  2026-02-01 01:30  PENDING    UNPAID   PENDING      Delivery  $1,234.56",
+        "2 orders · more: run with --all",
+    ]
+    assert orders_table([guide], tz=UTC)[-1] == "1 order"
+    assert orders_table([]) == ["No orders match."]
+
+
+def test_orders_table_shows_values_it_does_not_know_as_sent() -> None:
+    order = summary(status="ON_HOLD", handoff={"mode": "DRONE"})
+    [_, row, _] = orders_table([order], tz=UTC)
+    assert "ON_HOLD" in row
+    assert "Drone" in row
+
+
+def test_orders_json_is_the_api_data_as_sent() -> None:
+    data = guide_order()
+    del data["items"], data["payments"]
+    data["new_field"] = {"kept": True}
+    order = OrderSummary.model_validate(data)
+    assert json.loads(orders_json([order])) == [data]
+    assert json.loads(orders_json([])) == []

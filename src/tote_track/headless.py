@@ -147,7 +147,10 @@ def target_reached(order: OrderSummary, target: str) -> bool:
 
 
 def target_reachable(order: OrderSummary, target: str) -> bool:
-    """Whether ``order`` may still get to ``target`` (True while a value is unknown)."""
+    """Whether ``order`` got to ``target`` or may still get there (True while a value is
+    unknown)."""
+    if target_reached(order, target):
+        return True
     for name, graph in _MACHINES:
         if target not in graph:
             continue
