@@ -1,0 +1,346 @@
+"""The store board's model: columns, order, NEW, leaving, paging, paused; time handed in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.tracking.orders import make_order
+from tote_track.api.models import OrderSummary
+from tote_track.tracking.board import (
+    NEW_FOR,
+    PAUSE_AFTER,
+    REFRESH_EVERY,
+    REFRESH_MAX,
+    BoardColumn,
+    BoardEntry,
+    BoardModel,
+    Column,
+    board_order,
+    page_count,
+    pages,
+    paginate,
+    refresh_delay,
+)
+
+T0 = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+
+
+def order(
+    n: int,
+    fulfillment: str,
+    *,
+    status: str = "CONFIRMED",
+    created: int = 0,
+    updated: datetime | None = None,
+    mode: str = "PICKUP",
+) -> OrderSummary:
+    """Order number ``n`` (its code is ``A0000n``), created ``created`` minutes after 10:00."""
+    summary = make_order(
+        status,
+        "PAID",
+        fulfillment,
+        mode,
+        order_id=f"a{n:05x}00-0000-4000-8000-{n:012x}",
+        updated_at=updated or T0 - timedelta(hours=1),
+    )
+    return summary.model_copy(
+        update={"created_at": datetime(2026, 1, 31, 10, tzinfo=UTC) + timedelta(minutes=created)}
+    )
+
+
+def codes(entries: tuple[BoardEntry, ...]) -> list[str]:
+    return [entry.code for entry in entries]
+
+
+def new_codes(entries: tuple[BoardEntry, ...]) -> list[str]:
+    return [entry.code for entry in entries if entry.new]
+
+
+# -- columns ---------------------------------------------------------------------------
+
+
+def test_columns_take_preparing_and_ready_orders_only() -> None:
+    sweep = [
+        order(1, "PENDING"),
+        order(2, "IN_PROGRESS"),
+        order(3, "PREPARING"),
+        order(4, "READY_FOR_PICKUP"),
+        order(5, "FULFILLED", status="COMPLETED"),
+        order(6, "DELIVERED", status="COMPLETED", mode="DELIVERY"),
+        order(7, "CANCELLED", status="CANCELLED"),
+        order(8, "RETURNED", status="COMPLETED"),
+        order(9, "PENDING", status="PENDING"),
+    ]
+    board = BoardModel.start(T0).apply_sweep(sweep, T0)
+    assert codes(board.preparing) == ["A00002", "A00003"]
+    assert codes(board.ready) == ["A00004"]
+    assert [c.title for c in board.columns] == ["Preparing", "Ready for pickup"]
+    assert [c.column for c in board.columns] == [Column.PREPARING, Column.READY]
+
+
+def test_an_order_shows_as_its_short_code_only() -> None:
+    summary = make_order("CONFIRMED", "PAID", "PREPARING", "CURBSIDE")
+    board = BoardModel.start(T0).apply_sweep([summary], T0)
+    (entry,) = board.preparing
+    assert entry.code == "F9A8B7" == summary.short_code
+    assert entry.order_id == summary.id
+    assert set(BoardEntry.__slots__) == {"order_id", "code", "new"}
+
+
+def test_delivery_orders_ready_for_the_driver_are_in_the_ready_column() -> None:
+    board = BoardModel.start(T0).apply_sweep([order(1, "READY_FOR_PICKUP", mode="DELIVERY")], T0)
+    assert codes(board.ready) == ["A00001"]
+
+
+def test_a_final_status_keeps_an_order_off_the_board_whatever_its_fulfillment() -> None:
+    assert board_order(order(1, "READY_FOR_PICKUP", status="CANCELLED")) is None
+    assert board_order(order(2, "SOMETHING_NEW")) is None
+
+
+def test_oldest_first_in_each_column_so_the_longest_wait_is_on_top() -> None:
+    sweep = [
+        order(1, "PREPARING", created=30),
+        order(2, "IN_PROGRESS", created=10),
+        order(3, "PREPARING", created=20),
+        order(4, "READY_FOR_PICKUP", created=25),
+        order(5, "READY_FOR_PICKUP", created=5),
+    ]
+    board = BoardModel.start(T0).apply_sweep(sweep, T0)
+    assert codes(board.preparing) == ["A00002", "A00003", "A00001"]
+    assert codes(board.ready) == ["A00005", "A00004"]
+
+
+def test_same_creation_time_is_ordered_by_id() -> None:
+    sweep = [order(3, "PREPARING"), order(1, "PREPARING"), order(2, "PREPARING")]
+    board = BoardModel.start(T0).apply_sweep(sweep, T0)
+    assert codes(board.preparing) == ["A00001", "A00002", "A00003"]
+
+
+def test_an_order_read_twice_counts_once_at_its_latest_state() -> None:
+    older = order(1, "PREPARING", updated=T0 - timedelta(minutes=2))
+    newer = order(1, "READY_FOR_PICKUP", updated=T0 - timedelta(minutes=1))
+    board = BoardModel.start(T0).apply_sweep([newer, older], T0)
+    assert codes(board.preparing) == []
+    assert codes(board.ready) == ["A00001"]
+
+
+def test_orders_leave_when_picked_up_delivered_or_cancelled() -> None:
+    start = [
+        order(1, "READY_FOR_PICKUP"),
+        order(2, "READY_FOR_PICKUP", mode="DELIVERY"),
+        order(3, "PREPARING"),
+        order(4, "PREPARING"),
+    ]
+    board = BoardModel.start(T0).apply_sweep(start, T0)
+    later = T0 + timedelta(seconds=5)
+    # With the sweep's status filter, finished orders are simply absent.
+    board = board.apply_sweep([order(4, "PREPARING")], later)
+    assert codes(board.preparing) == ["A00004"]
+    assert codes(board.ready) == []
+    # Without it, their final states keep them off too.
+    board = board.apply_sweep(
+        [
+            order(1, "FULFILLED", status="COMPLETED"),
+            order(3, "CANCELLED", status="CANCELLED"),
+            order(4, "PREPARING"),
+        ],
+        later,
+    )
+    assert codes(board.preparing) == ["A00004"]
+    assert board.ready == ()
+
+
+# -- NEW -------------------------------------------------------------------------------
+
+
+def test_an_order_that_becomes_ready_is_new_for_two_minutes() -> None:
+    board = BoardModel.start(T0).apply_sweep([order(1, "PREPARING")], T0)
+    ready_at = T0 + timedelta(seconds=5)
+    board = board.apply_sweep([order(1, "READY_FOR_PICKUP", updated=ready_at)], ready_at)
+    assert new_codes(board.ready) == ["A00001"]
+    board = board.apply_sweep(
+        [order(1, "READY_FOR_PICKUP", updated=ready_at)], ready_at + NEW_FOR - timedelta(seconds=1)
+    )
+    assert new_codes(board.ready) == ["A00001"]
+    assert board.next_new_expiry() == ready_at + NEW_FOR
+    board = board.apply_sweep([order(1, "READY_FOR_PICKUP", updated=ready_at)], ready_at + NEW_FOR)
+    assert new_codes(board.ready) == []
+    assert codes(board.ready) == ["A00001"]
+    assert board.next_new_expiry() is None
+
+
+def test_new_counts_from_when_the_board_first_saw_it_ready_not_from_the_server_clock() -> None:
+    board = BoardModel.start(T0).apply_sweep([order(1, "PREPARING")], T0)
+    seen = T0 + timedelta(seconds=5)
+    # The server says it became ready long ago (another clock); the board saw it just now.
+    stale = order(1, "READY_FOR_PICKUP", updated=T0 - timedelta(hours=3))
+    board = board.apply_sweep([stale], seen)
+    assert new_codes(board.ready) == ["A00001"]
+    assert board.ready_since == {stale.id: seen}
+
+
+def test_orders_already_ready_when_the_board_starts_count_from_their_last_update() -> None:
+    sweep = [
+        order(1, "READY_FOR_PICKUP", updated=T0 - timedelta(minutes=30)),
+        order(2, "READY_FOR_PICKUP", updated=T0 - timedelta(seconds=30)),
+        order(3, "READY_FOR_PICKUP", updated=T0 + timedelta(seconds=30)),  # server ahead
+    ]
+    board = BoardModel.start(T0).apply_sweep(sweep, T0)
+    assert new_codes(board.ready) == ["A00002", "A00003"]
+    assert board.ready_since[sweep[2].id] == T0  # never later than now
+    later = T0 + timedelta(seconds=95)
+    board = board.apply_sweep(sweep, later)
+    assert new_codes(board.ready) == ["A00003"]
+
+
+def test_a_ready_order_first_seen_after_a_failed_start_is_new() -> None:
+    board = BoardModel.start(T0).apply_failure(T0)
+    board = board.apply_sweep([order(1, "READY_FOR_PICKUP", updated=T0 - timedelta(minutes=1))], T0)
+    assert new_codes(board.ready) == ["A00001"]
+
+
+def test_new_markers_expire_while_sweeps_fail() -> None:
+    ready_at = T0 + timedelta(seconds=5)
+    board = BoardModel.start(T0).apply_sweep([order(1, "PREPARING")], T0)
+    board = board.apply_sweep([order(1, "READY_FOR_PICKUP", updated=ready_at)], ready_at)
+    board = board.apply_failure(ready_at + timedelta(seconds=30))
+    assert new_codes(board.ready) == ["A00001"]
+    board = board.apply_failure(ready_at + NEW_FOR)
+    assert new_codes(board.ready) == []
+    assert codes(board.ready) == ["A00001"]
+    assert board.at(ready_at + NEW_FOR) is board  # nothing left to expire
+
+
+def test_what_the_board_remembers_is_pruned_to_the_orders_on_it() -> None:
+    board = BoardModel.start(T0)
+    now = T0
+    for n in range(50):
+        now += timedelta(seconds=5)
+        board = board.apply_sweep([order(n, "READY_FOR_PICKUP"), order(n + 1, "PREPARING")], now)
+    assert len(board.ready_since) == 1
+    assert list(board.ready_since) == [order(49, "READY_FOR_PICKUP").id]
+    board = board.apply_sweep([], now)
+    assert board.ready_since == {}
+    assert board.empty
+
+
+# -- failures and pausing ----------------------------------------------------------------
+
+
+def test_a_failed_sweep_keeps_what_is_shown() -> None:
+    board = BoardModel.start(T0).apply_sweep(
+        [order(1, "PREPARING"), order(2, "READY_FOR_PICKUP")], T0
+    )
+    failed = board.apply_failure(T0 + timedelta(seconds=5))
+    assert failed.preparing == board.preparing
+    assert codes(failed.ready) == ["A00002"]
+    assert failed.failures == 1
+    assert failed.last_success == T0
+    assert failed.apply_failure(T0 + timedelta(seconds=10)).failures == 2
+    assert failed.apply_sweep([], T0 + timedelta(seconds=10)).failures == 0
+
+
+def test_paused_after_sixty_seconds_without_a_successful_sweep() -> None:
+    board = BoardModel.start(T0).apply_sweep([order(1, "PREPARING")], T0)
+    assert not board.paused(T0 + timedelta(seconds=59))
+    for seconds in range(5, 60, 5):
+        board = board.apply_failure(T0 + timedelta(seconds=seconds))
+        assert not board.paused(T0 + timedelta(seconds=seconds))
+    assert board.paused_at == T0 + PAUSE_AFTER
+    assert board.paused(T0 + timedelta(seconds=60))
+    assert codes(board.preparing) == ["A00001"]
+    recovered = board.apply_sweep([order(1, "PREPARING")], T0 + timedelta(seconds=65))
+    assert not recovered.paused(T0 + timedelta(seconds=65))
+    assert recovered.last_success == T0 + timedelta(seconds=65)
+
+
+def test_a_board_that_never_loaded_pauses_a_minute_after_it_started() -> None:
+    board = BoardModel.start(T0)
+    assert not board.loaded
+    assert not board.paused(T0 + timedelta(seconds=59))
+    assert board.paused(T0 + timedelta(seconds=60))  # a hanging first sweep counts too
+    assert BoardModel.start(T0).apply_sweep([], T0).loaded
+
+
+def test_refresh_is_steady_while_sweeps_succeed_and_backs_off_while_they_fail() -> None:
+    assert refresh_delay(0) == REFRESH_EVERY == 5.0
+    assert [refresh_delay(n) for n in range(1, 6)] == [5.0, 10.0, 20.0, 30.0, 30.0]
+    assert REFRESH_MAX == 30.0
+    assert refresh_delay(1, retry_after=45.0) == 45.0
+    assert refresh_delay(3, retry_after=2.0) == 20.0
+    assert refresh_delay(1, retry_after=float("inf")) == 5.0
+    assert refresh_delay(1, retry_after=10_000.0) == 300.0
+
+
+# -- paging ------------------------------------------------------------------------------
+
+
+def entries(count: int) -> tuple[BoardEntry, ...]:
+    return tuple(BoardEntry(f"id{n}", f"C{n:05d}") for n in range(count))
+
+
+@pytest.mark.parametrize(
+    ("total", "per_page", "expected"),
+    [(0, 10, 1), (1, 10, 1), (10, 10, 1), (11, 10, 2), (2000, 20, 100), (2001, 20, 101)],
+)
+def test_page_count(total: int, per_page: int, expected: int) -> None:
+    assert page_count(total, per_page) == expected
+
+
+def test_page_count_needs_room_for_one() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        page_count(5, 0)
+
+
+def test_paginate_slices_the_page_shown_at_each_turn_and_wraps() -> None:
+    column = BoardColumn(Column.PREPARING, entries(25))
+    first = paginate(column, 10, 0)
+    assert (first.page, first.pages, first.total, first.label) == (0, 3, 25, "page 1/3")
+    assert codes(first.entries) == [f"C{n:05d}" for n in range(10)]
+    last = paginate(column, 10, 2)
+    assert codes(last.entries) == [f"C{n:05d}" for n in range(20, 25)]
+    assert last.label == "page 3/3"
+    assert paginate(column, 10, 3) == first
+
+
+def test_a_column_that_fits_shows_everything_on_every_turn() -> None:
+    column = BoardColumn(Column.READY, entries(4))
+    for turn in range(5):
+        page = paginate(column, 10, turn)
+        assert (page.page, page.pages, page.label) == (0, 1, "")
+        assert len(page.entries) == 4
+
+
+def test_pages_of_the_whole_board() -> None:
+    board = [BoardColumn(Column.PREPARING, entries(45)), BoardColumn(Column.READY, entries(12))]
+    shown = pages(board, rows_per_page=5, columns_per_row=2, turn=0)
+    assert shown.paging
+    assert shown.count == 5  # the longest column: 45 codes, 10 a page
+    assert shown.cycle == 10  # 5 pages and 2 pages meet again after 10 turns
+    assert [len(page.entries) for page in shown.columns] == [10, 10]
+    turn4 = pages(board, 5, 2, turn=4)
+    assert [(p.page, len(p.entries)) for p in turn4.columns] == [(4, 5), (0, 10)]
+    assert [p.label for p in turn4.columns] == ["page 5/5", "page 1/2"]
+    calm = pages([BoardColumn(Column.READY, entries(3))], 5, 2)
+    assert not calm.paging
+    assert (calm.count, calm.cycle) == (1, 1)
+    assert pages([], 3).count == 1
+
+
+def test_pages_needs_a_row_and_a_code_per_row() -> None:
+    with pytest.raises(ValueError, match="at least one row"):
+        pages([], rows_per_page=0)
+    with pytest.raises(ValueError, match="at least one row"):
+        pages([], rows_per_page=3, columns_per_row=0)
+
+
+def test_two_thousand_orders_page_cleanly() -> None:
+    sweep = [order(n, "PREPARING" if n % 3 else "READY_FOR_PICKUP") for n in range(2000)]
+    board = BoardModel.start(T0).apply_sweep(sweep, T0)
+    assert (len(board.preparing), len(board.ready)) == (1333, 667)
+    shown = pages(board.columns, rows_per_page=8, columns_per_row=2, turn=41)
+    assert [len(page.entries) for page in shown.columns] == [16, 667 - 41 * 16]
+    assert [page.label for page in shown.columns] == ["page 42/84", "page 42/42"]
+    assert shown.count == 84
