@@ -215,3 +215,16 @@ def test_format_duration(seconds: float, text: str) -> None:
 def test_format_duration_rejects_non_finite(seconds: float) -> None:
     with pytest.raises(ValueError, match="finite"):
         format_duration(seconds)
+
+
+@pytest.mark.parametrize("status", ["CANCELLED", "FAILED", "VOIDED"])
+def test_an_ended_unpaid_order_says_nothing_was_charged(status: str) -> None:
+    order = make_order(status=status, payment_status="UNPAID", fulfillment_status="CANCELLED")
+    payment = status_breakdown(order)[1]
+    assert payment.value == "Nothing charged"
+    assert "voided or refunded" in payment.meaning
+
+
+def test_a_pending_unpaid_order_has_no_payments_yet() -> None:
+    order = make_order(status="PENDING", payment_status="UNPAID", fulfillment_status="PENDING")
+    assert status_breakdown(order)[1].value == "Unpaid"

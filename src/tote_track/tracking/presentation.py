@@ -117,6 +117,9 @@ _PAYMENT_WORDS: Mapping[PaymentStatus, tuple[str, str]] = {
     PaymentStatus.PAID: ("Payment received", "The order is fully covered."),
 }
 
+_ENDED_UNPAID = frozenset({OrderStatus.CANCELLED, OrderStatus.FAILED, OrderStatus.VOIDED})
+_NOTHING_CHARGED = ("Nothing charged", "Any payment was voided or refunded in full.")
+
 _FULFILLMENT_WORDS: Mapping[FulfillmentStatus, tuple[str, str]] = {
     FulfillmentStatus.PENDING: ("Placed", "Order created, not yet accepted by the store."),
     FulfillmentStatus.IN_PROGRESS: ("Accepted", "Store accepted the order and is queuing it."),
@@ -145,6 +148,10 @@ def status_breakdown(order: OrderSummary) -> tuple[StatusLine, StatusLine, Statu
         fulfillment: tuple[str, str] | None = _OUT_FOR_DELIVERY
     else:
         fulfillment = _FULFILLMENT_WORDS.get(order.fulfillment_status)
+    if order.payment_status == PaymentStatus.UNPAID and order.status in _ENDED_UNPAID:
+        # After a cancel, a failure or a void, "no payments submitted yet" would mislead:
+        # payments may have been submitted, then voided or refunded.
+        payment = _NOTHING_CHARGED
     if payment is not None:
         payment = (payment[0], payment[1].format(due=format_money(order.balance_due)))
     return (
