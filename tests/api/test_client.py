@@ -1109,3 +1109,17 @@ async def test_real_dropped_connection_is_retried_then_reported() -> None:
     assert seen == 3
     assert len(sleep.delays) == 2
     assert info.value.attempts == 3
+
+
+async def test_https_verifies_certificates_and_plain_http_skips_the_ca_bundle() -> None:
+    import ssl
+
+    def context_of(client: ToteClient) -> ssl.SSLContext:
+        pool = client._http._transport._pool  # type: ignore[attr-defined]
+        context: ssl.SSLContext = pool._ssl_context
+        return context
+
+    async with ToteClient(ClientConfig("https://api.example.com/v1", "tok")) as secure:
+        assert context_of(secure).verify_mode == ssl.CERT_REQUIRED
+    async with ToteClient(ClientConfig("http://127.0.0.1:8787/v1", "tok")) as loopback:
+        assert context_of(loopback).verify_mode == ssl.CERT_NONE

@@ -262,6 +262,10 @@ class ToteClient:
             timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
             transport=transport,
             follow_redirects=False,
+            # Loading the CA bundle costs ~80 ms of start-up. A plain-http base URL (only
+            # ever loopback, see ClientConfig) never negotiates TLS, and redirects are not
+            # followed, so no request of this client can reach an https host.
+            verify=config.base_url.startswith("https://"),
         )
 
     # -- lifecycle -------------------------------------------------------------------
