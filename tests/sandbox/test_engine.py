@@ -622,3 +622,23 @@ def test_sqlite_is_durable_and_atomic(tmp_path: Path, monkeypatch: pytest.Monkey
         engine.cancel_record(order.id, "x", idempotency=("key", "fingerprint"))
     assert engine.get_order(order.id).status == OS.PENDING  # the order write rolled back
     store.close()
+
+
+def test_an_id_rng_makes_every_id_reproducible() -> None:
+    def ids(seed: int) -> list[str]:
+        engine = Engine(clock=FakeClock(), id_rng=random.Random(seed))
+        order = engine.create_order(None)
+        order = engine.apply_event(order.id, LifecycleEvent.PAYMENT_COMPLETED)
+        return [order.id, *(item.id for item in order.items), order.payments[0].id]
+
+    first = ids(7)
+    assert first == ids(7)
+    assert first != ids(8)
+    assert len(set(first)) == len(first)
+    assert all(uuid_version(i) == 4 for i in first)
+
+
+def uuid_version(value: str) -> int | None:
+    import uuid
+
+    return uuid.UUID(value).version

@@ -327,7 +327,9 @@ class Engine:
     """All orders and every rule of the sandbox API.
 
     ``rng`` draws the injected faults, ``sleep`` waits their latency, ``tax_bps`` maps
-    location ids to their sales tax in basis points.
+    location ids to their sales tax in basis points. ``id_rng`` makes the ids of new
+    orders, items and payments reproducible (screenshots, seeded demos); by default
+    they are random UUIDs.
     """
 
     def __init__(
@@ -338,7 +340,9 @@ class Engine:
         rng: random.Random | None = None,
         tax_bps: Mapping[str, int] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        id_rng: random.Random | None = None,
     ) -> None:
+        self._id_rng = id_rng
         self.store: OrderStore = store if store is not None else MemoryStore()
         self._clock = clock or _utc_now
         self.rng = rng if rng is not None else random.Random()
@@ -428,7 +432,7 @@ class Engine:
             )
         items = [
             Item(
-                id=str(uuid.uuid4()),
+                id=self._new_id(),
                 name=item.name,
                 quantity=item.quantity,
                 unit_price=item.unit_price.money(),
@@ -452,8 +456,8 @@ class Engine:
             return Money(amount=amount, currency=currency)
 
         order = Order(
-            id=str(uuid.uuid4()),
-            cart_id=str(uuid.uuid4()),
+            id=self._new_id(),
+            cart_id=self._new_id(),
             location_id=location_id,
             status=OS.PENDING,
             payment_status=PaymentStatus.UNPAID,
@@ -528,9 +532,13 @@ class Engine:
         amount = Money(amount=outstanding, currency=order.total.currency)
         return self._payment(amount, PaymentMethod.CREDIT_CARD, state), ()
 
-    @staticmethod
-    def _payment(amount: Money, method: PaymentMethod, state: PaymentState) -> Payment:
-        return Payment(id=str(uuid.uuid4()), status=state, payment_method=method, amount=amount)
+    def _new_id(self) -> str:
+        if self._id_rng is None:
+            return str(uuid.uuid4())
+        return str(uuid.UUID(int=self._id_rng.getrandbits(128), version=4))
+
+    def _payment(self, amount: Money, method: PaymentMethod, state: PaymentState) -> Payment:
+        return Payment(id=self._new_id(), status=state, payment_method=method, amount=amount)
 
     @staticmethod
     def _state_words(order: Order) -> str:
