@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo sandbox screenshots bench clean
+.PHONY: test lint typecheck pytest demo sandbox screenshots fonts bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,8 @@ $(STAMP): pyproject.toml requirements.lock
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench screenshots
+	$(BIN)/ruff format --check src tests bench screenshots
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -30,6 +30,15 @@ demo: $(STAMP)
 
 sandbox: $(STAMP)
 	$(BIN)/tote-track sandbox --seed 40
+
+# PNGs are drawn with DejaVu Sans Mono (every glyph the tracker uses) by cairo.
+fonts:
+	@fc-list 2>/dev/null | grep -q "DejaVu Sans Mono" && ldconfig -p | grep -q libcairo.so.2 || \
+	  (apt-get update -qq && apt-get install -y -qq fonts-dejavu-core libcairo2 fontconfig >/dev/null) || \
+	  { echo "Install the DejaVu Sans Mono font and libcairo2, then run make screenshots again."; exit 1; }
+
+screenshots: $(STAMP) fonts
+	$(BIN)/python screenshots/generate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
