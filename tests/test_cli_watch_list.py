@@ -80,7 +80,7 @@ def make_order(
             control = SandboxControl(client)
             body: dict[str, Any] = {"handoff": {"mode": mode}}
             if autoplay is not None:
-                body["autoplay"] = {"scenario": autoplay, "speed": 100}
+                body["autoplay"] = {"scenario": autoplay, "speed": 60}  # 2 min in 2 s
             order = await control.create_order(body)
             for event in events:
                 await control.fire_event(order.id, event)
@@ -337,9 +337,10 @@ def test_watch_rides_out_a_flaky_sandbox(live: EmbeddedSandbox) -> None:
             control = SandboxControl(client)
             await (control.set_faults(**settings) if settings else control.clear_faults())
 
-    asyncio.run(faults(error_rate=0.7))
+    asyncio.run(faults(error_rate=0.5))
     try:
-        run = invoke("watch", order_id, *api(live), "--json", "--poll-speed", "1000")
+        # Some 503s carry Retry-After: 1, which wins over the (100 times faster) schedule.
+        run = invoke("watch", order_id, *api(live), "--json", "--poll-speed", "100")
     finally:
         asyncio.run(faults())
     assert run.exit_code == 0
@@ -578,3 +579,17 @@ def test_list_naive_times_are_utc_and_a_date_is_a_whole_day(
     offset = invoke("list", "--from", "2026-01-31T10:00:00+02:00", "--token", TOKEN)
     assert offset.exit_code == 0
     assert seen["date_from"] == datetime(2026, 1, 31, 8, 0, tzinfo=UTC)
+
+
+def test_a_reader_that_goes_away_ends_list_and_watch_quietly(
+    seeded: EmbeddedSandbox, live: EmbeddedSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def closed_pipe(*args: Any, **kwargs: Any) -> None:
+        raise BrokenPipeError
+
+    monkeypatch.setattr(cli.click, "echo", closed_pipe)
+    run = invoke("list", *api(seeded))
+    assert run.exit_code == 141
+    assert run.stderr == ""
+    order_id = make_order(live)
+    assert invoke("watch", order_id, *api(live)).exit_code == 141

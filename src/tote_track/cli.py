@@ -163,7 +163,7 @@ def _stdout_closed() -> int:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
-    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+    except (OSError, ValueError):  # stdout without a file descriptor (captured)
         pass
     return 141
 

@@ -1,4 +1,4 @@
-"""Following an order without a screen: ``tote-track watch`` and ``tote-track ORDER_ID`` in a pipe.
+"""The commands without a screen: ``watch`` (and ``tote-track ORDER_ID`` in a pipe), ``list``.
 
 The loop is the tracker's, minus Textual: fetch, let ``tracking.polling.PollingPolicy`` say
 when to look again, report whenever one of the three status fields changes, and stop at a
@@ -17,6 +17,8 @@ Two ways to report, the same events:
   and errors go to ``warn`` (stderr);
 * JSON lines (``json_lines=True``): one JSON object per line on ``echo`` for every event, see
   :func:`event_object`; ``warn`` only gets the final error's sentence (exit 4).
+
+``list`` prints :func:`orders_table` (plain aligned text) or :func:`orders_json`.
 """
 
 from __future__ import annotations
