@@ -33,6 +33,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -88,6 +89,7 @@ __all__ = [
     "ColumnHeading",
     "DemoFeed",
     "DemoScenario",
+    "Font",
     "GridLayout",
     "big_code",
     "fit_grid",
@@ -154,7 +156,6 @@ _ARMS = {
     "ULR": "┻",
     "UDLR": "╋",
 }
-GLYPH_HEIGHT = 3
 CODE_LENGTH = 6
 
 
@@ -164,103 +165,142 @@ def _cell(segments: str, arms: Mapping[str, str]) -> str:
     return _ARMS[lit]
 
 
-def seven_segment(char: str, width: int = 3) -> tuple[str, str, str]:
-    """``char`` as three lines of ``width`` (2 or 3) heavy box-drawing characters.
+def seven_segment(char: str, width: int = 3, height: int = 3) -> tuple[str, ...]:
+    """``char`` as ``height`` (3 or 5) lines of ``width`` (2 or more) box-drawing characters.
 
     A character that has no seven-segment form is drawn as itself on the middle line.
     """
+    if width < 2 or height not in (3, 5):
+        raise ValueError(
+            f"a seven-segment character is 2 or more wide, 3 or 5 high; got {width}x{height}"
+        )
     segments = SEGMENTS.get(char.upper())
     if segments is None:
         blank = " " * width
-        return (blank, char[:1].center(width), blank)
+        lines = [blank] * height
+        lines[height // 2] = char[:1].center(width)
+        return tuple(lines)
+    if char == "1" and width >= 3:
+        # One bar, centred: a 1 at the right edge of its cell reads as a gap before it.
+        column = " " * (width // 2)
+        rest = " " * (width - width // 2 - 1)
+        bars = ["╻", *(["┃"] * (height - 2)), "╹"]
+        return tuple(column + bar + rest for bar in bars)
     s = segments
-    left = (
-        _cell(s, {"R": "a", "D": "f"}),
-        _cell(s, {"U": "f", "D": "e", "R": "g"}),
-        _cell(s, {"U": "e", "R": "d"}),
+    fill = width - 2
+
+    def bar(segment: str) -> str:
+        return ("━" if segment in s else " ") * fill
+
+    def sides(left: str, right: str) -> str:
+        return ("┃" if left in s else " ") + " " * fill + ("┃" if right in s else " ")
+
+    top = _cell(s, {"R": "a", "D": "f"}) + bar("a") + _cell(s, {"L": "a", "D": "b"})
+    middle = (
+        _cell(s, {"U": "f", "D": "e", "R": "g"})
+        + bar("g")
+        + _cell(s, {"U": "b", "D": "c", "L": "g"})
     )
-    right = (
-        _cell(s, {"L": "a", "D": "b"}),
-        _cell(s, {"U": "b", "D": "c", "L": "g"}),
-        _cell(s, {"U": "c", "L": "d"}),
-    )
-    middle = ("━" if "a" in s else " ", "━" if "g" in s else " ", "━" if "d" in s else " ")
-    if width == 2:
-        return (left[0] + right[0], left[1] + right[1], left[2] + right[2])
-    return (
-        left[0] + middle[0] + right[0],
-        left[1] + middle[1] + right[1],
-        left[2] + middle[2] + right[2],
-    )
+    bottom = _cell(s, {"U": "e", "R": "d"}) + bar("d") + _cell(s, {"U": "c", "L": "d"})
+    if height == 3:
+        return (top, middle, bottom)
+    return (top, sides("f", "b"), middle, sides("e", "c"), bottom)
 
 
-def big_code(code: str, *, width: int = 3, spacing: int = 1) -> tuple[str, str, str]:
-    """``code`` in seven-segment characters of ``width``, ``spacing`` columns apart."""
+def big_code(code: str, *, width: int = 3, height: int = 3, spacing: int = 1) -> tuple[str, ...]:
+    """``code`` in seven-segment characters of ``width`` x ``height``, ``spacing`` apart."""
     gap = " " * spacing
-    glyphs = [seven_segment(char, width) for char in code]
-    top, middle, bottom = (gap.join(glyph[row] for glyph in glyphs) for row in range(3))
-    return (top, middle, bottom)
+    glyphs = [seven_segment(char, width, height) for char in code]
+    return tuple(gap.join(glyph[row] for glyph in glyphs) for row in range(height))
+
+
+Style = Literal["large", "wide", "narrow", "text"]
+
+
+@dataclass(frozen=True, slots=True)
+class Font:
+    """A size of the codes' type: each character ``width`` x ``height`` cells."""
+
+    style: Style
+    width: int
+    height: int
+    spacing: int
+
+    @property
+    def code_width(self) -> int:
+        if self.style == "text":
+            return CODE_LENGTH + len(" NEW")
+        return CODE_LENGTH * self.width + (CODE_LENGTH - 1) * self.spacing
+
+    @property
+    def row_height(self) -> int:
+        # Under a code, a line says NEW (or keeps the rows apart).
+        return 1 if self.style == "text" else self.height + 1
+
+
+LARGE = Font("large", 5, 5, 2)
+WIDE = Font("wide", 3, 3, 1)
+NARROW = Font("narrow", 2, 3, 1)
+TEXT = Font("text", 1, 1, 0)
+GUTTER = 4
+"""Blank columns between two codes side by side (well over the space inside a code)."""
 
 
 @dataclass(frozen=True, slots=True)
 class GridLayout:
-    """How codes are laid out in a column of ``width`` x ``height`` cells.
+    """How codes are laid out in a column of ``width`` x ``height`` cells, in ``font``."""
 
-    ``style``: ``wide`` (large characters three cells wide), ``narrow`` (two cells wide,
-    for narrow columns) or ``text`` (one line per code, for tiny terminals).
-    """
-
-    style: Literal["wide", "narrow", "text"]
+    font: Font
     rows: int
     per_row: int
-    code_width: int
-    gutter: int
-    row_height: int
     width: int
+
+    @property
+    def style(self) -> Style:
+        return self.font.style
 
     @property
     def capacity(self) -> int:
         return self.rows * self.per_row
 
     @property
-    def glyph_width(self) -> int:
-        return 3 if self.style == "wide" else 2
+    def gutter(self) -> int:
+        return 2 if self.font.style == "text" else GUTTER
 
     @property
     def left(self) -> int:
         """Blank columns before the first code, so the block of codes is centred."""
-        used = self.per_row * self.code_width + (self.per_row - 1) * self.gutter
+        used = self.per_row * self.font.code_width + (self.per_row - 1) * self.gutter
         return max(0, (self.width - used) // 2)
 
 
-_WIDE = CODE_LENGTH * 3 + (CODE_LENGTH - 1)  # 23: characters one column apart
-_NARROW = CODE_LENGTH * 2 + (CODE_LENGTH - 1)  # 17
-_TEXT = CODE_LENGTH + len(" NEW")
-_ROW_HEIGHT = GLYPH_HEIGHT + 1  # the line under a code says NEW, or keeps rows apart
-_GUTTER = 3
+def _layout(font: Font, width: int, height: int) -> GridLayout:
+    gutter = 2 if font.style == "text" else GUTTER
+    per_row = (width + gutter) // (font.code_width + gutter)
+    rows = height // font.row_height
+    return GridLayout(font, rows, per_row, width)
 
 
-def fit_grid(width: int, height: int) -> GridLayout:
+def fit_grid(width: int, height: int, need: int = 0) -> GridLayout:
     """The layout for codes in a ``width`` x ``height`` area.
 
-    Wide characters when two codes fit side by side, narrow ones when that is what lets two
+    Large type when all ``need`` codes fit in it (few orders on a big screen); otherwise
+    wide characters when two codes fit side by side, narrow ones when that is what lets two
     fit (an 80-column terminal), wide again when only one fits; one line per code when even
     that does not fit.
     """
     width = max(width, 0)
     height = max(height, 0)
-
-    def per_row(code_width: int) -> int:
-        return (width + _GUTTER) // (code_width + _GUTTER)
-
-    if height >= GLYPH_HEIGHT:
-        rows = max(1, height // _ROW_HEIGHT)
-        wide, narrow = per_row(_WIDE), per_row(_NARROW)
-        if wide >= 2 or (wide == 1 and narrow < 2):
-            return GridLayout("wide", rows, wide, _WIDE, _GUTTER, _ROW_HEIGHT, width)
-        if narrow >= 1:
-            return GridLayout("narrow", rows, narrow, _NARROW, _GUTTER, _ROW_HEIGHT, width)
-    return GridLayout("text", max(1, height), max(1, per_row(_TEXT)), _TEXT, 2, 1, width)
+    large = _layout(LARGE, width, height)
+    if need > 0 and large.per_row >= 1 and large.capacity >= need:
+        return large
+    wide, narrow = _layout(WIDE, width, height), _layout(NARROW, width, height)
+    if wide.capacity >= 1 and (wide.per_row >= 2 or narrow.per_row < 2):
+        return wide
+    if narrow.capacity >= 1:
+        return narrow
+    text = _layout(TEXT, width, height)
+    return GridLayout(TEXT, max(1, text.rows), max(1, text.per_row), width)
 
 
 # --------------------------------------------------------------------------- widgets
@@ -291,18 +331,16 @@ class CodeGrid(Widget):
         super().__init__(id=id)
         self.empty_text = empty_text
         self.page: ColumnPage | None = None
+        self.grid_layout: GridLayout | None = None
         self.renders = 0
         self._shown: tuple[object, ...] | None = None
 
-    @property
-    def layout_now(self) -> GridLayout:
-        size = self.content_size
-        return fit_grid(size.width, size.height)
-
-    def show(self, page: ColumnPage) -> bool:
-        """Show ``page``; returns whether anything changed (and a repaint was asked for)."""
-        key = (page.entries, self.layout_now)
+    def show(self, page: ColumnPage, layout: GridLayout) -> bool:
+        """Show ``page`` in ``layout``; returns whether anything changed (and a repaint was
+        asked for)."""
+        key = (page.entries, layout)
         self.page = page
+        self.grid_layout = layout
         if key == self._shown:
             return False
         self._shown = key
@@ -315,8 +353,8 @@ class CodeGrid(Widget):
     def render(self) -> RenderableType:
         self.renders += 1
         page = self.page
-        layout = self.layout_now
-        if page is None:
+        layout = self.grid_layout
+        if page is None or layout is None:
             return Text("")
         if not page.entries:
             return Text(
@@ -327,13 +365,14 @@ class CodeGrid(Widget):
         plain = self.get_component_rich_style("code-grid--code")
         new = self.get_component_rich_style("code-grid--new")
         label = self.get_component_rich_style("code-grid--label")
+        font = layout.font
         lines: list[Text] = []
         pad = " " * layout.left
         gutter = " " * layout.gutter
         entries = page.entries
         for start in range(0, len(entries), layout.per_row):
             row = entries[start : start + layout.per_row]
-            if layout.style == "text":
+            if font.style == "text":
                 line = Text(pad)
                 for index, entry in enumerate(row):
                     if index:
@@ -342,8 +381,11 @@ class CodeGrid(Widget):
                     line.append(" NEW" if entry.new else "    ", label if entry.new else plain)
                 lines.append(line)
                 continue
-            drawn = [big_code(entry.code, width=layout.glyph_width) for entry in row]
-            for line_no in range(GLYPH_HEIGHT):
+            drawn = [
+                big_code(entry.code, width=font.width, height=font.height, spacing=font.spacing)
+                for entry in row
+            ]
+            for line_no in range(font.height):
                 line = Text(pad)
                 for index, (entry, glyphs) in enumerate(zip(row, drawn, strict=True)):
                     if index:
@@ -356,12 +398,12 @@ class CodeGrid(Widget):
                     marks.append(gutter)
                 if entry.new:
                     word = " NEW "
-                    before = (layout.code_width - len(word)) // 2
+                    before = (font.code_width - len(word)) // 2
                     marks.append(" " * before)
                     marks.append(word, label)
-                    marks.append(" " * (layout.code_width - before - len(word)))
+                    marks.append(" " * (font.code_width - before - len(word)))
                 else:
-                    marks.append(" " * layout.code_width)
+                    marks.append(" " * font.code_width)
             lines.append(marks)
         return Text("\n").join(lines)
 
@@ -498,6 +540,7 @@ class BoardApp(App[int]):
         self.sub_title = f"location {location_id}"
         self.model = BoardModel.start(self.clock(), new_for=new_for)
         self.shown: BoardPages | None = None
+        self.grid_layout = fit_grid(0, 0)
         self.turn = 0
         self.sweeps = 0
         self.error: BaseException | None = None
@@ -535,7 +578,7 @@ class BoardApp(App[int]):
         self.refresh_board()
         if self._feed is not None:
             self.run_worker(
-                self._feed(),
+                self._feed,
                 name="feed",
                 group="feed",
                 description="demo orders",
@@ -592,7 +635,7 @@ class BoardApp(App[int]):
             self._next_sweep.stop()
             self._next_sweep = None
         self._sweep_worker = self.run_worker(
-            sweep(self.client, self.location_id),
+            partial(sweep, self.client, self.location_id),
             name="sweep",
             group="sweep",
             description=f"GET /orders for location {self.location_id}",
@@ -725,11 +768,17 @@ class BoardApp(App[int]):
 
     def _render_columns(self) -> None:
         grids = self._grids()
+        # One layout for both columns (the same size of type side by side), from the
+        # smaller of the two areas; large type only when every order fits in it.
+        sizes = [grid.content_size for grid in grids.values()]
+        need = max(len(column.entries) for column in self.model.columns)
+        self.grid_layout = fit_grid(
+            min(size.width for size in sizes), min(size.height for size in sizes), need
+        )
         shown: list[ColumnPage] = []
         for column in self.model.columns:
-            grid = grids[column.column]
-            page = paginate(column, grid.layout_now.capacity, self.turn)
-            grid.show(page)
+            page = paginate(column, self.grid_layout.capacity, self.turn)
+            grids[column.column].show(page, self.grid_layout)
             self.query_one(f"#{column.column.value}-heading", ColumnHeading).show(page)
             shown.append(page)
         counts = [page.pages for page in shown]
@@ -857,8 +906,10 @@ class DemoFeed:
         rng: random.Random | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        client_factory: ClientFactory | None = None,
     ) -> None:
         self.config = config
+        self._client_factory = client_factory or (lambda: ToteClient(config))
         self.location_id = location_id
         self.scenarios = scenarios
         self.speed = speed
@@ -884,7 +935,7 @@ class DemoFeed:
     async def warm_up(self, count: int = DEMO_WARM_ORDERS) -> None:
         """Create ``count`` orders part-way through their journeys (preparing or ready)."""
         now = self._monotonic()
-        async with ToteClient(self.config) as client:
+        async with self._client_factory() as client:
             control = SandboxControl(client)
             for _ in range(count):
                 scenario = self.scenarios[self._scenario()]
@@ -904,7 +955,7 @@ class DemoFeed:
 
     async def run(self) -> None:
         """Forever: a new order every few seconds, and the warm orders' next events."""
-        async with ToteClient(self.config) as client:
+        async with self._client_factory() as client:
             control = SandboxControl(client)
             next_order = self._monotonic()
             while True:

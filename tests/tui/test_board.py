@@ -1,0 +1,782 @@
+"""The store board: Pilot tests against the sandbox in-process, snapshots, a real terminal.
+
+Pilot tests run the real sandbox app (its engine creates the orders directly, on the same
+frozen clock as the board) behind a recording transport; sweeps run when a test presses
+``r`` (no timers). Snapshots use a scripted API with fixed order ids, so the codes on
+screen are always the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import io
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Footer, Header
+
+from tests.tracking.orders import make_order
+from tests.tui.support import BASE_URL, FakeClock, make_client, settle
+from tote_track.api.config import ClientConfig
+from tote_track.api.control import SandboxControl
+from tote_track.api.models import Order
+from tote_track.sandbox.app import create_app
+from tote_track.sandbox.engine import Engine, NewOrder
+from tote_track.tracking.board import NEW_FOR
+from tote_track.tracking.lifecycle import LifecycleEvent
+from tote_track.tui.board import (
+    BoardApp,
+    CodeGrid,
+    DemoFeed,
+    DemoScenario,
+    big_code,
+    fit_grid,
+    seven_segment,
+)
+
+LOCATION = "b5a7c8d9-e0f1-4a2b-8c3d-4e5f6a7b8c9d"
+ELSEWHERE = "2c9d4e1f-7a3b-4c5d-8e6f-9a0b1c2d3e4f"
+START = datetime(2026, 1, 31, 12, 0, 0, tzinfo=UTC)
+STAGES: dict[str, tuple[str, ...]] = {
+    "pending": (),
+    "paid": ("payment_started", "payment_completed"),
+    "accepted": ("payment_started", "payment_completed", "accept"),
+    "preparing": ("payment_started", "payment_completed", "accept", "start_preparing"),
+    "ready": ("payment_started", "payment_completed", "accept", "start_preparing", "ready"),
+    "picked_up": (
+        "payment_started",
+        "payment_completed",
+        "accept",
+        "start_preparing",
+        "ready",
+        "picked_up",
+    ),
+}
+
+
+# -- the sandbox in-process ----------------------------------------------------------------
+
+
+class Recorder(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return await self.inner.handle_async_request(request)
+
+    def sweeps(self) -> list[httpx.Request]:
+        return [r for r in self.requests if r.method == "GET" and r.url.path.endswith("/orders")]
+
+
+@dataclass
+class Store:
+    engine: Engine
+    transport: Recorder
+    clock: FakeClock
+    control: SandboxControl
+
+    def order(self, stage: str, *, location: str = LOCATION) -> Order:
+        body = NewOrder.model_validate({"location_id": location, "handoff": {"mode": "PICKUP"}})
+        order = self.engine.create_order(body)
+        return self.advance(order.id, *STAGES[stage])
+
+    def orders(self, stage: str, count: int) -> list[Order]:
+        made = []
+        for _ in range(count):
+            made.append(self.order(stage))
+            self.clock.advance(1)  # distinct creation times: a known order on the board
+        return made
+
+    def advance(self, order_id: str, *events: str) -> Order:
+        order = self.engine.get_order(order_id)
+        for event in events:
+            order = self.engine.apply_event(order_id, LifecycleEvent(event))
+        return order
+
+    def app(self, *, kiosk: bool = False, token: str = "sandbox") -> BoardApp:
+        return BoardApp(
+            lambda: make_client(self.transport, BASE_URL, token),
+            LOCATION,
+            kiosk=kiosk,
+            clock=self.clock.wall,
+            tz=UTC,
+            auto_sweep=False,
+        )
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[Store]:
+    clock = FakeClock(wall=START)
+    app = create_app(token="sandbox", clock=clock.wall)
+    async with app.router.lifespan_context(app):
+        transport = Recorder(httpx.ASGITransport(app=app))
+        async with make_client(transport, BASE_URL) as client:
+            yield Store(app.state.engine, transport, clock, SandboxControl(client))
+
+
+def board_text(app: BoardApp) -> str:
+    console = Console(
+        width=app.size.width,
+        height=app.size.height,
+        file=io.StringIO(),
+        record=True,
+        force_terminal=True,
+        legacy_windows=False,
+    )
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    console.print(update)
+    return console.export_text()
+
+
+def words(app: BoardApp) -> str:
+    return " ".join(board_text(app).split())
+
+
+def shown_codes(app: BoardApp) -> list[list[str]]:
+    assert app.shown is not None
+    return [[entry.code for entry in page.entries] for page in app.shown.columns]
+
+
+def drawn(code: str, text: str) -> bool:
+    """Whether ``code`` is on the screen in large type (wide or narrow)."""
+    sizes = ((2, 3, 1), (3, 3, 1), (5, 5, 2))
+    return any(
+        all(line in text for line in big_code(code, width=w, height=h, spacing=s))
+        for w, h, s in sizes
+    )
+
+
+async def sweep(pilot: Pilot[Any]) -> None:
+    await pilot.press("r")
+    await settle(pilot)
+
+
+# -- states ---------------------------------------------------------------------------------
+
+
+async def test_an_empty_location_says_no_orders_yet(store: Store) -> None:
+    store.order("picked_up")
+    store.order("preparing", location=ELSEWHERE)
+    store.order("pending")
+    app = store.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "No orders yet" in words(app)
+        assert app.has_class("-empty")
+        assert not app.query_one("#board").display
+        assert app.model.loaded
+        assert app.model.empty
+
+
+async def test_a_few_orders_in_their_columns_in_large_type(store: Store) -> None:
+    preparing = store.orders("accepted", 1) + store.orders("preparing", 1)
+    ready = store.order("ready")
+    store.order("paid")  # paid but not accepted: not on the board yet
+    app = store.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        text = board_text(app)
+        assert shown_codes(app) == [[o.short_code for o in preparing], [ready.short_code]]
+        assert "PREPARING" in text
+        assert "READY FOR PICKUP" in text
+        for order in (*preparing, ready):
+            assert drawn(order.short_code, text)
+        assert f"updated {store.clock.now:%H:%M:%S}" in text
+        assert "page" not in text  # everything fits
+        # One sweep: one request for the location's confirmed orders, 100 at a time.
+        (request,) = store.transport.sweeps()
+        assert request.url.params["location_id"] == LOCATION
+        assert request.url.params["status"] == "CONFIRMED"
+        assert request.url.params["limit"] == "100"
+
+
+async def test_a_sweep_follows_every_cursor_one_request_per_page(store: Store) -> None:
+    store.orders("preparing", 130)
+    store.orders("ready", 75)
+    app = store.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.model.preparing
+        assert len(app.model.preparing) == 130
+        assert len(app.model.ready) == 75
+        requests = store.transport.sweeps()
+        assert len(requests) == 3  # 205 orders, 100 a page
+        assert "cursor" not in requests[0].url.params
+        assert all("cursor" in r.url.params for r in requests[1:])
+        assert not [r for r in store.transport.requests if "/orders/" in r.url.path]
+
+
+async def test_orders_that_do_not_fit_are_paged(store: Store) -> None:
+    made = store.orders("preparing", 30)
+    app = store.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.shown is not None
+        capacity = app.grid_layout.capacity
+        assert 0 < capacity < 30
+        pages = -(-30 // capacity)
+        assert app.shown.count == pages
+        assert app.shown.paging
+        assert f"30 · page 1/{pages}" in board_text(app)
+        assert shown_codes(app)[0] == [o.short_code for o in made[:capacity]]
+        assert "Next page" in board_text(app)  # the key shows while there are pages
+        await pilot.press("n")
+        assert f"page 2/{pages}" in board_text(app)
+        assert shown_codes(app)[0] == [o.short_code for o in made[capacity : 2 * capacity]]
+        for _ in range(pages - 1):
+            app.turn_page()
+        assert app.turn == 0  # wrapped around
+        assert f"page 1/{pages}" in board_text(app)
+        # A bigger terminal holds more: fewer pages.
+        await pilot.resize_terminal(160, 50)
+        await settle(pilot)
+        bigger = app.grid_layout.capacity
+        assert bigger > capacity
+        assert app.shown.count == -(-30 // bigger)
+
+
+async def test_the_pages_turn_by_themselves_and_stop_when_everything_fits(store: Store) -> None:
+    made = store.orders("preparing", 30)
+    app = store.app()
+    app.auto_sweep = True
+    app.page_every = 0.05
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app._page_timer is not None
+        for _ in range(40):
+            if app.turn:
+                break
+            await pilot.pause(0.02)
+        assert app.turn >= 1
+        for order in made[5:]:
+            store.advance(order.id, "ready", "picked_up")
+        app.refresh_board()
+        await settle(pilot)
+        assert app._page_timer is None
+        assert app.turn == 0
+        assert not app.shown or not app.shown.paging
+
+
+async def test_a_newly_ready_order_is_marked_new_then_not(store: Store) -> None:
+    order = store.order("preparing")
+    app = store.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "NEW" not in board_text(app)
+        store.clock.advance(5)
+        store.advance(order.id, "ready")
+        await sweep(pilot)
+        assert [e.new for e in app.model.ready] == [True]
+        assert "NEW" in board_text(app)
+        store.clock.advance(NEW_FOR.total_seconds())
+        await sweep(pilot)
+        assert [e.new for e in app.model.ready] == [False]
+        assert "NEW" not in board_text(app)
+        assert shown_codes(app) == [[], [order.short_code]]
+
+
+async def test_picked_up_orders_leave_the_board(store: Store) -> None:
+    staying, leaving = store.orders("ready", 2)
+    app = store.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert shown_codes(app)[1] == [staying.short_code, leaving.short_code]
+        store.advance(leaving.id, "picked_up")
+        await sweep(pilot)
+        assert shown_codes(app)[1] == [staying.short_code]
+        store.advance(staying.id, "store_cancel")
+        await sweep(pilot)
+        assert "No orders yet" in words(app)
+
+
+async def test_failed_sweeps_keep_the_board_then_pause_it_with_a_banner(store: Store) -> None:
+    store.order("preparing")
+    ready = store.order("ready")
+    app = store.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        before = shown_codes(app)
+        await store.control.set_faults(error_rate=1.0)
+        store.clock.advance(30)
+        await sweep(pilot)
+        assert shown_codes(app) == before
+        assert "retrying (the order system had an error)" in words(app)
+        assert "Board paused" not in board_text(app)
+        store.clock.advance(30)
+        await sweep(pilot)
+        text = board_text(app)
+        assert f"Board paused · last update {START:%H:%M:%S}" in text
+        assert drawn(ready.short_code, text)  # still shown
+        assert app.has_class("-paused")
+        await store.control.clear_faults()
+        store.clock.advance(5)
+        await sweep(pilot)
+        assert "Board paused" not in board_text(app)
+        assert not app.has_class("-paused")
+        assert f"updated {START + timedelta(seconds=65):%H:%M:%S}" in board_text(app)
+
+
+async def test_the_banner_shows_on_time_even_while_a_sweep_hangs(store: Store) -> None:
+    store.order("preparing")
+    app = store.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.auto_sweep = True
+        app._arm_stale_timer()
+        assert app._stale_timer is not None
+        store.clock.advance(60)  # no sweep succeeded meanwhile
+        app._went_stale()
+        await pilot.pause()
+        assert "Board paused · last update" in board_text(app)
+
+
+async def test_a_board_that_cannot_load_says_why(store: Store) -> None:
+    app = store.app(token="not-the-token")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = words(app)
+        assert "Can't load the orders" in text
+        assert "the API refused the token" in text
+        assert "not-the-token" not in text
+        assert app.model.failures == 1
+
+
+async def test_unchanged_sweeps_do_not_repaint_the_codes(store: Store) -> None:
+    store.orders("preparing", 3)
+    app = store.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        grid = app.query_one("#preparing-grid", CodeGrid)
+        page = grid.page
+        assert page is not None
+        assert not grid.show(page, app.grid_layout)  # the same page again: no repaint
+        renders = grid.renders
+        store.clock.advance(5)
+        await sweep(pilot)
+        await pilot.pause()
+        assert grid.renders == renders
+        store.order("preparing")
+        await sweep(pilot)
+        await pilot.pause()
+        assert grid.renders > renders
+
+
+async def test_thousands_of_orders_reuse_the_same_widgets(store: Store) -> None:
+    store.orders("preparing", 5)
+    app = store.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        board = app.query_one("#board")
+        widgets = len(list(board.query("*")))
+        for n in range(2000):
+            store.order("ready" if n % 4 == 0 else "preparing")
+        await sweep(pilot)
+        assert len(app.model.preparing) + len(app.model.ready) == 2005
+        assert len(list(board.query("*"))) == widgets  # the same widgets, no more
+        assert len(list(app.query("*"))) < 40
+        grid = app.query_one("#ready-grid", CodeGrid)
+        assert grid.page is not None
+        assert len(grid.page.entries) == app.grid_layout.capacity < 50
+        assert len(store.transport.sweeps()) == 1 + 21
+
+
+# -- chrome and keys ------------------------------------------------------------------------
+
+
+async def test_normal_mode_has_header_footer_and_keys(store: Store) -> None:
+    store.order("preparing")
+    app = store.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.query(Header)
+        assert app.query(Footer)
+        assert app.use_command_palette
+        text = board_text(app)
+        assert "Refresh" in text
+        assert "Quit" in text
+        ids = {b.id for _, b in app._bindings if b.id}
+        assert {"board.refresh", "board.next_page", "board.quit"} <= ids
+        ours = [b for _, b in app._bindings if b.id and b.id.startswith("board.")]
+        assert all(b.tooltip for b in ours)
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_kiosk_mode_has_no_chrome_and_ignores_q(store: Store) -> None:
+    store.order("ready")
+    app = store.app(kiosk=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert not app.query(Header)
+        assert not app.query(Footer)
+        assert not app.use_command_palette
+        await pilot.press("ctrl+p")
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.is_running
+        assert len(app.screen_stack) == 1  # no palette opened
+        assert "Quit" not in board_text(app)
+        await pilot.press("ctrl+c")  # the operator's way out, without a toast
+    assert app.return_code == 0
+
+
+async def test_the_terminal_going_away_ends_the_board(store: Store) -> None:
+    store.order("ready")
+    app = store.app(kiosk=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.terminal_gone()
+        await pilot.pause()
+    assert app.return_code == 0
+    assert not app.workers._workers
+
+
+# -- the large type ------------------------------------------------------------------------
+
+
+def test_codes_are_drawn_as_seven_segment_characters() -> None:
+    assert big_code("08BD") == (
+        "┏━┓ ┏━┓ ╻     ╻",
+        "┃ ┃ ┣━┫ ┣━┓ ┏━┫",
+        "┗━┛ ┗━┛ ┗━┛ ┗━┛",
+    )
+    assert big_code("1F", width=2, spacing=1) == (" ╻ ┏╸", " ┃ ┣╸", " ╹ ╹ ")
+    assert seven_segment("Z") == ("   ", " Z ", "   ")
+    # Every hexadecimal digit looks different from every other.
+    glyphs = {seven_segment(c) for c in "0123456789ABCDEF"}
+    assert len(glyphs) == 16
+
+
+def test_codes_in_large_type_for_few_orders_on_a_big_screen() -> None:
+    assert big_code("8", width=5, height=5) == ("┏━━━┓", "┃   ┃", "┣━━━┫", "┃   ┃", "┗━━━┛")
+    assert big_code("7", width=4, height=5) == ("╺━━┓", "   ┃", "   ┃", "   ┃", "   ╹")
+    assert seven_segment("?", 5, 5)[2] == "  ?  "
+    with pytest.raises(ValueError, match="3 or 5 high"):
+        seven_segment("8", 3, 4)
+
+
+@pytest.mark.parametrize(
+    ("size", "need", "style", "per_row"),
+    [
+        ((59, 34), 30, "wide", 2),  # half of 120 columns, many orders
+        ((59, 34), 5, "large", 1),  # half of 120 columns, a few orders: large type
+        ((99, 55), 18, "large", 2),  # a big screen
+        ((40, 20), 30, "narrow", 2),  # half of 80 columns
+        ((30, 20), 30, "wide", 1),
+        ((18, 20), 30, "narrow", 1),
+        ((12, 20), 30, "text", 1),
+        ((80, 2), 30, "text", 6),
+        ((0, 0), 0, "text", 1),
+    ],
+)
+def test_the_layout_fits_the_column(
+    size: tuple[int, int], need: int, style: str, per_row: int
+) -> None:
+    layout = fit_grid(*size, need)
+    assert (layout.style, layout.per_row) == (style, per_row)
+    assert layout.capacity >= 1
+    font = layout.font
+    used = layout.per_row * font.code_width + (layout.per_row - 1) * layout.gutter
+    assert used <= max(size[0], font.code_width)
+    assert layout.rows * font.row_height <= max(size[1], font.row_height)
+    assert layout.left == max(0, (size[0] - used) // 2)
+
+
+# -- the demo's stream of orders -------------------------------------------------------------
+
+
+async def test_the_demo_feed_keeps_orders_coming_and_moving(store: Store) -> None:
+    scenarios = {
+        "pickup": DemoScenario(
+            tuple((float(n + 1), e) for n, e in enumerate(STAGES["picked_up"])),
+            {"handoff": {"mode": "PICKUP"}},
+        )
+    }
+    monotonic = [0.0]
+    naps: list[float] = []
+
+    async def nap(seconds: float) -> None:
+        naps.append(seconds)
+        monotonic[0] += seconds
+        if len(naps) >= 12:
+            raise asyncio.CancelledError
+
+    feed = DemoFeed(
+        ClientConfig(base_url=BASE_URL, token="sandbox"),
+        LOCATION,
+        scenarios,
+        speed=2.0,
+        sleep=nap,
+        monotonic=lambda: monotonic[0],
+        client_factory=lambda: make_client(store.transport, BASE_URL),
+    )
+    await feed.warm_up(6)
+    warm = store.engine.list_orders(limit=100).data
+    assert len(warm) == 6
+    assert all(
+        o.fulfillment_status in ("IN_PROGRESS", "PREPARING", "READY_FOR_PICKUP") for o in warm
+    )
+    with pytest.raises(asyncio.CancelledError):
+        await feed.run()
+    assert feed.created > 6  # new orders keep arriving
+    assert all(0.05 <= n <= 4.5 for n in naps)
+    after = {o.id: o for o in store.engine.list_orders(limit=100).data}
+    assert all(o.location_id == LOCATION for o in after.values())
+    moved = [o for o in warm if after[o.id].fulfillment_status != o.fulfillment_status]
+    assert moved  # the warm orders go on with their journeys
+
+
+# -- snapshots --------------------------------------------------------------------------------
+
+SnapCompare = Callable[..., bool]
+
+
+def summary(n: int, fulfillment: str, *, minutes_ago: int, ready_ago: int = 600) -> dict[str, Any]:
+    prefix = f"{(n + 1) * 2654435761 % 16**8:08x}"  # distinct, scattered, always the same
+    order = make_order(
+        "CONFIRMED",
+        "PAID",
+        fulfillment,
+        order_id=f"{prefix}-0000-4000-8000-{n:012x}",
+        updated_at=SNAP_NOW - timedelta(seconds=ready_ago),
+    )
+    data = order.model_dump(mode="json")
+    data["created_at"] = (SNAP_NOW - timedelta(minutes=minutes_ago)).isoformat()
+    return data
+
+
+SNAP_NOW = datetime(2026, 1, 31, 12, 30, 0, tzinfo=UTC)
+
+
+@dataclass
+class BoardApi:
+    """``GET /orders`` of a fixed set of orders (paged like the API), or failures."""
+
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    failing: bool = False
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if self.failing:
+            body = {"error": {"code": "internal", "message": "Service unavailable"}}
+            return httpx.Response(503, json=body)
+        limit = int(request.url.params.get("limit", "20"))
+        start = int(request.url.params.get("cursor", "0"))
+        page = self.orders[start : start + limit]
+        more = start + limit < len(self.orders)
+        data = [copy.deepcopy(o) for o in page]
+        next_cursor = str(start + limit) if more else None
+        pagination = {"has_more": more, "next_cursor": next_cursor}
+        return httpx.Response(200, json={"data": data, "pagination": pagination})
+
+    def app(self, clock: FakeClock, *, kiosk: bool = False) -> BoardApp:
+        transport = httpx.MockTransport(self.handle)
+        return BoardApp(
+            lambda: make_client(transport),
+            LOCATION,
+            kiosk=kiosk,
+            clock=clock.wall,
+            tz=UTC,
+            auto_sweep=False,
+        )
+
+
+def busy(preparing: int, ready: int, new: int = 0) -> BoardApi:
+    orders = [summary(n, "PREPARING", minutes_ago=40 - n) for n in range(preparing)]
+    orders += [
+        summary(100 + n, "READY_FOR_PICKUP", minutes_ago=50 - n, ready_ago=30 if n < new else 600)
+        for n in range(ready)
+    ]
+    return BoardApi(orders)
+
+
+async def loaded(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_a_few_orders(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    app = busy(preparing=5, ready=3, new=1).app(FakeClock(wall=SNAP_NOW))
+    assert snap_compare(app, terminal_size=size, run_before=loaded)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_more_than_fit_in_a_kiosk(
+    snap_compare: SnapCompare, size: tuple[int, int]
+) -> None:
+    app = busy(preparing=40, ready=14, new=2).app(FakeClock(wall=SNAP_NOW), kiosk=True)
+    assert snap_compare(app, terminal_size=size, run_before=loaded)
+
+
+def test_snapshot_empty(snap_compare: SnapCompare) -> None:
+    app = BoardApi([summary(1, "FULFILLED", minutes_ago=5)]).app(FakeClock(wall=SNAP_NOW))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=loaded)
+
+
+def test_snapshot_paused(snap_compare: SnapCompare) -> None:
+    api = busy(preparing=6, ready=4)
+    clock = FakeClock(wall=SNAP_NOW)
+
+    async def outage(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        api.failing = True
+        clock.advance(61)
+        await pilot.press("r")
+        await settle(pilot)
+
+    assert snap_compare(api.app(clock), terminal_size=(80, 24), run_before=outage)
+
+
+# -- a real terminal -------------------------------------------------------------------------
+
+TOTE_TRACK = Path(sys.executable).with_name("tote-track")
+DEADLINE = 30.0
+
+
+def _until(found: Callable[[], Any], what: str) -> Any:
+    end = time.monotonic() + DEADLINE
+    while True:
+        value = found()
+        if value:
+            return value
+        if time.monotonic() > end:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def seeded_sandbox() -> Iterator[str]:
+    """``tote-track sandbox --seed 40`` on a free port; yields its base URL."""
+    process = subprocess.Popen(
+        [str(TOTE_TRACK), "sandbox", "--seed", "40", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert "listening on " in line, line
+        yield line.split("listening on ", 1)[1].strip()
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a stuck server
+            process.kill()
+            process.wait()
+
+
+def _active_codes(base_url: str) -> dict[str, list[str]]:
+    """The short codes on the board of each location, from the API itself."""
+    response = httpx.get(
+        f"{base_url}/orders",
+        params={"status": "CONFIRMED", "limit": "100"},
+        headers={"Authorization": "Bearer sandbox"},
+    )
+    codes: dict[str, list[str]] = {}
+    for order in response.json()["data"]:
+        if order["fulfillment_status"] in ("IN_PROGRESS", "PREPARING", "READY_FOR_PICKUP"):
+            codes.setdefault(order["location_id"], []).append(order["id"][:6].upper())
+    return codes
+
+
+@pytest.mark.tmux
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_kiosk_board_in_a_real_terminal_ends_with_its_terminal(
+    seeded_sandbox: str, tmp_path: Path
+) -> None:
+    assert TOTE_TRACK.exists(), "the tote-track script is installed in the venv"
+    codes = _active_codes(seeded_sandbox)
+    location, expected = max(codes.items(), key=lambda item: len(item[1]))
+    status = tmp_path / "exit-status"
+    # The board is the pane's only process; its exit status is written where we can see it.
+    runner = (
+        "import sys\n"
+        "from tote_track.cli import main\n"
+        "sys.argv = ['tote-track', *sys.argv[1:]]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as done:\n"
+        f"    open({str(status)!r}, 'w').write(str(done.code))\n"
+        "    raise\n"
+    )
+    command = shlex.join(
+        [
+            sys.executable,
+            "-c",
+            runner,
+            "board",
+            "--kiosk",
+            "--location",
+            location,
+            "--base-url",
+            seeded_sandbox,
+            "--token",
+            "sandbox",
+        ]
+    )
+    name = f"tote-board-test-{os.getpid()}"
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "30", f"exec {command}"],
+        check=True,
+        timeout=10,
+    )
+    try:
+        pid = int(
+            subprocess.run(
+                ["tmux", "display-message", "-p", "-t", name, "#{pane_pid}"],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=10,
+            ).stdout
+        )
+
+        def screen() -> str:
+            result = subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", name],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            )
+            return result.stdout
+
+        text = _until(lambda: (s := screen()) and "updated " in s and s, "the first sweep")
+        assert "PREPARING" in text
+        assert "READY FOR PICKUP" in text
+        for code in expected:
+            assert drawn(code, text), f"{code} is not on the screen:\n{text}"
+        assert "Quit" not in text  # no interactive chrome
+        assert "^p" not in text
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], check=False, timeout=10)
+
+    def gone() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    _until(gone, "the board to exit after its terminal went away")
+    assert status.read_text() == "0"
