@@ -576,6 +576,7 @@ class BoardApp(App[int]):
         self._install_signal_handlers()
         self._render_all()
         self.refresh_board()
+        self._arm_stale_timer()  # a first sweep that hangs pauses the board too
         if self._feed is not None:
             self.run_worker(
                 self._feed,
