@@ -26,7 +26,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
@@ -54,6 +54,7 @@ from tote_track.tracking.lifecycle import cancel_eligibility
 from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
 from tote_track.tracking.presentation import format_duration
 from tote_track.tracking.stepper import Outcome, Progress, progress_of, record_seen
+from tote_track.tui.qa import QAConsole
 from tote_track.tui.screens import CancelDraft, CancelScreen, ErrorScreen, HelpScreen, MessageScreen
 from tote_track.tui.widgets import (
     CancelHint,
@@ -205,6 +206,13 @@ class TrackerApp(App[int]):
             id="tracker.help",
             tooltip="Keys, and how tracking works",
         ),
+        Binding(
+            "e",
+            "qa_console",
+            "QA console",
+            id="tracker.qa_console",
+            tooltip="Sandbox only: fire the order's lifecycle events and inject faults",
+        ),
     ]
 
     def __init__(
@@ -251,6 +259,8 @@ class TrackerApp(App[int]):
         self._cancel_draft = CancelDraft()
         self._cancel_key: tuple[str, str] | None = None
         self._announce_cancel = False
+        # The QA console (sandbox only).
+        self.qa_console: QAConsole | None = None
         # Alerts raised (their words), for whoever wants to know.
         self.alerts: list[str] = []
 
@@ -267,6 +277,9 @@ class TrackerApp(App[int]):
                 yield ItemsPanel(id="items", classes="box")
                 yield MoneyPanel(id="money", classes="box")
             yield CancelHint(id="cancel-hint")
+        if self.sandbox_url is not None:
+            self.qa_console = QAConsole(lambda: self.client, self.action_poll_now, id="qa")
+            yield self.qa_console
         yield FreshnessLine(id="freshness")
         yield Footer()
 
@@ -440,6 +453,8 @@ class TrackerApp(App[int]):
         self.query_one(ItemsPanel).show(order)
         self.query_one(MoneyPanel).show(order)
         self._render_cancel_hint()
+        if self.qa_console is not None:
+            self.qa_console.show_order(order)
         self.refresh_bindings()
         if self._announce_cancel and order.status == OrderStatus.CANCELLED:
             self._announce_cancel = False
@@ -669,7 +684,16 @@ class TrackerApp(App[int]):
             return True
         if action == "cancelling":
             return None if self.cancelling else False
+        if action == "qa_console":
+            return self.sandbox_url is not None and not isinstance(
+                self.screen, ModalScreen | ErrorScreen
+            )
         return True
+
+    def action_qa_console(self) -> None:
+        """``e`` (sandbox only): open or close the QA console."""
+        if self.qa_console is not None:
+            self.qa_console.toggle()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -689,6 +713,12 @@ class TrackerApp(App[int]):
             self.action_cancel_order,
         )
         yield SystemCommand("Help", "Keys, and how tracking works (?)", self.action_help)
+        if self.sandbox_url is not None:
+            yield SystemCommand(
+                "QA console",
+                "Fire the order's lifecycle events and inject faults in the sandbox (e)",
+                self.action_qa_console,
+            )
         yield from super().get_system_commands(screen)
 
 

@@ -1,5 +1,8 @@
 """``tote-track demo``: the tracker on an order the built-in sandbox plays by itself.
 
+The ``manual`` and ``manual_delivery`` scenarios create an order that does not move by itself,
+for walking it through the tracker's QA console (``e``) step by step.
+
 The sandbox runs in this process on a free loopback port (a real socket: its URL is shown
 in the tracker, so it can be queried with curl meanwhile). Its server stack is imported
 here, inside the command, and nowhere else in the tracker.
@@ -17,17 +20,31 @@ from tote_track.api.control import SandboxControl
 from tote_track.api.errors import ToteError
 from tote_track.api.models import Order
 
-__all__ = ["create_demo_order", "demo_order_body", "run_demo"]
+__all__ = ["MANUAL_SCENARIOS", "create_demo_order", "demo_order_body", "run_demo"]
 
 EXIT_USAGE = 2
 EXIT_SANDBOX_FAILED = 1
+
+# Orders that only move when the QA console fires an event.
+MANUAL_SCENARIOS: dict[str, dict[str, Any]] = {
+    "manual": {"handoff": {"mode": "PICKUP"}},
+    "manual_delivery": {
+        "handoff": {
+            "mode": "DELIVERY",
+            "delivery_address": {"line1": "12 Main St", "city": "Springfield"},
+        }
+    },
+}
 
 
 def demo_order_body(scenario: str, speed: float) -> dict[str, Any]:
     """The ``POST /sandbox/orders`` body of an order that plays ``scenario`` by itself.
 
-    The sandbox fills in what the scenario needs (its handoff, planned payments).
+    The sandbox fills in what the scenario needs (its handoff, planned payments). A manual
+    scenario's order waits for the QA console's events instead.
     """
+    if scenario in MANUAL_SCENARIOS:
+        return dict(MANUAL_SCENARIOS[scenario])
     return {"autoplay": {"scenario": scenario, "speed": speed}}
 
 
@@ -42,9 +59,10 @@ def run_demo(scenario: str, speed: float) -> int:
     from tote_track.sandbox.server import EmbeddedSandbox
     from tote_track.tui.app import run_tracker
 
-    if scenario not in SCENARIO_NAMES:
+    names = (*SCENARIO_NAMES, *MANUAL_SCENARIOS)
+    if scenario not in names:
         print(
-            f"Error: unknown scenario {scenario!r}. Choose one of: {', '.join(SCENARIO_NAMES)}.",
+            f"Error: unknown scenario {scenario!r}. Choose one of: {', '.join(names)}.",
             file=sys.stderr,
         )
         return EXIT_USAGE

@@ -1,0 +1,423 @@
+"""The QA console: move a sandbox order along the guide's diagrams and inject faults.
+
+Shown in the tracker whenever it runs against a sandbox (``tote-track demo``), as a panel
+under the order. It offers exactly the lifecycle events that
+``tracking.lifecycle.allowed_events`` allows in the order's current state, fires the one
+chosen through ``POST /sandbox/orders/{id}/events``, shows the sandbox's answer (the three
+statuses, or its refusal in its own words) and asks the tracker to check the order at once.
+Fault presets go to ``PUT``/``DELETE /sandbox/faults``.
+
+Nothing runs while the console is idle: every request is a worker started by a key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from tote_track.api.client import ToteClient
+from tote_track.api.control import SandboxControl
+from tote_track.api.errors import ConflictError, ToteError
+from tote_track.api.models import HandoffMode, Order, OrderSummary
+from tote_track.tracking.lifecycle import LifecycleEvent, allowed_events, is_delivery
+from tote_track.tracking.polling import should_replace
+
+__all__ = [
+    "FAULT_PRESETS",
+    "FaultPreset",
+    "QAConsole",
+    "describe_event",
+    "events_for",
+    "preset_matching",
+    "state_words",
+]
+
+EV = LifecycleEvent
+
+_EVENT_WORDS: Mapping[LifecycleEvent, str] = {
+    EV.PAYMENT_STARTED: "a payment is submitted",
+    EV.PAYMENT_COMPLETED: "a payment completes: confirmed",
+    EV.PAYMENT_FAILED: "the payments fail: order fails",
+    EV.VOID: "the order is voided unpaid",
+    EV.ACCEPT: "the store accepts the order",
+    EV.START_PREPARING: "the store starts preparing it",
+    EV.READY: "it is ready for pickup",
+    EV.PICKED_UP: "the customer picks it up",
+    EV.DELIVERED: "the driver delivers it",
+    EV.RETURNED: "a return is processed",
+    EV.STORE_CANCEL: "the store cancels: money back",
+}
+NAME_WIDTH = max(len(event.value) for event in LifecycleEvent) + 2
+
+
+def describe_event(event: LifecycleEvent, mode: HandoffMode) -> str:
+    """What the event does, in a few plain words (for the handoff mode at hand)."""
+    if event is EV.READY and is_delivery(mode):
+        return "it is ready for the driver"
+    return _EVENT_WORDS[event]
+
+
+def events_for(order: OrderSummary) -> list[LifecycleEvent]:
+    """The events the diagrams allow from the order's current state, in lifecycle order."""
+    return allowed_events(
+        order.status, order.payment_status, order.fulfillment_status, order.handoff.mode
+    )
+
+
+def state_words(order: OrderSummary) -> str:
+    """``CONFIRMED · PAID · IN_PROGRESS``: the three status fields, as the API spells them."""
+    return " · ".join(
+        str(value.value) for value in (order.status, order.payment_status, order.fulfillment_status)
+    )
+
+
+@dataclass(frozen=True)
+class FaultPreset:
+    """A named set of ``PUT /sandbox/faults`` settings (none: faults off)."""
+
+    key: str
+    name: str
+    words: str
+    error_rate: float | None = None
+    latency_ms: int | None = None
+    rate_limit_per_minute: int | None = None
+    drop_rate: float | None = None
+
+    @property
+    def settings(self) -> dict[str, float | int]:
+        """The fields this preset turns on, as ``PUT /sandbox/faults`` names them."""
+        fields = {
+            "error_rate": self.error_rate,
+            "latency_ms": self.latency_ms,
+            "rate_limit_per_minute": self.rate_limit_per_minute,
+            "drop_rate": self.drop_rate,
+        }
+        return {name: value for name, value in fields.items() if value is not None}
+
+
+FAULT_PRESETS: tuple[FaultPreset, ...] = (
+    FaultPreset("off", "off", "every request answered"),
+    FaultPreset(
+        "flaky",
+        "flaky network",
+        "30% 5xx, 10% dropped",
+        error_rate=0.3,
+        drop_rate=0.1,
+    ),
+    FaultPreset("slow", "slow", "+1.5 s per request", latency_ms=1500),
+    FaultPreset(
+        "rate_limited", "rate limited", "6 requests/min, then 429", rate_limit_per_minute=6
+    ),
+)
+_PRESETS_BY_KEY = {preset.key: preset for preset in FAULT_PRESETS}
+
+
+def preset_matching(config: Mapping[str, Any]) -> FaultPreset | None:
+    """The preset the sandbox's fault settings (``GET /sandbox/faults``) amount to, if any."""
+    active = {name: value for name, value in config.items() if value}
+    for preset in FAULT_PRESETS:
+        if active == dict(preset.settings):
+            return preset
+    return None
+
+
+def _said(error: BaseException | None) -> str:
+    if isinstance(error, ToteError):
+        return str(error)
+    return f"unexpected {type(error).__name__}"
+
+
+class QAConsole(Vertical):
+    """The console panel; hidden until opened (the tracker's ``e`` key).
+
+    ``client`` gives the tracker's API client (its connection and token); ``refresh`` is the
+    tracker's check-now, called after every answer so the order on screen follows at once.
+    The tracker calls :meth:`show_order` whenever the order it shows changes.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape",
+            "close",
+            "Close",
+            key_display="esc",
+            id="qa.close",
+            tooltip="Hide the QA console (e opens it again)",
+        ),
+    ]
+
+    def __init__(
+        self,
+        client: Callable[[], ToteClient],
+        refresh: Callable[[], None],
+        *,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self._client = client
+        self._refresh = refresh
+        self.order: Order | None = None
+        """What the offered events are computed from: the newest of what the tracker shows
+        and what the sandbox answered here."""
+        self.events: tuple[LifecycleEvent, ...] = ()
+        self.answer = ""
+        self.active_preset: FaultPreset | None = FAULT_PRESETS[0]
+        self._fire_worker: Worker[Order] | None = None
+        self._firing: LifecycleEvent | None = None
+        self._faults_worker: Worker[Any] | None = None
+        self._pending_preset: FaultPreset | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="qa-columns"):
+            with Vertical(id="qa-events-box"):
+                yield Label("Waiting for the order…", id="qa-state", classes="qa-label")
+                yield OptionList(id="qa-events", compact=True, markup=False)
+                yield Static("", id="qa-none", classes="qa-label")
+            with Vertical(id="qa-faults-box"):
+                yield Label("", id="qa-faults-state", classes="qa-label")
+                yield OptionList(id="qa-faults", compact=True, markup=False)
+        answer = Static("", id="qa-answer", markup=False)
+        answer.display = False
+        yield answer
+        yield Label(
+            "tab: events or faults · ↑↓ choose · enter sends · esc closes",
+            id="qa-keys",
+            classes="qa-label",
+        )
+
+    def on_mount(self) -> None:
+        self.border_title = "QA console · sandbox"
+        self._render_faults()
+        self._render_events()
+
+    # -- opening and closing -----------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self.has_class("-open")
+
+    def open(self) -> None:
+        """Show the console, focus its events and read the sandbox's fault settings."""
+        if self.is_open:
+            return
+        self.add_class("-open")
+        target = "#qa-events" if self.events else "#qa-faults"
+        self.query_one(target, OptionList).focus()
+        if self._faults_worker is not None:
+            return  # a preset is being set: its answer will say what is active
+        self._faults_worker = self.run_worker(
+            self._read_faults,
+            name="qa faults",
+            group="qa-faults",
+            description="GET /sandbox/faults",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def close(self) -> None:
+        if not self.is_open:
+            return
+        self.remove_class("-open")
+        screen = self.screen
+        if screen.focused is not None and self in screen.focused.ancestors:
+            screen.set_focus(None)
+            screen.focus_next()
+
+    def toggle(self) -> None:
+        if self.is_open:
+            self.close()
+        else:
+            self.open()
+
+    def action_close(self) -> None:
+        self.close()
+
+    # -- the order ---------------------------------------------------------------------
+
+    def show_order(self, order: Order) -> None:
+        """The tracker shows ``order`` now: offer what is allowed from there."""
+        if self.order is None or self.order.id != order.id or should_replace(self.order, order):
+            self.order = order
+            self._render_events()
+
+    def _render_events(self) -> None:
+        order = self.order
+        state = self.query_one("#qa-state", Label)
+        events_list = self.query_one("#qa-events", OptionList)
+        none = self.query_one("#qa-none", Static)
+        if order is None:
+            return
+        state.update(f"Events allowed at {state_words(order)}")
+        events = tuple(events_for(order))
+        none.update("" if events else "None: the order is final.")
+        none.display = not events
+        events_list.display = bool(events)
+        if events == self.events:
+            return
+        highlighted = events_list.highlighted_option
+        kept = highlighted.id if highlighted is not None else None
+        self.events = events
+        mode = order.handoff.mode
+        events_list.set_options(
+            Option(
+                Text.assemble((event.value.ljust(NAME_WIDTH), "bold"), describe_event(event, mode)),
+                id=event.value,
+            )
+            for event in events
+        )
+        if events:
+            ids = [event.value for event in events]
+            events_list.highlighted = ids.index(kept) if kept in ids else 0
+        elif events_list.has_focus:
+            self.query_one("#qa-faults", OptionList).focus()
+
+    # -- firing events -----------------------------------------------------------------
+
+    @on(OptionList.OptionSelected, "#qa-events")
+    def _event_chosen(self, message: OptionList.OptionSelected) -> None:
+        message.stop()
+        if message.option.id is not None:
+            self.fire(LifecycleEvent(message.option.id))
+
+    def fire(self, event: LifecycleEvent) -> None:
+        """Send ``event`` for the order to the sandbox (a request in flight is replaced)."""
+        if self.order is None:
+            return
+        order_id = self.order.id
+        self._show_answer(f"… sending {event.value}", "busy")
+        control = SandboxControl(self._client())
+        self._fire_worker = self.run_worker(
+            partial(control.fire_event, order_id, event.value),
+            name=f"qa {event.value}",
+            group="qa",
+            description=f"fire {event.value} on order {order_id}",
+            exclusive=True,
+            exit_on_error=False,
+        )
+        self._firing = event
+
+    def _fired(self, event: LifecycleEvent, order: Order) -> None:
+        self._show_answer(f"✔ {event.value} → {state_words(order)}", "ok")
+        self.show_order(order)
+        self._refresh()
+
+    def _refused(self, event: LifecycleEvent, error: BaseException | None) -> None:
+        if isinstance(error, ConflictError):
+            code = f" ({error.code})" if error.code else ""
+            message = error.message.strip() or "The event is not allowed now."
+            self._show_answer(f"✖ {event.value} refused{code}: {message}", "refused")
+            self._refresh()  # the order moved on meanwhile: show where it is
+        else:
+            self._show_answer(f"✖ {event.value} not sent: {_said(error)}", "refused")
+
+    def _show_answer(self, text: str, tone: str) -> None:
+        self.answer = text
+        answer = self.query_one("#qa-answer", Static)
+        answer.set_classes(f"-{tone}")
+        answer.update(text)
+        answer.display = bool(text)
+
+    # -- faults ------------------------------------------------------------------------
+
+    async def _read_faults(self) -> FaultPreset | None:
+        config = await self._client().request_json("GET", "/sandbox/faults")
+        return preset_matching(config) if isinstance(config, dict) else None
+
+    @on(OptionList.OptionSelected, "#qa-faults")
+    def _preset_chosen(self, message: OptionList.OptionSelected) -> None:
+        message.stop()
+        if message.option.id is not None:
+            self.apply_preset(_PRESETS_BY_KEY[message.option.id])
+
+    def apply_preset(self, preset: FaultPreset) -> None:
+        """Set the sandbox's faults to ``preset`` ("off" clears them)."""
+        control = SandboxControl(self._client())
+        self._pending_preset = preset
+        self._render_faults()
+        if preset.settings:
+            work: Callable[[], Any] = partial(
+                control.set_faults,
+                error_rate=preset.error_rate,
+                latency_ms=preset.latency_ms,
+                rate_limit_per_minute=preset.rate_limit_per_minute,
+                drop_rate=preset.drop_rate,
+            )
+        else:
+            work = control.clear_faults
+        self._faults_worker = self.run_worker(
+            work,
+            name=f"qa faults {preset.key}",
+            group="qa-faults",
+            description=f"faults: {preset.name}",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def _render_faults(self) -> None:
+        active = self.active_preset
+        pending = self._pending_preset
+        if pending is not None:
+            words = f"Faults: setting {pending.name}…"
+        elif active is None:
+            words = "Faults: custom settings (set outside this console)"
+        else:
+            words = f"Faults: {active.name}"
+        self.query_one("#qa-faults-state", Label).update(words)
+        faults = self.query_one("#qa-faults", OptionList)
+        highlighted = faults.highlighted
+        faults.set_options(
+            Option(
+                Text.assemble(
+                    ("● " if preset is active else "○ ", "bold"),
+                    (preset.name, "bold" if preset is active else ""),
+                ),
+                id=preset.key,
+            )
+            for preset in FAULT_PRESETS
+        )
+        faults.highlighted = highlighted if highlighted is not None else 0
+
+    # -- answers -----------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker is self._fire_worker:
+            fired = self._firing
+            assert fired is not None
+            if event.state is WorkerState.SUCCESS and worker.result is not None:
+                self._fire_worker = None
+                self._fired(fired, worker.result)
+            elif event.state is WorkerState.ERROR:
+                self._fire_worker = None
+                self._refused(fired, worker.error)
+        elif worker is self._faults_worker:
+            if event.state is WorkerState.SUCCESS:
+                self._faults_worker = None
+                pending, self._pending_preset = self._pending_preset, None
+                if pending is not None:  # a preset was set
+                    self.active_preset = pending
+                    self._show_answer(f"✔ faults: {pending.name} ({pending.words})", "ok")
+                    self._refresh()
+                else:  # the settings were read
+                    self.active_preset = worker.result
+                self._render_faults()
+            elif event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+                self._faults_worker = None
+                pending, self._pending_preset = self._pending_preset, None
+                if pending is not None and event.state is WorkerState.ERROR:
+                    self._show_answer(
+                        f"✖ faults unchanged ({pending.name} not set): {_said(worker.error)}",
+                        "refused",
+                    )
+                self._render_faults()
