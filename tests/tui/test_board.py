@@ -34,20 +34,36 @@ from tests.tracking.orders import make_order
 from tests.tui.support import BASE_URL, FakeClock, make_client, settle
 from tote_track.api.config import ClientConfig
 from tote_track.api.control import SandboxControl
+from tote_track.api.errors import (
+    ApiConnectionError,
+    ApiTimeoutError,
+    BadRequestError,
+    BadResponseError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    ToteError,
+    UnauthorizedError,
+)
 from tote_track.api.models import Order
 from tote_track.sandbox.app import create_app
 from tote_track.sandbox.engine import Engine, NewOrder
 from tote_track.tracking.board import NEW_FOR
 from tote_track.tracking.lifecycle import LifecycleEvent
 from tote_track.tui.board import (
+    DEMO_WARM_ORDERS,
     BoardApp,
     CodeGrid,
     DemoFeed,
     DemoScenario,
     big_code,
     fit_grid,
+    run_board,
+    run_board_demo,
     seven_segment,
 )
+from tote_track.tui.board import _problem as problem
+from tote_track.tui.board import sweep as board_sweep
 
 LOCATION = "b5a7c8d9-e0f1-4a2b-8c3d-4e5f6a7b8c9d"
 ELSEWHERE = "2c9d4e1f-7a3b-4c5d-8e6f-9a0b1c2d3e4f"
@@ -446,6 +462,101 @@ async def test_the_terminal_going_away_ends_the_board(store: Store) -> None:
         await pilot.pause()
     assert app.return_code == 0
     assert not app.workers._workers
+
+
+async def test_sweeps_run_by_themselves_steadily_then_back_off(store: Store) -> None:
+    store.order("preparing")
+    app = store.app()
+    app.auto_sweep = True
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        timer = app._next_sweep
+        assert timer is not None
+        assert timer._interval == 5.0
+        assert app._stale_timer is not None
+        await store.control.set_faults(error_rate=1.0)
+        app._scheduled_sweep()  # the timer's turn
+        await settle(pilot)
+        assert app.model.failures == 1
+        assert app._next_sweep is not None
+        assert app._next_sweep._interval == 5.0
+        app._scheduled_sweep()
+        await settle(pilot)
+        assert app.model.failures == 2
+        assert app._next_sweep is not None
+        assert app._next_sweep._interval == 10.0
+        assert len(store.transport.sweeps()) == 1 + 2 * 3  # each failed sweep tried 3 times
+
+
+async def test_a_board_that_never_loaded_says_since_when_it_is_paused(store: Store) -> None:
+    await store.control.set_faults(error_rate=1.0)
+    app = store.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        store.clock.advance(60)
+        await sweep(pilot)
+        text = words(app)
+        assert f"Board paused · no update since it started at {START:%H:%M:%S}" in text
+        assert "Can't load the orders" in text
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (UnauthorizedError("no"), "refused the token"),
+        (NotFoundError("no"), "address was not found"),
+        (BadRequestError("limit is bad"), "rejected the request: limit is bad"),
+        (BadResponseError("html"), "not the orders API's"),
+        (ApiTimeoutError("slow"), "did not answer in time"),
+        (ApiConnectionError("refused"), "no connection"),
+        (RateLimitedError("slow down"), "too many requests"),
+        (ServerError("boom"), "had an error"),
+        (ToteError("odd"), "odd"),
+        (KeyError("x"), "unexpected KeyError"),
+    ],
+)
+def test_why_a_sweep_failed_in_a_few_words(error: BaseException, words: str) -> None:
+    assert words in problem(error)
+
+
+def test_run_board_runs_the_app_on_the_given_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[BoardApp] = []
+
+    def fake_run(self: BoardApp) -> int | None:
+        ran.append(self)
+        return None
+
+    monkeypatch.setattr(BoardApp, "run", fake_run)
+    config = ClientConfig(base_url=BASE_URL, token="sandbox")
+    assert run_board(config, LOCATION, kiosk=True) == 0
+    (app,) = ran
+    assert (app.kiosk, app.allow_q, app.location_id) == (True, False, LOCATION)
+
+
+def test_the_board_demo_fills_a_store_then_shows_its_board(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_run(self: BoardApp) -> int | None:
+        async def look() -> None:
+            async with self._client_factory() as client:
+                result = await board_sweep(client, self.location_id)
+            seen["orders"] = result.orders
+
+        asyncio.run(look())
+        seen["app"] = self
+        return 0
+
+    monkeypatch.setattr(BoardApp, "run", fake_run)
+    assert run_board_demo(speed=1.0) == 0
+    app: BoardApp = seen["app"]
+    assert app.kiosk
+    assert app.allow_q  # q quits the demo
+    assert "q quits" in app.note
+    assert app._feed is not None
+    assert len(seen["orders"]) == DEMO_WARM_ORDERS  # the store is busy from the start
+    assert run_board_demo(speed=0) == 2
 
 
 # -- the large type ------------------------------------------------------------------------

@@ -80,6 +80,7 @@ from tote_track.tracking.board import (
 __all__ = [
     "DEMO_NEW_FOR",
     "DEMO_SCENARIOS",
+    "DEMO_WARM_ORDERS",
     "EXIT_OK",
     "EXIT_SANDBOX_FAILED",
     "PAGE_EVERY",
