@@ -26,12 +26,14 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner, Result
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Footer, Header
 
 from tests.tracking.orders import make_order
 from tests.tui.support import BASE_URL, FakeClock, make_client, settle
+from tote_track import cli
 from tote_track.api.config import ClientConfig
 from tote_track.api.control import SandboxControl
 from tote_track.api.errors import (
@@ -557,6 +559,52 @@ def test_the_board_demo_fills_a_store_then_shows_its_board(
     assert app._feed is not None
     assert len(seen["orders"]) == DEMO_WARM_ORDERS  # the store is busy from the start
     assert run_board_demo(speed=0) == 2
+
+
+# -- the command line ----------------------------------------------------------------------
+
+
+def board_command(*args: str) -> Result:
+    return CliRunner().invoke(cli.main, ["board", *args])
+
+
+def test_board_rejects_a_location_that_is_not_a_uuid_before_anything() -> None:
+    result = board_command("--location", "downtown")
+    assert result.exit_code == 2
+    assert "'downtown' is not a location id" in result.output
+    assert board_command().exit_code == 2  # --location is required
+
+
+def test_board_refuses_a_token_over_plain_http() -> None:
+    result = board_command(
+        "--location", LOCATION, "--base-url", "http://example.com/v1", "--token", "s3cret-token"
+    )
+    assert result.exit_code == 2
+    assert "plain http://" in result.output
+    assert "s3cret-token" not in result.output
+
+
+def test_board_needs_a_terminal() -> None:
+    result = board_command("--location", LOCATION)
+    assert result.exit_code == 2
+    assert "needs a terminal" in result.output
+
+
+def test_board_and_demo_board_open_the_board(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(
+        "tote_track.tui.board.run_board",
+        lambda config, location, *, kiosk: calls.append((config.base_url, location, kiosk)) or 0,
+    )
+    monkeypatch.setattr(
+        "tote_track.tui.board.run_board_demo", lambda speed: calls.append(("demo", speed)) or 0
+    )
+    result = board_command("--location", LOCATION.upper(), "--kiosk", "--base-url", BASE_URL)
+    assert result.exit_code == 0, result.output
+    demo = CliRunner().invoke(cli.main, ["demo", "--board", "--speed", "3"])
+    assert demo.exit_code == 0, demo.output
+    assert calls == [(BASE_URL, LOCATION, True), ("demo", 3.0)]
 
 
 # -- the large type ------------------------------------------------------------------------
