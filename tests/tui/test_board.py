@@ -593,13 +593,17 @@ def test_board_needs_a_terminal() -> None:
 def test_board_and_demo_board_open_the_board(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[Any, ...]] = []
     monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
-    monkeypatch.setattr(
-        "tote_track.tui.board.run_board",
-        lambda config, location, *, kiosk: calls.append((config.base_url, location, kiosk)) or 0,
-    )
-    monkeypatch.setattr(
-        "tote_track.tui.board.run_board_demo", lambda speed: calls.append(("demo", speed)) or 0
-    )
+
+    def fake_board(config: ClientConfig, location: str, *, kiosk: bool) -> int:
+        calls.append((config.base_url, location, kiosk))
+        return 0
+
+    def fake_demo(speed: float) -> int:
+        calls.append(("demo", speed))
+        return 0
+
+    monkeypatch.setattr("tote_track.tui.board.run_board", fake_board)
+    monkeypatch.setattr("tote_track.tui.board.run_board_demo", fake_demo)
     result = board_command("--location", LOCATION.upper(), "--kiosk", "--base-url", BASE_URL)
     assert result.exit_code == 0, result.output
     demo = CliRunner().invoke(cli.main, ["demo", "--board", "--speed", "3"])
