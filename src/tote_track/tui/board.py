@@ -429,7 +429,9 @@ class ColumnHeading(Static):
         grid.add_column(justify="right", no_wrap=True)
         count = "" if page is None else str(total)
         right = " · ".join(part for part in (count, label) if part)
-        grid.add_row(Text(self.column.heading.upper(), style="bold"), Text(right))
+        # The count keeps a space from the title however narrow the column (the title
+        # gives way, with an ellipsis).
+        grid.add_row(Text(self.column.heading.upper(), style="bold"), Text(f" {right}"))
         self.update(grid)
 
 
@@ -482,6 +484,12 @@ def _problem(error: BaseException) -> str:
     if isinstance(error, ToteError):
         return str(error)
     return f"unexpected {type(error).__name__}"
+
+
+def _sentence(words: str) -> str:
+    """``words`` as a sentence: a capital first letter and a full stop."""
+    words = words.strip().rstrip(".")
+    return f"{words[:1].upper()}{words[1:]}." if words else ""
 
 
 # --------------------------------------------------------------------------- the app
@@ -810,7 +818,8 @@ class BoardApp(App[int]):
             ),
             "failed": (
                 "Can't load the orders",
-                f"{_problem(self.error) if self.error else ''}. Trying again in a moment.",
+                f"{_sentence(_problem(self.error)) if self.error else ''} "
+                "Trying again in a moment.",
             ),
             "loading": ("Loading orders…", ""),
         }[state]
