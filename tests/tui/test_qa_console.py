@@ -320,6 +320,11 @@ async def test_fault_presets_reach_the_sandbox_and_the_tracker_reconnects(
         text = screen_words(app)
         assert "reconnecting · retry in" in text
         assert "The store accepted your order." in text  # still shown
+        await preset(pilot, "outage")
+        assert (await sandbox_faults(sandbox))["error_rate"] == 1.0
+        line, state = app.freshness_text()  # the outage made the tracker look again
+        assert state == "reconnecting"
+        assert "server error" in line
         await preset(pilot, "off")
         assert preset_matching(await sandbox_faults(sandbox)) is FAULT_PRESETS[0]
         assert app.freshness_text()[1] == "live"  # "off" made the tracker look again
