@@ -262,8 +262,10 @@ class QAConsole(Vertical):
             return
         state.update(f"Events allowed at {state_words(order)}")
         events = tuple(events_for(order))
-        none.update("" if events else "None: the order is final.")
+        none.update("" if events else "None: no event is allowed from this state.")
         none.display = not events
+        if not events and events_list.has_focus:
+            self.query_one("#qa-faults", OptionList).focus()
         events_list.display = bool(events)
         if events == self.events:
             return
@@ -281,8 +283,6 @@ class QAConsole(Vertical):
         if events:
             ids = [event.value for event in events]
             events_list.highlighted = ids.index(kept) if kept in ids else 0
-        elif events_list.has_focus:
-            self.query_one("#qa-faults", OptionList).focus()
 
     # -- firing events -----------------------------------------------------------------
 
