@@ -6,6 +6,7 @@ that need them, so ``tote-track --help`` and ``watch`` start fast.
 
 from __future__ import annotations
 
+import math
 import sys
 import uuid
 from typing import Any
@@ -52,6 +53,37 @@ def _api_options(func: Any) -> Any:
         show_envvar=True,
         help="API base URL (default: the Tote sandbox).",
     )(func)
+
+
+class _IntRange(click.IntRange):
+    """click's IntRange whose error for a non-number names the numbers allowed."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            try:
+                int(value)
+            except ValueError:
+                self.fail(
+                    f"{value!r} is not a valid integer in the range {self._describe_range()}.",
+                    param,
+                    ctx,
+                )
+        return super().convert(value, param, ctx)
+
+
+class _FloatRange(click.FloatRange):
+    """click's FloatRange that also refuses nan (it compares false with every bound) and
+    names the numbers allowed when the value is not one."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        allowed = f"a number in the range {self._describe_range()}"
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not {allowed}.", param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not {allowed}.", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 @click.group(cls=_OrderIdGroup, context_settings=CONTEXT_SETTINGS)
@@ -206,7 +238,7 @@ def _until_value(ctx: click.Context, param: click.Parameter, value: str | None) 
 @_api_options
 @click.option(
     "--poll-speed",
-    type=click.FloatRange(min=0, min_open=True, max=1_000_000),
+    type=_FloatRange(min=0, min_open=True, max=1_000_000),
     default=1.0,
     hidden=True,
     help="Poll this many times faster than the guide's schedule (a fast sandbox).",
@@ -342,7 +374,7 @@ def _moment_value(ctx: click.Context, param: click.Parameter, value: str | None)
 )
 @click.option(
     "--limit",
-    type=click.IntRange(1, 100),
+    type=_IntRange(1, 100),
     default=None,
     help="Orders per page, 1-100 (default 20; with --all, pages of 100).",
 )
@@ -428,7 +460,7 @@ def _list_orders(
 )
 @click.option(
     "--speed",
-    type=click.FloatRange(min=0, min_open=True, max=1000),
+    type=_FloatRange(min=0, min_open=True, max=1000),
     default=DEMO_SPEED,
     show_default=True,
     help="How much faster than a real store (1: a pickup takes about two minutes).",
@@ -487,7 +519,7 @@ def board_command(location: str, kiosk: bool, base_url: str | None, token: str |
 
 @main.command("sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--port", default=8787, show_default=True, type=_IntRange(0, 65535))
 @click.option("--token", default="sandbox", show_default=True, help="Bearer token to accept.")
 @click.option(
     "--db",
@@ -495,7 +527,7 @@ def board_command(location: str, kiosk: bool, base_url: str | None, token: str |
     default=None,
     help="SQLite file: orders survive restarts (default: in memory).",
 )
-@click.option("--seed", type=click.IntRange(0, 100_000), default=0, help="Create N sample orders.")
+@click.option("--seed", type=_IntRange(0, 100_000), default=0, help="Create N sample orders.")
 def sandbox_command(host: str, port: int, token: str, db: str | None, seed: int) -> None:
     """Serve a local Tote Orders API on loopback until Ctrl-C."""
     from tote_track.sandbox.server import run_sandbox
