@@ -211,3 +211,50 @@ def test_mutated_orders_that_parse_keep_their_shape(doc: Any) -> None:
     assert isinstance(order.total.amount, int)
     assert order.created_at.tzinfo is not None
     assert order.summary().id == order.id
+
+
+async def _every_order(client: ToteClient) -> list[OrderSummary]:
+    return [summary async for summary in client.iter_orders(page_size=2)]
+
+
+@HOSTILE
+@given(
+    data=st.data(),
+    status=st.sampled_from([200, 200, 200, 301, 400, 404, 429, 500, 503]),
+    content_type=st.sampled_from(["application/json", "text/html"]),
+)
+def test_iter_orders_raises_only_tote_errors_whatever_a_later_page_is(
+    data: st.DataObject, status: int, content_type: str
+) -> None:
+    """The first page is good; the second is anything (iter_orders follows the cursor)."""
+    later = data.draw(
+        mutated(GUIDE_PAGE).map(lambda v: json.dumps(v).encode())
+        | json_values.map(lambda v: json.dumps(v).encode())
+        | st.binary(max_size=100),
+        label="second page",
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "cursor" not in request.url.params:
+            return httpx.Response(200, json=GUIDE_PAGE)
+        return httpx.Response(status, content=later, headers={"Content-Type": content_type})
+
+    orders: list[OrderSummary] = []
+    error: ToteError | None = None
+    try:
+        orders = run_call(_every_order, handler)
+    except ToteError as err:
+        error = err
+    if error is not None:
+        text = str(error) + repr(error)
+        assert TOKEN not in text
+        assert "errors.pydantic.dev" not in text
+        if status >= 400:
+            assert isinstance(error, ApiStatusError)
+            assert error.status_code == status
+        else:
+            assert isinstance(error, BadResponseError)
+        return
+    assert status == 200
+    assert len(orders) >= 2  # the first page, then whatever the second held
+    assert all(isinstance(summary, OrderSummary) for summary in orders)
