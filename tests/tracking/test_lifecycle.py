@@ -8,6 +8,7 @@ import pytest
 from tote_track.api.models import (
     FulfillmentStatus,
     HandoffMode,
+    Order,
     OrderStatus,
     Payment,
     PaymentMethod,
@@ -25,10 +26,12 @@ from tote_track.tracking.lifecycle import (
     TERMINAL_ORDER_STATUSES,
     LifecycleEvent,
     allowed_events,
+    balance_not_in_flight,
     can_cancel,
     can_transition_fulfillment,
     can_transition_order,
     cancel_eligibility,
+    events_allowed_for,
     is_delivery,
     is_terminal,
     payment_status_of,
@@ -415,3 +418,20 @@ def test_allowed_events_in_lifecycle_order() -> None:
 def test_unknown_values_allow_no_store_events() -> None:
     assert allowed_events(OS("ON_HOLD"), PS.PAID, FS.PENDING, HandoffMode.PICKUP) == []
     assert allowed_events(OS.CONFIRMED, PS.PAID, FS("BAGGING"), HandoffMode.PICKUP) == []
+
+
+def test_no_payment_starts_while_processing_payments_cover_the_balance() -> None:
+    summary = make_order("PENDING", "PROCESSING", "PENDING", total_paid=0, balance_due=1945)
+
+    def with_payment(amount: int) -> Order:
+        payment = {"id": "p1", "payment_method": "CREDIT_CARD", "status": "PENDING"}
+        payment["amount"] = {"amount": amount, "currency": "USD"}
+        data = {**summary.model_dump(mode="json"), "items": [], "payments": [payment]}
+        return Order.model_validate(data)
+
+    whole, part = with_payment(1945), with_payment(1000)
+    assert balance_not_in_flight(whole) == 0
+    assert LifecycleEvent.PAYMENT_STARTED not in events_allowed_for(whole)
+    assert LifecycleEvent.PAYMENT_COMPLETED in events_allowed_for(whole)
+    assert balance_not_in_flight(part) == 945
+    assert LifecycleEvent.PAYMENT_STARTED in events_allowed_for(part)

@@ -24,12 +24,12 @@ from tests.tui.support import (
     screen_words,
     settle,
 )
-from tote_track.api.models import FulfillmentStatus, HandoffMode, OrderSummary
+from tote_track.api.models import FulfillmentStatus, HandoffMode, Order
 from tote_track.tracking.lifecycle import (
     FULFILLMENT_TRANSITIONS,
     ORDER_TRANSITIONS,
     LifecycleEvent,
-    allowed_events,
+    events_allowed_for,
 )
 from tote_track.tui.app import TrackerApp
 from tote_track.tui.demo import MANUAL_SCENARIOS, demo_order_body
@@ -58,13 +58,9 @@ def console_of(app: TrackerApp) -> QAConsole:
     return app.qa_console
 
 
-def allowed_now(order: OrderSummary | None) -> tuple[LifecycleEvent, ...]:
+def allowed_now(order: Order | None) -> tuple[LifecycleEvent, ...]:
     assert order is not None
-    return tuple(
-        allowed_events(
-            order.status, order.payment_status, order.fulfillment_status, order.handoff.mode
-        )
-    )
+    return tuple(events_allowed_for(order))
 
 
 def offered(app: TrackerApp) -> tuple[str, ...]:

@@ -79,9 +79,11 @@ from tote_track.tracking.lifecycle import (
     PAID_PAYMENT_STATES,
     LifecycleEvent,
     allowed_events,
+    balance_not_in_flight,
     can_transition_fulfillment,
     can_transition_order,
     cancel_eligibility,
+    events_allowed_for,
     payment_status_of,
     settled_on_cancel,
     total_paid_amount,
@@ -407,10 +409,7 @@ class Engine:
         return self.list_page(filters, limit=limit, cursor=cursor).page()
 
     def allowed_events(self, order_id: str) -> list[LifecycleEvent]:
-        order = self.get_order(order_id)
-        return allowed_events(
-            order.status, order.payment_status, order.fulfillment_status, order.handoff.mode
-        )
+        return events_allowed_for(self.get_order(order_id))
 
     def count(self) -> int:
         with self._lock:
@@ -523,10 +522,7 @@ class Engine:
         if record.plan:
             planned, rest = record.plan[0], record.plan[1:]
             return self._payment(planned.amount, planned.payment_method, state), rest
-        in_flight = sum(
-            p.amount.amount for p in order.payments if p.status in IN_FLIGHT_PAYMENT_STATES
-        )
-        outstanding = order.balance_due.amount - in_flight
+        outstanding = balance_not_in_flight(order)
         if outstanding <= 0:
             return None
         amount = Money(amount=outstanding, currency=order.total.currency)

@@ -13,6 +13,7 @@ from enum import StrEnum
 from tote_track.api.models import (
     FulfillmentStatus,
     HandoffMode,
+    Order,
     OrderStatus,
     OrderSummary,
     Payment,
@@ -207,4 +208,21 @@ def allowed_events(
             events.append(ev.STORE_CANCEL)
     if status == OS.COMPLETED and fulfillment_status in (FS.FULFILLED, FS.DELIVERED):
         events.append(ev.RETURNED)
+    return events
+
+
+def balance_not_in_flight(order: Order) -> int:
+    """Minor units of the balance that no processing payment covers yet."""
+    in_flight = sum(p.amount.amount for p in order.payments if p.status in IN_FLIGHT_PAYMENT_STATES)
+    return order.balance_due.amount - in_flight
+
+
+def events_allowed_for(order: Order) -> list[LifecycleEvent]:
+    """``allowed_events`` refined by the payments: no new payment can start while the
+    payments already processing cover the whole balance."""
+    events = allowed_events(
+        order.status, order.payment_status, order.fulfillment_status, order.handoff.mode
+    )
+    if balance_not_in_flight(order) <= 0:
+        events = [event for event in events if event is not LifecycleEvent.PAYMENT_STARTED]
     return events

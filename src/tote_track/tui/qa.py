@@ -30,7 +30,7 @@ from tote_track.api.client import ToteClient
 from tote_track.api.control import SandboxControl
 from tote_track.api.errors import ConflictError, ToteError
 from tote_track.api.models import HandoffMode, Order, OrderSummary
-from tote_track.tracking.lifecycle import LifecycleEvent, allowed_events, is_delivery
+from tote_track.tracking.lifecycle import LifecycleEvent, events_allowed_for, is_delivery
 from tote_track.tracking.polling import should_replace
 
 __all__ = [
@@ -68,11 +68,9 @@ def describe_event(event: LifecycleEvent, mode: HandoffMode) -> str:
     return _EVENT_WORDS[event]
 
 
-def events_for(order: OrderSummary) -> list[LifecycleEvent]:
-    """The events the diagrams allow from the order's current state, in lifecycle order."""
-    return allowed_events(
-        order.status, order.payment_status, order.fulfillment_status, order.handoff.mode
-    )
+def events_for(order: Order) -> list[LifecycleEvent]:
+    """The events the diagrams (and the payments) allow now, in lifecycle order."""
+    return events_allowed_for(order)
 
 
 def state_words(order: OrderSummary) -> str:
