@@ -456,7 +456,8 @@ def _list_orders(
     default="pickup",
     show_default=True,
     help="Which journey the sandbox plays: pickup, curbside, kiosk, delivery, payment_failed, "
-    "voided, split_payment, cancel_window, too_late_to_cancel, returned, store_cancel.",
+    "voided, split_payment, cancel_window, too_late_to_cancel, returned, store_cancel; or "
+    "manual / manual_delivery: an order only the QA console (key e) moves.",
 )
 @click.option(
     "--speed",

@@ -469,3 +469,15 @@ def test_snapshot_refused_event_at_80x24(snap_compare: SnapCompare) -> None:
 
     app = qa_tracker(api.transport, api.order["id"])
     assert snap_compare(app, terminal_size=(80, 24), run_before=refused)
+
+
+async def test_help_lists_the_console_key_only_in_sandbox_mode() -> None:
+    from tests.tui.support import FakeApi, make_app, screen_text, settle
+
+    for sandbox_url, expected in ((None, False), ("http://127.0.0.1:1/v1/online-ordering", True)):
+        app = make_app(FakeApi().transport, sandbox_url=sandbox_url)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("question_mark")
+            await settle(pilot)
+            assert ("QA console" in screen_text(app)) is expected

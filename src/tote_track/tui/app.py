@@ -697,7 +697,7 @@ class TrackerApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(qa_console=self.qa_console is not None))
 
     async def action_quit(self) -> None:
         self._cancel_timer()

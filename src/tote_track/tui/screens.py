@@ -219,6 +219,7 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("?", "This help"),
     ("ctrl+p", "Command palette: every action, and the theme"),
 )
+QA_CONSOLE_KEY = ("e", "QA console: fire lifecycle events, inject faults (sandbox only)")
 
 
 class HelpScreen(ModalScreen[None]):
@@ -235,11 +236,16 @@ class HelpScreen(ModalScreen[None]):
         ),
     ]
 
+    def __init__(self, *, qa_console: bool = False) -> None:
+        super().__init__()
+        self.qa_console = qa_console
+
     def compose(self) -> ComposeResult:
         keys = Table.grid(padding=(0, 2))
         keys.add_column(style="bold", no_wrap=True)
         keys.add_column()
-        for key, meaning in HELP_KEYS:
+        shown = (*HELP_KEYS[:2], QA_CONSOLE_KEY, *HELP_KEYS[2:]) if self.qa_console else HELP_KEYS
+        for key, meaning in shown:
             keys.add_row(key, meaning)
         with VerticalScroll(id="help-dialog", classes="dialog"):
             yield Label("Tracking your order", classes="dialog-title")
