@@ -23,7 +23,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest --cov=tote_track --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --cov=tote_track --cov-report=term $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/tote-track demo
