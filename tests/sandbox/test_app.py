@@ -806,3 +806,17 @@ async def test_a_scenario_whose_defaults_do_not_fit_is_refused(
     app.state.autoplayer = RecordingAutoplayer()
     response = await client.post("/sandbox/orders", json={"autoplay": {"scenario": "odd"}})
     assert "handoff.mode" in assert_error(response, 400, "invalid_request")["message"]
+
+
+async def test_a_form_encoded_body_is_told_to_send_json(client: httpx.AsyncClient) -> None:
+    created = await client.post("/sandbox/orders")
+    order_id = created.json()["id"]
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    answer = await client.post(
+        f"/sandbox/orders/{order_id}/events", content=b'{"type":"accept"}', headers=form
+    )
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert "Content-Type: application/json" in error["message"]
+    assert "application/x-www-form-urlencoded" in error["message"]

@@ -621,9 +621,17 @@ def _install_error_handlers(app: FastAPI, routes: Sequence[BaseRoute]) -> None:
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        return _error_response(
-            request.scope, 400, "invalid_request", _validation_message(exc.errors())
-        )
+        content_type = request.headers.get("content-type", "")
+        body_sent = request.headers.get("content-length", "0") != "0"
+        if body_sent and content_type and "json" not in content_type:
+            # `curl -d '{...}'` sends a form; say what to send instead of a schema error.
+            message = (
+                f"The body must be JSON sent with 'Content-Type: application/json' "
+                f"(this request said {content_type.split(';')[0]!r})."
+            )
+        else:
+            message = _validation_message(exc.errors())
+        return _error_response(request.scope, 400, "invalid_request", message)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
