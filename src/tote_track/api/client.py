@@ -163,21 +163,23 @@ def parse_model(
     status_code: int | None = None,
     request_id: str | None = None,
 ) -> ModelT:
-    """Validate ``payload`` as ``model`` or raise :class:`BadResponseError` saying why."""
+    """Validate ``payload`` as ``model`` or raise :class:`BadResponseError` saying why.
+
+    The error is raised outside the ``except`` block, so it carries no ``__context__``:
+    pydantic's own text quotes the server's values, which may echo the token (or anything
+    else) into a logged or printed traceback.
+    """
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        raise BadResponseError(
-            f"The server's answer is not a valid {what}: {_describe_validation(exc)}",
-            status_code=status_code,
-            request_id=request_id,
-        ) from exc
+        problem = _describe_validation(exc)
     except RecursionError:
-        raise BadResponseError(
-            f"The server's answer is not a valid {what}: it is nested too deeply",
-            status_code=status_code,
-            request_id=request_id,
-        ) from None
+        problem = "it is nested too deeply"
+    raise BadResponseError(
+        f"The server's answer is not a valid {what}: {problem}",
+        status_code=status_code,
+        request_id=request_id,
+    )
 
 
 _TIMEOUT_PHASES: dict[type[BaseException], str] = {
