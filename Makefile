@@ -40,5 +40,9 @@ fonts:
 screenshots: $(STAMP) fonts
 	$(BIN)/python screenshots/generate.py
 
+# Not part of make test: a few minutes of measurements, summed up in bench/RESULTS.md.
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

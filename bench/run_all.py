@@ -1,0 +1,332 @@
+"""Every benchmark of ``bench/`` in one go, summed up in one table of figures and ratios.
+
+    python bench/run_all.py [--quick] [--out bench/RESULTS.md]
+
+Runs, one after the other (never side by side: each one compares the product with its own
+baseline in the same run, so the machine's load cancels out as far as it can):
+
+* ``startup.py``: time to the first paint of a fetched order beside a bare Textual app;
+* ``idle.py``: CPU and RSS of the tracker waiting between polls beside the bare app;
+* ``board.py``: one board refresh at 2,000 and 10,000 orders (requests, pages, time, RSS);
+* ``sandbox_load.py``: sandbox throughput beside a bare Starlette app.
+
+Each script's own output is shown as it runs; then the table is printed and written to
+``--out`` (Markdown) with the date, the machine (cores, load average, Python) and the
+command. Sizes are modest so that the whole run takes a few minutes; ``--quick`` makes
+them smaller still (a smoke run, not figures to quote).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+@dataclass
+class Row:
+    """One line of the table: what was measured, the figure, its baseline and the goal."""
+
+    measure: str
+    figure: str
+    baseline: str = ""
+    ratio: str = ""
+    goal: str = ""
+    met: bool | None = None
+
+    @property
+    def verdict(self) -> str:
+        return {True: "met", False: "**not met**", None: ""}[self.met]
+
+
+@dataclass
+class Bench:
+    script: str
+    args: Sequence[str]
+    parse: Callable[[str], list[Row]]
+    rows: list[Row] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str = ""
+
+
+def _search(pattern: str, text: str) -> re.Match[str]:
+    match = re.search(pattern, text, re.MULTILINE)
+    if match is None:
+        raise ValueError(f"no line matching {pattern!r} in the output")
+    return match
+
+
+def parse_startup(text: str) -> list[Row]:
+    bare = float(_search(r"bare Textual app, first paint\s+([\d.]+) ms", text)[1])
+    tracker = float(_search(r"tote-track, fetched order painted\s+([\d.]+) ms", text)[1])
+    ratio = tracker / bare
+    return [
+        Row(
+            "Startup: tracker's first paint of a fetched order (median, 100x30 pty)",
+            f"{tracker:.0f} ms",
+            f"{bare:.0f} ms (bare Textual app)",
+            f"{ratio:.2f}x",
+            "<= 1.3x",
+            ratio <= 1.3,
+        )
+    ]
+
+
+def parse_idle(text: str) -> list[Row]:
+    window = _search(r"idle, (\d+) s side by side", text)[1]
+    line = r"\s+{}\s+CPU\s+([\d.]+)% of a core\s+RSS\s+([\d.]+) MiB"
+    bare_cpu, bare_rss = map(float, _search(line.format(r"bare Textual app"), text).groups())
+    cpu, rss = map(float, _search(line.format(r"tote-track \(preparing\)"), text).groups())
+    return [
+        Row(
+            f"Idle CPU: tracker between polls ({window} s window)",
+            f"{cpu:.2f}% of a core",
+            f"{bare_cpu:.2f}% (bare app)",
+            "",
+            "<= 1%",
+            cpu <= 1.0,
+        ),
+        Row(
+            "Idle RSS: tracker between polls",
+            f"{rss:.1f} MiB",
+            f"{bare_rss:.1f} MiB (bare app)",
+            f"{rss / bare_rss:.2f}x",
+        ),
+    ]
+
+
+BOARD_ROW = re.compile(
+    r"^\s*(?P<orders>\d+)\s+(?P<requests>\d+)\s+(?P<pages>\d+)\s+(?P<sweep>[\d.]+)s\s+"
+    r"(?P<model>[\d.]+)ms\s+(?P<refresh>[\d.]+)s\s+(?P<worst>[\d.]+)s\s+(?P<shown>\d+)\s+"
+    r"(?P<before>\d+) / (?P<first>\d+) / (?P<after>\d+) MiB",
+    re.MULTILINE,
+)
+
+
+def parse_board(text: str) -> list[Row]:
+    soak = _search(r"RSS before / first / \+(\d+) refreshes", text)[1]
+    rows = []
+    for match in BOARD_ROW.finditer(text):
+        orders = int(match["orders"])
+        requests, pages = int(match["requests"]), int(match["pages"])
+        refresh = float(match["refresh"])
+        goal_time = orders >= 10_000
+        rows.append(
+            Row(
+                f"Board: one refresh of {orders:,} orders (sweep + model + render, median)",
+                f"{refresh:.2f} s (worst {float(match['worst']):.2f} s)",
+                f"sweep alone {float(match['sweep']):.2f} s",
+                "",
+                "< 2 s" if goal_time else "",
+                refresh < 2.0 if goal_time else None,
+            )
+        )
+        rows.append(
+            Row(
+                f"Board: requests per refresh of {orders:,} orders",
+                f"{requests} requests",
+                f"{pages} pages of 100",
+                f"{requests / pages:.2f}x",
+                "requests = pages",
+                requests == pages,
+            )
+        )
+        growth = int(match["after"]) - int(match["first"])
+        rows.append(
+            Row(
+                f"Board: RSS with {orders:,} orders, after 1 and {soak} more refreshes",
+                f"{match['first']} / {match['after']} MiB",
+                f"{match['before']} MiB before the board",
+                f"{growth:+d} MiB",
+            )
+        )
+    if not rows:
+        raise ValueError("no result rows in the board benchmark's output")
+    return rows
+
+
+LOAD_ROW = re.compile(
+    r"^(?P<name>GET /orders\S*)\s+(?P<rate>\d+)\s+(?P<ratio>[\d.]+)x\s+"
+    r"(?P<cpu>\d+)\s+(?P<cpu_ratio>[\d.]+)x",
+    re.MULTILINE,
+)
+
+
+def parse_load(text: str) -> list[Row]:
+    goal = float(_search(r"goal >= ([\d.]+)x", text)[1])
+    bare = {
+        name: (int(rate), int(cpu))
+        for name, rate, cpu in re.findall(r"^(bare \S+ JSON)\s+(\d+)\s+(\d+)$", text, re.MULTILINE)
+    }
+    rows = []
+    for match in LOAD_ROW.finditer(text):
+        name = match["name"]
+        baseline = "bare order-sized JSON" if "{id}" in name else "bare page-sized JSON"
+        bare_rate, bare_cpu = bare.get(baseline, (0, 0))
+        ratio, cpu_ratio = float(match["ratio"]), float(match["cpu_ratio"])
+        rows.append(
+            Row(
+                f"Sandbox: `{name}` req/s (client wall clock)",
+                f"{match['rate']} req/s",
+                f"{bare_rate} req/s ({baseline}, Starlette)",
+                f"{ratio:.2f}x",
+                f">= {goal:g}x",
+                ratio >= goal,
+            )
+        )
+        rows.append(
+            Row(
+                f"Sandbox: `{name}` requests per second of server CPU",
+                f"{match['cpu']} req/CPU-s",
+                f"{bare_cpu} req/CPU-s (Starlette)",
+                f"{cpu_ratio:.2f}x",
+                f">= {goal:g}x",
+                cpu_ratio >= goal,
+            )
+        )
+    if not rows:
+        raise ValueError("no result rows in the sandbox load benchmark's output")
+    return rows
+
+
+def benches(quick: bool) -> list[Bench]:
+    if quick:
+        return [
+            Bench("startup.py", ["--runs", "2"], parse_startup),
+            Bench("idle.py", ["--seconds", "5"], parse_idle),
+            Bench(
+                "board.py",
+                ["--orders", "300", "--rounds", "1", "--soak", "1"],
+                parse_board,
+            ),
+            Bench(
+                "sandbox_load.py",
+                ["--requests", "100", "--rounds", "1", "--concurrency", "4", "--seed", "30"],
+                parse_load,
+            ),
+        ]
+    return [
+        Bench("startup.py", ["--runs", "7"], parse_startup),
+        Bench("idle.py", ["--seconds", "30"], parse_idle),
+        Bench(
+            "board.py",
+            ["--orders", "2000", "10000", "--rounds", "3", "--soak", "10"],
+            parse_board,
+        ),
+        Bench(
+            "sandbox_load.py",
+            ["--requests", "1000", "--rounds", "3", "--concurrency", "16"],
+            parse_load,
+        ),
+    ]
+
+
+def run(bench: Bench) -> None:
+    argv = [sys.executable, str(HERE / bench.script), *bench.args]
+    print(f"\n$ {shlex.join(['python', f'bench/{bench.script}', *bench.args])}", flush=True)
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        print(f"  {line}", end="", flush=True)
+        lines.append(line)
+    code = proc.wait()
+    bench.seconds = time.perf_counter() - started
+    text = "".join(lines)
+    try:
+        bench.rows = bench.parse(text)
+    except ValueError as error:
+        bench.error = f"exit {code}: {error}"
+    # board.py exits 1 when its goal is not met: the figures are still good to report.
+    if code not in (0, 1) and not bench.error:
+        bench.error = f"exit {code}"
+
+
+def machine() -> str:
+    load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (
+        f"{os.cpu_count()} cores ({platform.machine()}, {platform.system()} "
+        f"{platform.release()}), Python {platform.python_version()}; "
+        f"load average (1/5/15 min) at the start: {load}"
+    )
+
+
+def table(done: Sequence[Bench]) -> list[str]:
+    lines = [
+        "| measure | figure | baseline | ratio | goal | |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for bench in done:
+        for row in bench.rows:
+            lines.append(
+                f"| {row.measure} | {row.figure} | {row.baseline} | {row.ratio} | "
+                f"{row.goal} | {row.verdict} |"
+            )
+        if bench.error:
+            lines.append(f"| `bench/{bench.script}` failed | {bench.error} | | | | |")
+    return lines
+
+
+def report(done: Sequence[Bench], *, started: datetime, command: str, host: str) -> str:
+    took = sum(bench.seconds for bench in done)
+    runs = "\n".join(
+        f"- `python bench/{b.script} {' '.join(b.args)}` ({b.seconds:.0f} s)" for b in done
+    )
+    return "\n".join(
+        [
+            "# Benchmark results",
+            "",
+            f"- Date: {started:%Y-%m-%d %H:%M} UTC",
+            f"- Machine: {host}",
+            f"- Command: `{command}` ({took / 60:.1f} min in all)",
+            "",
+            *table(done),
+            "",
+            "Ratios are measured side by side in one run (the product and its baseline take",
+            "turns on the same machine), so they say more than the absolute times, which",
+            "depend on the machine and its load. Each script, with these sizes:",
+            "",
+            runs,
+            "",
+        ]
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument(
+        "--command", default="make bench", help="the command named in the results file"
+    )
+    args = parser.parse_args()
+    started = datetime.now(UTC)
+    host = machine()
+    done = benches(args.quick)
+    for bench in done:
+        run(bench)
+    text = report(done, started=started, command=args.command, host=host)
+    print()
+    print(text)
+    args.out.write_text(text)
+    print(f"written to {args.out}")
+    return 1 if any(bench.error for bench in done) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
