@@ -106,6 +106,12 @@ def cancel_eligibility(order: OrderSummary) -> CancelEligibility:
             f"The order is in a state this tracker does not know "
             f"({order.fulfillment_status.value}); contact the store to cancel.",
         )
+    if order.fulfillment_status == FS.READY_FOR_PICKUP:
+        return CancelEligibility(
+            False,
+            "Your order is ready, so it can no longer be cancelled online. Contact the store "
+            "directly to ask them to cancel it.",
+        )
     return CancelEligibility(
         False,
         "The store has started preparing this order, so it can no longer be cancelled "
