@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo sandbox screenshots fonts bench clean
+.PHONY: test lint typecheck pytest demo sandbox screenshots fonts bench soak clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ screenshots: $(STAMP) fonts
 # Not part of make test: a few minutes of measurements, summed up in bench/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# Every sandbox scenario x both trackers under faults (a table; non-zero on any failure),
+# then the long run: simulated hours of tracker and board polling on a fake clock.
+soak: $(STAMP)
+	$(BIN)/python -m tests.soak.soak --full
+	TOTE_LONG_RUN_HOURS=$${TOTE_LONG_RUN_HOURS:-1} $(BIN)/pytest -p no:cacheprovider -s tests/soak/test_long_run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
