@@ -552,7 +552,9 @@ class Soak:
                 await asyncio.sleep(0.02)
                 order = app.order
                 screen = app.screen
-                if state == "todo" and order is not None and not isinstance(screen, MessageScreen):
+                if state == "todo" and app.progress is not None and app.progress.finished:
+                    state = "done"  # it ended before the customer could try (judged below)
+                elif state == "todo" and order is not None and type(screen) is not MessageScreen:
                     if cancel == "customer" and order.payment_status == PaymentStatus.PAID:
                         state = await self._open_cancel(pilot, app, confirm=True)
                     elif cancel == "too_late":
