@@ -257,12 +257,14 @@ def run(bench: Bench) -> None:
         bench.error = f"exit {code}"
 
 
+def load_average() -> str:
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def machine() -> str:
-    load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
     return (
         f"{os.cpu_count()} cores ({platform.machine()}, {platform.system()} "
-        f"{platform.release()}), Python {platform.python_version()}; "
-        f"load average (1/5/15 min) at the start: {load}"
+        f"{platform.release()}), Python {platform.python_version()}"
     )
 
 
@@ -282,7 +284,9 @@ def table(done: Sequence[Bench]) -> list[str]:
     return lines
 
 
-def report(done: Sequence[Bench], *, started: datetime, command: str, host: str) -> str:
+def report(
+    done: Sequence[Bench], *, started: datetime, command: str, host: str, loads: tuple[str, str]
+) -> str:
     took = sum(bench.seconds for bench in done)
     runs = "\n".join(
         f"- `python bench/{b.script} {' '.join(b.args)}` ({b.seconds:.0f} s)" for b in done
@@ -293,6 +297,7 @@ def report(done: Sequence[Bench], *, started: datetime, command: str, host: str)
             "",
             f"- Date: {started:%Y-%m-%d %H:%M} UTC",
             f"- Machine: {host}",
+            f"- Load average (1/5/15 min): {loads[0]} at the start, {loads[1]} at the end",
             f"- Command: `{command}` ({took / 60:.1f} min in all)",
             "",
             *table(done),
@@ -316,11 +321,12 @@ def main() -> int:
     )
     args = parser.parse_args()
     started = datetime.now(UTC)
-    host = machine()
+    load_before = load_average()
     done = benches(args.quick)
     for bench in done:
         run(bench)
-    text = report(done, started=started, command=args.command, host=host)
+    loads = (load_before, load_average())
+    text = report(done, started=started, command=args.command, host=machine(), loads=loads)
     print()
     print(text)
     args.out.write_text(text)
