@@ -559,8 +559,10 @@ class TrackerApp(App[int]):
 
     def refresh_freshness(self) -> None:
         """Redraw the freshness line (once a second, and whenever polling changes)."""
-        text, state = self.freshness_text()
-        self.query_one(FreshnessLine).show(text, state=state)
+        # The 1 Hz tick can land while the app is closing and its widgets are gone.
+        for line in self.query(FreshnessLine):
+            text, state = self.freshness_text()
+            line.show(text, state=state)
 
     # -- cancelling --------------------------------------------------------------------
 
