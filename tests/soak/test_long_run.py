@@ -285,7 +285,7 @@ async def simulate(hours: float) -> Figures:
             if not measuring and now >= warm:
                 measuring = True
                 gc.collect()
-                tracemalloc.start(10)
+                tracemalloc.start(1)
                 baseline = tracemalloc.take_snapshot()
                 figures.rss_before = _rss()
                 figures.widgets = (_widgets(), Counter())
