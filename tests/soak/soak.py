@@ -127,7 +127,7 @@ class Faults:
     error_rate: float = 0.3
     drop_rate: float = 0.1
     latency_ms: tuple[int, int] = (200, 500)
-    rate_limit_per_minute: int = 60
+    rate_limit_per_minute: int = 40
     lost_cancel_reply_rate: float = 0.5
     """Share of applied cancels (200) whose reply the soak drops on the way back."""
 

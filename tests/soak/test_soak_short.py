@@ -1,6 +1,6 @@
 """The short soak inside ``make test``: four scenarios x both trackers under faults.
 
-30% 5xx, 10% dropped connections, 200-500 ms latency and a 30 requests/minute rate limit
+30% 5xx, 10% dropped connections, 200-500 ms latency and a 40 requests/minute rate limit
 (429 with Retry-After) on a real loopback sandbox; see ``tests/soak/soak.py`` for what each
 run is judged on. ``make soak`` runs every scenario, three rounds, with harsher faults.
 """
