@@ -45,10 +45,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 # Every sandbox scenario x both trackers under faults (a table; non-zero on any failure),
-# then the long run: simulated hours of tracker and board polling on a fake clock.
+# then the long run: 6 simulated hours of tracker and board polling on a fake clock
+# (about 5 min; TOTE_LONG_RUN_HOURS=24 make soak for a whole day, about 20 min).
 soak: $(STAMP)
 	$(BIN)/python -m tests.soak.soak --full
-	TOTE_LONG_RUN_HOURS=$${TOTE_LONG_RUN_HOURS:-1} $(BIN)/pytest -p no:cacheprovider -s tests/soak/test_long_run.py
+	TOTE_LONG_RUN_HOURS=$${TOTE_LONG_RUN_HOURS:-6} $(BIN)/pytest -p no:cacheprovider -s tests/soak/test_long_run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -180,6 +180,7 @@ class Figures:
     seconds: float = 0.0
     top: list[str] = field(default_factory=list)
     widgets: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
+    task_names: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
 
 
 def _rss() -> int:
@@ -190,6 +191,14 @@ def _rss() -> int:
 def _widgets() -> Counter[str]:
     """Live Textual widgets by class (the apps' own and any left behind)."""
     return Counter(type(o).__name__ for o in gc.get_objects() if isinstance(o, Widget))
+
+
+def _task_names() -> Counter[str]:
+    """Running asyncio tasks by what they run."""
+    return Counter(
+        getattr(task.get_coro(), "__qualname__", type(task.get_coro()).__name__)
+        for task in asyncio.all_tasks()
+    )
 
 
 def _fds() -> int:
@@ -290,6 +299,7 @@ async def simulate(hours: float) -> Figures:
                 figures.rss_before = _rss()
                 figures.widgets = (_widgets(), Counter())
                 figures.tasks = (len(asyncio.all_tasks()), 0)
+                figures.task_names = (_task_names(), Counter())
                 figures.timers = (len(tracker._timers) + len(board._timers), 0)
                 figures.workers = (len(tracker.workers) + len(board.workers), 0)
         await _settle(tp)
@@ -304,6 +314,7 @@ async def simulate(hours: float) -> Figures:
         figures.rss_after = _rss()
         figures.widgets = (figures.widgets[0], _widgets())
         figures.tasks = (figures.tasks[0], len(asyncio.all_tasks()))
+        figures.task_names = (figures.task_names[0], _task_names())
         figures.timers = (figures.timers[0], len(tracker._timers) + len(board._timers))
         figures.workers = (figures.workers[0], len(tracker.workers) + len(board.workers))
         assert tracker.order is not None
@@ -330,7 +341,8 @@ def report(figures: Figures) -> str:
         f"the apps); timers {figures.timers[0]} -> {figures.timers[1]}; workers "
         f"{figures.workers[0]} -> {figures.workers[1]}; responses left open "
         f"{figures.open_responses}; file descriptors {figures.fds[0]} -> {figures.fds[1]}\n"
-        + f"\nwidgets more at the end: {figures.widgets[1] - figures.widgets[0]}\n"
+        + f"\nwidgets more at the end: {figures.widgets[1] - figures.widgets[0]}"
+        + f"\ntasks more at the end: {figures.task_names[1] - figures.task_names[0]}\n"
         + "\n".join(figures.top)
     )
 
