@@ -443,6 +443,7 @@ class TrackerApp(App[int]):
         order = self.order
         assert order is not None
         progress = progress_of(order, self._seen)
+        was_finished = None if self.progress is None else self.progress.finished
         self.progress = progress
         self.query_one(OrderHeader).show(order)
         stepper = self.query_one(ProgressStepper)
@@ -455,7 +456,10 @@ class TrackerApp(App[int]):
         self._render_cancel_hint()
         if self.qa_console is not None:
             self.qa_console.show_order(order)
-        self.refresh_bindings()
+        if progress.finished != was_finished:
+            # Only "finished" changes the keys on a poll; rebuilding the Footer on every
+            # poll keeps the old footer keys alive (memory grows with every poll).
+            self.refresh_bindings()
         if self._announce_cancel and order.status == OrderStatus.CANCELLED:
             self._announce_cancel = False
             self._announce_cancelled(order)
