@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
 
 from tote_track.api.client import ToteClient
@@ -187,8 +188,8 @@ async def poll(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
-def screen_text(app: TrackerApp) -> str:
-    """Everything on the screen (dialogs over the tracker included) as plain text."""
+def screen_text(app: App[Any]) -> str:
+    """Everything on the screen (dialogs over the app included) as plain text."""
     console = Console(
         width=app.size.width,
         height=app.size.height,
@@ -202,6 +203,6 @@ def screen_text(app: TrackerApp) -> str:
     return console.export_text()
 
 
-def screen_words(app: TrackerApp) -> str:
+def screen_words(app: App[Any]) -> str:
     """The screen's text with every run of whitespace made one space (wrapping ignored)."""
     return " ".join(screen_text(app).split())

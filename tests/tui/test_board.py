@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import io
 import os
 import shlex
 import shutil
@@ -27,12 +26,11 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner, Result
-from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Footer, Header
 
 from tests.tracking.orders import make_order
-from tests.tui.support import BASE_URL, FakeClock, make_client, settle
+from tests.tui.support import BASE_URL, FakeClock, make_client, screen_text, screen_words, settle
 from tote_track import cli
 from tote_track.api.config import ClientConfig
 from tote_track.api.control import SandboxControl
@@ -149,22 +147,8 @@ async def store() -> AsyncIterator[Store]:
             yield Store(app.state.engine, transport, clock, SandboxControl(client))
 
 
-def board_text(app: BoardApp) -> str:
-    console = Console(
-        width=app.size.width,
-        height=app.size.height,
-        file=io.StringIO(),
-        record=True,
-        force_terminal=True,
-        legacy_windows=False,
-    )
-    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    console.print(update)
-    return console.export_text()
-
-
 def words(app: BoardApp) -> str:
-    return " ".join(board_text(app).split())
+    return screen_words(app)
 
 
 def shown_codes(app: BoardApp) -> list[list[str]]:
@@ -210,7 +194,7 @@ async def test_a_few_orders_in_their_columns_in_large_type(store: Store) -> None
     app = store.app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        text = board_text(app)
+        text = screen_text(app)
         assert shown_codes(app) == [[o.short_code for o in preparing], [ready.short_code]]
         assert "PREPARING" in text
         assert "READY FOR PICKUP" in text
@@ -252,16 +236,16 @@ async def test_orders_that_do_not_fit_are_paged(store: Store) -> None:
         pages = -(-30 // capacity)
         assert app.shown.count == pages
         assert app.shown.paging
-        assert f"30 · page 1/{pages}" in board_text(app)
+        assert f"30 · page 1/{pages}" in screen_text(app)
         assert shown_codes(app)[0] == [o.short_code for o in made[:capacity]]
-        assert "Next page" in board_text(app)  # the key shows while there are pages
+        assert "Next page" in screen_text(app)  # the key shows while there are pages
         await pilot.press("n")
-        assert f"page 2/{pages}" in board_text(app)
+        assert f"page 2/{pages}" in screen_text(app)
         assert shown_codes(app)[0] == [o.short_code for o in made[capacity : 2 * capacity]]
         for _ in range(pages - 1):
             app.turn_page()
         assert app.turn == 0  # wrapped around
-        assert f"page 1/{pages}" in board_text(app)
+        assert f"page 1/{pages}" in screen_text(app)
         # A bigger terminal holds more: fewer pages.
         await pilot.resize_terminal(160, 50)
         await settle(pilot)
@@ -297,16 +281,16 @@ async def test_a_newly_ready_order_is_marked_new_then_not(store: Store) -> None:
     app = store.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert "NEW" not in board_text(app)
+        assert "NEW" not in screen_text(app)
         store.clock.advance(5)
         store.advance(order.id, "ready")
         await sweep(pilot)
         assert [e.new for e in app.model.ready] == [True]
-        assert "NEW" in board_text(app)
+        assert "NEW" in screen_text(app)
         store.clock.advance(NEW_FOR.total_seconds())
         await sweep(pilot)
         assert [e.new for e in app.model.ready] == [False]
-        assert "NEW" not in board_text(app)
+        assert "NEW" not in screen_text(app)
         assert shown_codes(app) == [[], [order.short_code]]
 
 
@@ -336,19 +320,19 @@ async def test_failed_sweeps_keep_the_board_then_pause_it_with_a_banner(store: S
         await sweep(pilot)
         assert shown_codes(app) == before
         assert "retrying (the order system had an error)" in words(app)
-        assert "Board paused" not in board_text(app)
+        assert "Board paused" not in screen_text(app)
         store.clock.advance(30)
         await sweep(pilot)
-        text = board_text(app)
+        text = screen_text(app)
         assert f"Board paused · last update {START:%H:%M:%S}" in text
         assert drawn(ready.short_code, text)  # still shown
         assert app.has_class("-paused")
         await store.control.clear_faults()
         store.clock.advance(5)
         await sweep(pilot)
-        assert "Board paused" not in board_text(app)
+        assert "Board paused" not in screen_text(app)
         assert not app.has_class("-paused")
-        assert f"updated {START + timedelta(seconds=65):%H:%M:%S}" in board_text(app)
+        assert f"updated {START + timedelta(seconds=65):%H:%M:%S}" in screen_text(app)
 
 
 async def test_the_banner_shows_on_time_even_while_a_sweep_hangs(store: Store) -> None:
@@ -362,7 +346,7 @@ async def test_the_banner_shows_on_time_even_while_a_sweep_hangs(store: Store) -
         store.clock.advance(60)  # no sweep succeeded meanwhile
         app._went_stale()
         await pilot.pause()
-        assert "Board paused · last update" in board_text(app)
+        assert "Board paused · last update" in screen_text(app)
 
 
 async def test_a_board_that_cannot_load_says_why(store: Store) -> None:
@@ -426,7 +410,7 @@ async def test_normal_mode_has_header_footer_and_keys(store: Store) -> None:
         assert app.query(Header)
         assert app.query(Footer)
         assert app.use_command_palette
-        text = board_text(app)
+        text = screen_text(app)
         assert "Refresh" in text
         assert "Quit" in text
         ids = {b.id for _, b in app._bindings if b.id}
@@ -450,7 +434,7 @@ async def test_kiosk_mode_has_no_chrome_and_ignores_q(store: Store) -> None:
         await pilot.pause()
         assert app.is_running
         assert len(app.screen_stack) == 1  # no palette opened
-        assert "Quit" not in board_text(app)
+        assert "Quit" not in screen_text(app)
         await pilot.press("ctrl+c")  # the operator's way out, without a toast
     assert app.return_code == 0
 
