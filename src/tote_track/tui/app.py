@@ -443,7 +443,6 @@ class TrackerApp(App[int]):
         order = self.order
         assert order is not None
         progress = progress_of(order, self._seen)
-        was_finished = None if self.progress is None else self.progress.finished
         self.progress = progress
         self.query_one(OrderHeader).show(order)
         stepper = self.query_one(ProgressStepper)
@@ -456,10 +455,6 @@ class TrackerApp(App[int]):
         self._render_cancel_hint()
         if self.qa_console is not None:
             self.qa_console.show_order(order)
-        if progress.finished != was_finished:
-            # Only "finished" changes the keys on a poll; rebuilding the Footer on every
-            # poll keeps the old footer keys alive (memory grows with every poll).
-            self.refresh_bindings()
         if self._announce_cancel and order.status == OrderStatus.CANCELLED:
             self._announce_cancel = False
             self._announce_cancelled(order)
@@ -683,11 +678,11 @@ class TrackerApp(App[int]):
         if isinstance(self.screen, ErrorScreen) and action in ("cancel_order", "cancelling"):
             return False  # no order to cancel
         if action == "cancel_order":
-            if self.cancelling:
-                return False  # "Cancelling…" takes its place
-            if self.progress is not None and self.progress.finished:
-                return None  # shown dimmed: nothing left to cancel (the hint line says so)
-            return True
+            # "Cancelling…" takes its place while a cancel is in flight. A finished order
+            # keeps the key (pressing it explains there is nothing to cancel): dimming it
+            # would rebuild the Footer on a poll, and Textual's Footer keeps every key
+            # widget it ever drew, so memory would grow with each rebuild.
+            return not self.cancelling
         if action == "cancelling":
             return None if self.cancelling else False
         if action == "qa_console":
