@@ -40,7 +40,6 @@ from tote_track.tracking.polling import (
     SCHEDULES,
     PollingPolicy,
     PollPlan,
-    Scenario,
     Schedule,
     StopReason,
     should_replace,
@@ -59,7 +58,6 @@ __all__ = [
     "WatchEvent",
     "change_line",
     "event_object",
-    "first_plan",
     "follow_order",
     "orders_json",
     "orders_table",
@@ -244,22 +242,6 @@ def change_line(
 # -- the policy ---------------------------------------------------------------------------
 
 
-def first_plan(now: float) -> PollPlan:
-    """The plan before any order arrived (the API failed on the very first request).
-
-    Retries follow the calm preparation schedule until the order is known; the first
-    retry waits the schedule's initial interval.
-    """
-    return PollPlan(
-        scenario=Scenario.PREPARATION,
-        started_at=now,
-        attempt=-1,  # no delay handed out yet
-        failures=0,
-        delay=None,
-        stop=None,
-    )
-
-
 def scaled_policy(speed: float) -> PollingPolicy:
     """The guide's schedules ``speed`` times faster (for a sandbox playing at that speed)."""
     if not speed > 0:
@@ -338,7 +320,7 @@ async def follow_order(
         except ToteError as error:
             if error.transient:
                 plan = policy.after_failure(
-                    plan if plan is not None else first_plan(now), now, error.retry_after
+                    plan if plan is not None else policy.before_first(now), now, error.retry_after
                 )
             if not error.transient or plan is None or plan.delay is None:
                 note = "" if not error.transient else "; the API did not recover"

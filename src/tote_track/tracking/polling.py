@@ -178,6 +178,21 @@ class PollingPolicy:
             return _terminal(now)
         return self._fresh(scenario, now)
 
+    def before_first(self, now: float) -> PollPlan:
+        """The plan while no order has arrived yet (the very first request failed).
+
+        Retries follow the calm preparation schedule until the order is known; the first
+        retry waits that schedule's initial interval.
+        """
+        return PollPlan(
+            scenario=Scenario.PREPARATION,
+            started_at=now,
+            attempt=-1,  # no delay handed out yet: after_failure's next one is backoff(0)
+            failures=0,
+            delay=None,
+            stop=None,
+        )
+
     def resume(self, plan: PollPlan, order: OrderSummary, now: float) -> PollPlan:
         """Start over after ``GAVE_UP`` (or at any time): the scenario clock restarts at now."""
         del plan  # a resumed plan owes nothing to the old one but the order it tracked

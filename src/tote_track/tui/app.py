@@ -49,7 +49,6 @@ from tote_track.api.errors import (
     UnauthorizedError,
 )
 from tote_track.api.models import FulfillmentStatus, Order, OrderStatus
-from tote_track.headless import first_plan
 from tote_track.tracking.lifecycle import cancel_eligibility
 from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
 from tote_track.tracking.presentation import format_duration
@@ -405,7 +404,7 @@ class TrackerApp(App[int]):
             if isinstance(self.screen, ErrorScreen):  # a retry from it: now reconnecting
                 self.pop_screen()
                 self.exit_code = EXIT_OK
-            plan = self.plan if self.plan is not None else first_plan(now)
+            plan = self.plan if self.plan is not None else self.policy.before_first(now)
             self._set_plan(self.policy.after_failure(plan, now, retry_after=error.retry_after))
             return
         if self.order is None:
