@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.hostile_server import HostileServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -25,3 +28,10 @@ def guide_cancel_json() -> dict[str, Any]:
     """The guide's example cancel response, word for word."""
     data: dict[str, Any] = load_fixture("guide_cancel_response.json")
     return data
+
+
+@pytest.fixture
+def hostile_server() -> Iterator[HostileServer]:
+    """A loopback API that answers whatever the test routes (see tests/hostile_server.py)."""
+    with HostileServer() as server:
+        yield server

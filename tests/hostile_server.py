@@ -1,0 +1,162 @@
+"""A hostile API on a loopback socket: it answers whatever a test tells it to.
+
+The sandbox is faithful; this server is not. Tests route a method and a path pattern to an
+answer (a status, a JSON body or raw bytes, headers) or to a function of the request, and
+read back every request it saw. It listens on 127.0.0.1 only, one thread per connection.
+
+    with HostileServer() as server:
+        server.route("GET", r"/orders/[^/]+", json_reply(order))
+        ... ClientConfig(server.base_url, "sandbox") ...
+        assert len(server.requests) == 1
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+API_PREFIX = "/v1/online-ordering"
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request the server received (the path is without the API prefix)."""
+
+    method: str
+    path: str
+    query: Mapping[str, list[str]]
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int = 200
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Seen], Answer]
+
+
+def json_reply(
+    payload: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Handler:
+    """Always the same JSON answer."""
+    body = json.dumps(payload).encode()
+    answer = Answer(status, body, {"Content-Type": "application/json", **(headers or {})})
+    return lambda _: answer
+
+
+def error_reply(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> Handler:
+    """An error in the API's envelope."""
+    return json_reply({"error": {"code": code, "message": message}}, status, headers)
+
+
+class HostileServer:
+    """A programmable HTTP/1.1 server on ``127.0.0.1`` (a free port)."""
+
+    def __init__(self) -> None:
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._lock = threading.Lock()
+        self.requests: list[Seen] = []
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                parts = urlsplit(self.path)
+                path = parts.path.removeprefix(API_PREFIX)
+                seen = Seen(
+                    self.command,
+                    path,
+                    parse_qs(parts.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                )
+                with server._lock:
+                    server.requests.append(seen)
+                answer = server._answer(seen)
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # quiet tests
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{API_PREFIX}"
+
+    def route(self, method: str, pattern: str, handler: Handler) -> None:
+        """Answer ``method`` requests whose path (without the API prefix) fully matches
+        ``pattern`` with ``handler``; the latest route for a request wins."""
+        with self._lock:
+            self._routes.insert(0, (method.upper(), re.compile(pattern), handler))
+
+    def seen(self, method: str | None = None, pattern: str | None = None) -> list[Seen]:
+        """The requests received, optionally only those of ``method`` matching ``pattern``."""
+        with self._lock:
+            return [
+                r
+                for r in self.requests
+                if (method is None or r.method == method.upper())
+                and (pattern is None or re.fullmatch(pattern, r.path))
+            ]
+
+    def _answer(self, seen: Seen) -> Answer:
+        with self._lock:
+            routes = list(self._routes)
+        for method, pattern, handler in routes:
+            if method == seen.method and pattern.fullmatch(seen.path):
+                return handler(seen)
+        return Answer(
+            404,
+            json.dumps({"error": {"code": "not_found", "message": "No route."}}).encode(),
+            {"Content-Type": "application/json"},
+        )
+
+    def start(self) -> HostileServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> HostileServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
