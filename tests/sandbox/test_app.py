@@ -23,10 +23,11 @@ from tote_track.api.errors import (
     UnauthorizedError,
 )
 from tote_track.api.models import ErrorEnvelope, Order, OrderSummary, Page
-from tote_track.sandbox import app as sandbox_app
+from tote_track.sandbox import routes as sandbox_routes
 from tote_track.sandbox.app import OPENAPI_PATH, create_app
 from tote_track.sandbox.engine import Engine
 from tote_track.sandbox.faults import FaultConfig
+from tote_track.sandbox.routes import HotReads
 
 from .conftest import AUTH, GUIDE_ORDER_ID, START, FakeClock, client_for, create_order, fire
 
@@ -298,27 +299,34 @@ async def test_list_rejects_malformed_queries(
     assert words in error["message"]
 
 
-async def test_the_fast_read_path_answers_like_the_routes(
-    client: httpx.AsyncClient, engine: Engine, clock: FakeClock
+async def test_hot_reads_answer_like_the_routes(
+    client: httpx.AsyncClient, engine: Engine, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without faults, the hot reads skip the framework; with any fault configured they go
-    through the documented routes. Both must give the same answers."""
+    """Without faults, ``HotReads`` answers the two hot reads before routing; with any fault
+    configured they go through the documented routes. Both must give the same answers."""
     ids = []
     for _ in range(3):
         ids.append((await create_order(client))["id"])
         clock.advance(1)
     first_page = (await client.get("/orders", params={"limit": 1})).json()
-    requests: list[tuple[str, dict[str, str]]] = [
+    location = "B5A7C8D9-E0F1-4A2B-8C3D-4E5F6A7B8C9D"
+    requests: list[tuple[str, dict[str, str | list[str]]]] = [
         ("/orders", {}),
         ("/orders", {"limit": "2", "status": "PENDING"}),
         ("/orders", {"cursor": first_page["pagination"]["next_cursor"]}),
+        ("/orders", {"date_from": "2026-01-31", "date_to": "2026-01-31T10:07:01 01:00"}),
+        ("/orders", {"location_id": location, "fulfillment_status": "PENDING"}),
         ("/orders", {"status": "bogus"}),
         ("/orders", {"page": "2"}),
+        ("/orders", {"limit": "0", "date_to": "soon"}),
+        ("/orders", {"status": ["PENDING", "PENDING"]}),
+        ("/orders", {"cursor": "nope"}),
         (f"/orders/{ids[0]}", {}),
         (f"/orders/{ids[1].upper()}", {}),
         (f"/orders/{GUIDE_ORDER_ID}", {}),
         ("/orders/not-a-uuid", {}),
         (f"/orders/{ids[0]}", {"expand": "items"}),
+        (f"/orders/{ids[0]}", {"a": ["1", "2"]}),
         (f"/orders/{ids[0]}/", {}),
         ("/orders/", {}),
     ]
@@ -333,12 +341,24 @@ async def test_the_fast_read_path_answers_like_the_routes(
             found.append((response.status_code, response.headers.get("content-type", ""), body))
         return found
 
+    answered: list[bool] = []
+    answer = HotReads._answer
+
+    def spy(self: HotReads, scope: Any) -> tuple[int, bytes] | None:
+        result = answer(self, scope)
+        answered.append(result is not None)
+        return result
+
+    monkeypatch.setattr(HotReads, "_answer", spy)
     fast = await answers()
+    assert answered == [True] * 16 + [False, False]  # the redirects are the router's
     engine.faults.configure(FaultConfig(rate_limit_per_minute=1_000_000))
     assert engine.faults.config.active
     assert await answers() == fast
+    assert len(answered) == 18  # under faults, the routes answered
     statuses = [status for status, _, _ in fast]
-    assert statuses == [200, 200, 200, 400, 400, 200, 200, 404, 400, 400, 307, 307]
+    assert statuses[:10] == [200, 200, 200, 200, 200, 400, 400, 400, 400, 400]
+    assert statuses[10:] == [200, 200, 404, 400, 400, 400, 307, 307]
 
 
 # -- POST /orders/{order_id}/cancel ---------------------------------------------------------
@@ -802,7 +822,7 @@ async def test_a_scenario_whose_defaults_do_not_fit_is_refused(
         def scenario_order_body(name: str) -> dict[str, Any]:
             return {"handoff": {"mode": "SUBMARINE"}}
 
-    monkeypatch.setattr(sandbox_app, "_autoplay_module", lambda: Scenarios)
+    monkeypatch.setattr(sandbox_routes, "autoplay", Scenarios)
     app.state.autoplayer = RecordingAutoplayer()
     response = await client.post("/sandbox/orders", json={"autoplay": {"scenario": "odd"}})
     assert "handoff.mode" in assert_error(response, 400, "invalid_request")["message"]

@@ -1,10 +1,17 @@
-"""The sandbox's errors: each knows its HTTP status and the envelope's ``code``."""
+"""The sandbox's errors: each knows its HTTP status and the envelope's ``code``; and the
+envelope itself, ``{"error": {"code", "message", "request_id"}}``, the one shape of every
+error the sandbox answers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from starlette.responses import Response
 
 __all__ = [
+    "INVALID_PARAMETER",
     "CancelNotAllowed",
     "EventNotAllowed",
     "IdempotencyKeyInUse",
@@ -15,6 +22,11 @@ __all__ = [
     "RateLimited",
     "SandboxError",
     "Unauthorized",
+    "error_body",
+    "error_response",
+    "request_id_of",
+    "sandbox_error_response",
+    "validation_message",
 ]
 
 
@@ -105,3 +117,72 @@ class InjectedServerError(SandboxError):
             headers={"Retry-After": "1"} if status_code == 503 else None,
         )
         self.status_code = status_code
+
+
+# ---------------------------------------------------------------------------------------
+# The envelope on the wire.
+
+_JSON = "application/json"
+
+
+def request_id_of(scope: Mapping[str, Any]) -> str | None:
+    """The id :class:`~tote_track.sandbox.middleware.RequestIds` gave this request."""
+    state = scope.get("state")
+    if isinstance(state, Mapping):
+        value = state.get("request_id")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def error_body(scope: Mapping[str, Any], code: str, message: str) -> bytes:
+    """``{"error": {"code", "message", "request_id"}}`` as JSON bytes."""
+    error = {"code": code, "message": message, "request_id": request_id_of(scope)}
+    return json.dumps({"error": error}, ensure_ascii=False).encode()
+
+
+def error_response(
+    scope: Mapping[str, Any],
+    status_code: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    return Response(
+        error_body(scope, code, message),
+        status_code=status_code,
+        media_type=_JSON,
+        headers=dict(headers or {}),
+    )
+
+
+def sandbox_error_response(scope: Mapping[str, Any], exc: SandboxError) -> Response:
+    return error_response(scope, exc.status_code, exc.code, exc.message, exc.headers)
+
+
+INVALID_PARAMETER = "invalid_parameter"
+"""The pydantic error type of a parameter rule whose message is already a whole sentence."""
+
+
+def validation_message(errors: Sequence[Any]) -> str:
+    """One sentence for pydantic's errors: a parameter rule's own sentence, else the
+    first few problems by field."""
+    sentences = [
+        str(error.get("msg"))
+        for error in errors
+        if isinstance(error, Mapping) and error.get("type") == INVALID_PARAMETER
+    ]
+    if sentences:
+        return " ".join(sentences[:3])
+    parts: list[str] = []
+    for error in errors[:3]:
+        if not isinstance(error, Mapping):  # pragma: no cover - pydantic always sends dicts
+            continue
+        if error.get("type") == "json_invalid":
+            return "The request body is not valid JSON."
+        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+        if error.get("type") == "missing" and not loc:
+            return "The request needs a JSON body."
+        where = ".".join(loc)
+        text = str(error.get("msg", "is invalid"))
+        parts.append(f"{where}: {text}" if where else text)
+    return "The request is invalid: " + "; ".join(parts) + "."
