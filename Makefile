@@ -29,7 +29,7 @@ demo: $(STAMP)
 	$(BIN)/tote-track demo
 
 sandbox: $(STAMP)
-	$(BIN)/tote-track sandbox --seed 40
+	$(BIN)/tote-track sandbox --orders 40
 
 # PNGs are drawn with DejaVu Sans Mono (every glyph the tracker uses) by cairo.
 fonts:

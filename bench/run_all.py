@@ -213,7 +213,7 @@ def benches(quick: bool) -> list[Bench]:
             ),
             Bench(
                 "sandbox_load.py",
-                ["--requests", "100", "--rounds", "1", "--concurrency", "4", "--seed", "30"],
+                ["--requests", "100", "--rounds", "1", "--concurrency", "4", "--orders", "30"],
                 parse_load,
             ),
         ]

@@ -2,7 +2,7 @@
 
     python bench/sandbox_load.py [--concurrency 16] [--requests 2000] [--rounds 3]
 
-Starts ``tote-track sandbox --seed 200`` and a bare Starlette app that returns fixed JSON
+Starts ``tote-track sandbox --orders 200`` and a bare Starlette app that returns fixed JSON
 bodies as large as the sandbox's (one order; a page of 20 summaries), each on uvicorn in its
 own process on 127.0.0.1. Then N concurrent httpx clients send a fixed number of requests to
 each target (bounded in time too), round after round, and two medians are printed with their
@@ -186,8 +186,8 @@ async def load(
 
 
 async def run(args: argparse.Namespace) -> int:
-    sandbox_argv = [sys.executable, "-m", "tote_track", "sandbox", "--port", "0", "--seed"]
-    with child([*sandbox_argv, str(args.seed)]) as sandbox:
+    sandbox_argv = [sys.executable, "-m", "tote_track", "sandbox", "--port", "0", "--orders"]
+    with child([*sandbox_argv, str(args.orders)]) as sandbox:
         api = sandbox.url
         async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as client:
             page = await client.get(f"{api}/orders", params={"limit": 20})
@@ -257,7 +257,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--requests", type=int, default=2000, help="per target and round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=200, help="sample orders in the sandbox")
+    parser.add_argument("--orders", type=int, default=200, help="sample orders in the sandbox")
     parser.add_argument("--max-seconds", type=float, default=30.0, help="per target and round")
     parser.add_argument("--goal", type=float, default=0.6)
     parser.add_argument("--serve-bare", metavar="PAYLOAD", help=argparse.SUPPRESS)

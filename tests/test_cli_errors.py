@@ -301,7 +301,13 @@ CASES = [
         "abc",
         says="'abc' is not a valid integer in the range 0<=x<=65535",
     ),
-    case("sandbox-seed-negative", "sandbox", "--seed", "-1", says="not in the range 0<=x<=100000"),
+    case(
+        "sandbox-orders-negative", "sandbox", "--orders", "-1", says="not in the range 0<=x<=100000"
+    ),
+    case("sandbox-orders-abc", "sandbox", "--orders", "x", says="'x' is not a valid integer"),
+    case(
+        "sandbox-seed-negative", "sandbox", "--seed", "-1", says="not in the range 0<=x<=4294967295"
+    ),
     case("sandbox-seed-abc", "sandbox", "--seed", "x", says="'x' is not a valid integer"),
     case("sandbox-db-directory", "sandbox", "--db", "/", says="is a directory"),
     case("sandbox-empty-token", "sandbox", "--token", "", says="--token must not be empty"),

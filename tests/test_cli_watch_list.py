@@ -64,7 +64,7 @@ def live() -> Iterator[EmbeddedSandbox]:
 @pytest.fixture(scope="module")
 def seeded() -> Iterator[EmbeddedSandbox]:
     """A sandbox for list: SEEDED sample orders that nothing changes."""
-    with EmbeddedSandbox(token=TOKEN, seed=SEEDED) as running:
+    with EmbeddedSandbox(token=TOKEN, orders=SEEDED) as running:
         yield running
 
 

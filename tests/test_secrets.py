@@ -549,7 +549,7 @@ def test_a_token_over_plain_http_beyond_loopback_is_refused(url: str) -> None:
 def test_the_sandbox_refuses_public_addresses_with_its_default_token() -> None:
     for host in ("0.0.0.0", "::", "192.168.1.20"):
         out, err = io.StringIO(), io.StringIO()
-        code = run_sandbox(host=host, port=0, token="sandbox", db=None, seed=0, out=out, err=err)
+        code = run_sandbox(host=host, port=0, token="sandbox", db=None, orders=0, out=out, err=err)
         assert code == 2
         assert f"refusing to listen on {host}" in err.getvalue()
         assert out.getvalue() == ""  # no banner: it never started

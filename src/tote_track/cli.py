@@ -528,12 +528,25 @@ def board_command(location: str, kiosk: bool, base_url: str | None, token: str |
     default=None,
     help="SQLite file: orders survive restarts (default: in memory).",
 )
-@click.option("--seed", type=_IntRange(0, 100_000), default=0, help="Create N sample orders.")
-def sandbox_command(host: str, port: int, token: str, db: str | None, seed: int) -> None:
+@click.option(
+    "--orders",
+    type=_IntRange(0, 100_000),
+    default=0,
+    help="Start with N sample orders (an empty store only).",
+)
+@click.option(
+    "--seed",
+    type=_IntRange(0, 2**32 - 1),
+    default=None,
+    help="Random seed: the same sample orders and order ids on every start.",
+)
+def sandbox_command(
+    host: str, port: int, token: str, db: str | None, orders: int, seed: int | None
+) -> None:
     """Serve a local Tote Orders API on loopback until Ctrl-C."""
     from tote_track.sandbox.server import run_sandbox
 
-    sys.exit(run_sandbox(host=host, port=port, token=token, db=db, seed=seed))
+    sys.exit(run_sandbox(host=host, port=port, token=token, db=db, orders=orders, seed=seed))
 
 
 if __name__ == "__main__":  # pragma: no cover

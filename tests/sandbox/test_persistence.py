@@ -184,10 +184,10 @@ def created_ids(responses: list[httpx.Response]) -> list[str]:
     return [r.json()["id"] for r in responses]
 
 
-def test_seed_is_not_repeated_on_a_file_that_has_orders(
+def test_sample_orders_are_not_repeated_on_a_file_that_has_orders(
     db_file: Path, cleanup: list[SandboxProcess]
 ) -> None:
-    first = start_sandbox("--db", str(db_file), "--seed", "20")
+    first = start_sandbox("--db", str(db_file), "--orders", "20")
     cleanup.append(first)
     with first.client() as client:
         ids = {o["id"] for o in _all_orders(client)}
@@ -195,7 +195,7 @@ def test_seed_is_not_repeated_on_a_file_that_has_orders(
     first.stop(signal.SIGTERM)
     assert first.proc.returncode == 0
 
-    second = start_sandbox("--db", str(db_file), "--seed", "20")
+    second = start_sandbox("--db", str(db_file), "--orders", "20")
     cleanup.append(second)
     with second.client() as client:
         assert {o["id"] for o in _all_orders(client)} == ids

@@ -25,7 +25,8 @@ from tote_track.api.config import ClientConfig
 from tote_track.api.control import SandboxControl
 from tote_track.api.errors import ApiConnectionError, CancelNotAllowedError, NotFoundError
 from tote_track.api.models import FulfillmentStatus, OrderStatus, PaymentStatus
-from tote_track.sandbox.server import EmbeddedSandbox, run_sandbox
+from tote_track.sandbox.seed import LOCATIONS
+from tote_track.sandbox.server import EmbeddedSandbox, build_app, run_sandbox
 
 from .test_persistence import start_sandbox
 
@@ -34,7 +35,7 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[EmbeddedSandbox]:
-    with EmbeddedSandbox(seed=5) as sb:
+    with EmbeddedSandbox(orders=5) as sb:
         yield sb
 
 
@@ -153,7 +154,7 @@ def test_an_autoplayed_scenario_moves_the_order_by_itself(http: httpx.Client) ->
 
 
 async def test_async_with_starts_and_stops(capfd: pytest.CaptureFixture[str]) -> None:
-    async with EmbeddedSandbox(token="a-private-token", seed=2) as sb:
+    async with EmbeddedSandbox(token="a-private-token", orders=2) as sb:
         async with ToteClient(sb.config) as client:
             page = await client.list_orders()
         base_url = sb.base_url
@@ -194,9 +195,9 @@ def test_embedded_sandbox_shows_no_token_and_needs_starting() -> None:
 
 def test_embedded_sandbox_keeps_orders_in_a_db_file(tmp_path: Path) -> None:
     db = tmp_path / "orders.sqlite3"
-    with EmbeddedSandbox(seed=3, db=db) as sb:
+    with EmbeddedSandbox(orders=3, db=db) as sb:
         first = httpx.get(f"{sb.base_url}/orders", headers={"Authorization": "Bearer sandbox"})
-    with EmbeddedSandbox(seed=3, db=db) as sb:
+    with EmbeddedSandbox(orders=3, db=db) as sb:
         again = httpx.get(f"{sb.base_url}/orders", headers={"Authorization": "Bearer sandbox"})
     assert len(first.json()["data"]) == 3
     assert again.json()["data"] == first.json()["data"]
@@ -215,7 +216,7 @@ def test_a_failed_start_is_an_error_not_a_hang(tmp_path: Path) -> None:
 
 def test_refuses_a_public_address_with_the_default_token() -> None:
     out, err = io.StringIO(), io.StringIO()
-    code = run_sandbox(host="0.0.0.0", port=0, token="sandbox", db=None, seed=0, out=out, err=err)
+    code = run_sandbox(host="0.0.0.0", port=0, token="sandbox", db=None, orders=0, out=out, err=err)
     assert code == 2
     assert "0.0.0.0" in err.getvalue()
     assert "--token" in err.getvalue()
@@ -229,7 +230,7 @@ def test_a_port_in_use_is_one_clear_line() -> None:
         port = taken.getsockname()[1]
         out, err = io.StringIO(), io.StringIO()
         code = run_sandbox(
-            host="127.0.0.1", port=port, token="sandbox", db=None, seed=0, out=out, err=err
+            host="127.0.0.1", port=port, token="sandbox", db=None, orders=0, out=out, err=err
         )
     assert code == 1
     assert f"port {port}" in err.getvalue()
@@ -258,6 +259,51 @@ def test_the_command_prints_its_url_and_stops_cleanly_on_ctrl_c() -> None:
     assert server.proc.returncode == 0
     assert "Traceback" not in err
     assert "Sandbox stopped." in out
+
+
+def test_the_banner_lists_the_stores_for_the_board() -> None:
+    server = start_sandbox(command=_command())
+    try:
+        banner = server.banner
+    finally:
+        server.stop(signal.SIGTERM)
+    assert "tote-track board --location" in banner
+    for location in LOCATIONS:
+        assert f"{location.id}  {location.name}" in banner
+
+
+def _sample_ids(*args: str) -> list[str]:
+    server = start_sandbox(*args, command=_command())
+    try:
+        listing = httpx.get(
+            f"{server.base_url}/orders",
+            params={"limit": 100},
+            headers={"Authorization": "Bearer sandbox"},
+        )
+    finally:
+        server.stop(signal.SIGTERM)
+    return [order["id"] for order in listing.json()["data"]]
+
+
+def test_seed_makes_the_sample_orders_and_their_ids_reproducible() -> None:
+    first = _sample_ids("--orders", "6", "--seed", "7")
+    assert len(first) == 6
+    assert _sample_ids("--orders", "6", "--seed", "7") == first
+    assert set(_sample_ids("--orders", "6", "--seed", "8")).isdisjoint(first)
+    assert set(_sample_ids("--orders", "6")).isdisjoint(first)  # no seed: random ids
+
+
+def test_seeded_ids_never_repeat_one_already_in_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "orders.db"
+    made = []
+    for _ in range(2):
+        app = build_app(token="sandbox", db=db, orders=3, seed=7)
+        engine = app.state.engine
+        made.append(engine.create_order().id)
+        engine.store.close()
+    assert made[0] != made[1]
+    fresh = build_app(token="sandbox", db=None, orders=3, seed=7).state.engine.create_order()
+    assert fresh.id == made[0]
 
 
 def test_a_private_token_is_never_printed_and_sigterm_stops_cleanly() -> None:
@@ -310,7 +356,7 @@ def test_run_sandbox_serves_until_ctrl_c_in_process(tmp_path: Path) -> None:
     helper = threading.Thread(target=client_then_ctrl_c)
     helper.start()
     code = run_sandbox(
-        host="127.0.0.1", port=0, token="sandbox", db=tmp_path / "o.db", seed=4, out=out, err=err
+        host="127.0.0.1", port=0, token="sandbox", db=tmp_path / "o.db", orders=4, out=out, err=err
     )
     helper.join(10)
     assert code == 0
@@ -323,7 +369,7 @@ def test_run_sandbox_serves_until_ctrl_c_in_process(tmp_path: Path) -> None:
 def test_an_address_that_is_not_ours_is_one_clear_line() -> None:
     out, err = io.StringIO(), io.StringIO()
     # 192.0.2.1 is reserved for documentation: never an address of this machine.
-    code = run_sandbox(host="192.0.2.1", port=0, token="t0ken", db=None, seed=0, out=out, err=err)
+    code = run_sandbox(host="192.0.2.1", port=0, token="t0ken", db=None, orders=0, out=out, err=err)
     assert code == 1
     assert err.getvalue().startswith("error: cannot listen on 192.0.2.1 port 0")
     assert out.getvalue() == ""
@@ -332,7 +378,9 @@ def test_an_address_that_is_not_ours_is_one_clear_line() -> None:
 def test_an_unusable_db_file_is_one_clear_line(tmp_path: Path) -> None:
     out, err = io.StringIO(), io.StringIO()
     bad = tmp_path / "missing" / "orders.db"
-    code = run_sandbox(host="127.0.0.1", port=0, token="sandbox", db=bad, seed=0, out=out, err=err)
+    code = run_sandbox(
+        host="127.0.0.1", port=0, token="sandbox", db=bad, orders=0, out=out, err=err
+    )
     assert code == 1
     assert f"--db {bad}" in err.getvalue()
     assert "Traceback" not in err.getvalue()

@@ -812,9 +812,9 @@ def _until(found: Callable[[], Any], what: str) -> Any:
 
 @pytest.fixture
 def seeded_sandbox() -> Iterator[str]:
-    """``tote-track sandbox --seed 40`` on a free port; yields its base URL."""
+    """``tote-track sandbox --orders 40`` on a free port; yields its base URL."""
     process = subprocess.Popen(
-        [str(TOTE_TRACK), "sandbox", "--seed", "40", "--port", "0"],
+        [str(TOTE_TRACK), "sandbox", "--orders", "40", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -40,8 +40,9 @@ __all__ = ["BASE_PATH", "DEFAULT_TOKEN", "EmbeddedSandbox", "build_app", "run_sa
 
 DEFAULT_TOKEN = "sandbox"
 BASE_PATH = "/v1/online-ordering"
-# Seeded orders look the same on every start (same stores, states and totals for --seed N).
-SEED_RNG = 20260131
+# Sample orders look the same on every start (same stores, states and totals for --orders N);
+# --seed S draws other ones, and makes the ids reproducible too.
+SAMPLE_SEED = 20260131
 STARTUP_TIMEOUT = 15.0
 GRACEFUL_SHUTDOWN = 3
 
@@ -57,21 +58,34 @@ Control endpoints (same token):
   POST /sandbox/reset               delete every order"""
 
 
-def build_app(*, token: str, db: str | os.PathLike[str] | None, seed: int) -> FastAPI:
-    """The sandbox app on a memory or SQLite store, with ``seed`` sample orders.
+def build_app(
+    *, token: str, db: str | os.PathLike[str] | None, orders: int = 0, seed: int | None = None
+) -> FastAPI:
+    """The sandbox app on a memory or SQLite store, with ``orders`` sample orders.
 
-    With a file that already holds orders, nothing is seeded again.
+    With a file that already holds orders, nothing is added again. ``seed`` makes the
+    sample orders and the ids of new orders, items and payments reproducible (their times
+    follow the clock), and the injected faults; the ids only on an empty store, so that
+    they never repeat one already in the file.
     """
     from tote_track.sandbox.app import create_app
+    from tote_track.sandbox.engine import Engine
     from tote_track.sandbox.seed import ReplayClock, seed_orders
     from tote_track.sandbox.store import MemoryStore, SqliteStore
 
     store = SqliteStore(os.fspath(db)) if db is not None else MemoryStore()
+    empty = store.count() == 0
     clock = ReplayClock()
-    app = create_app(token=token, store=store, clock=clock)
-    engine: Engine = app.state.engine
-    if seed > 0 and engine.count() == 0:
-        seed_orders(engine, seed, random.Random(SEED_RNG), clock=clock)
+    engine = Engine(
+        store,
+        clock=clock,
+        rng=random.Random(f"faults-{seed}") if seed is not None else None,
+        id_rng=random.Random(f"ids-{seed}") if seed is not None and empty else None,
+    )
+    app = create_app(token=token, engine=engine)
+    if orders > 0 and empty:
+        sample = random.Random(SAMPLE_SEED if seed is None else f"orders-{seed}")
+        seed_orders(engine, orders, sample, clock=clock)
     return app
 
 
@@ -151,7 +165,8 @@ def run_sandbox(
     port: int,
     token: str,
     db: str | os.PathLike[str] | None,
-    seed: int,
+    orders: int = 0,
+    seed: int | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
@@ -184,13 +199,13 @@ def run_sandbox(
         return EXIT_FAILURE
     with sock:
         try:
-            app = build_app(token=token, db=db, seed=seed)
+            app = build_app(token=token, db=db, orders=orders, seed=seed)
         except Exception as exc:  # an unreadable --db file, mostly
             where = f" with --db {os.fspath(db)}" if db is not None else ""
             print(f"error: cannot start the sandbox{where}: {exc}", file=err)
             return EXIT_FAILURE
         bound_port = sock.getsockname()[1]
-        banner = _banner(host, bound_port, token, db, seed, app)
+        banner = _banner(host, bound_port, token, db, orders, app)
         server = _Server(
             _uvicorn_config(app, host, bound_port, quiet=False),
             on_started=lambda: print(banner, file=out, flush=True),
@@ -209,8 +224,10 @@ def run_sandbox(
 
 
 def _banner(
-    host: str, port: int, token: str, db: str | os.PathLike[str] | None, seed: int, app: FastAPI
+    host: str, port: int, token: str, db: str | os.PathLike[str] | None, orders: int, app: FastAPI
 ) -> str:
+    from tote_track.sandbox.seed import LOCATIONS
+
     url = base_url_for(host, port)
     if token == DEFAULT_TOKEN:
         auth = f'Authenticate with the bearer token "{DEFAULT_TOKEN}":'
@@ -221,13 +238,13 @@ def _banner(
     storage = f"stored in {os.fspath(db)}" if db is not None else "kept in memory"
     engine: Engine = app.state.engine
     count = engine.count()
-    orders = f"{count} order{'s' if count != 1 else ''}"
-    if seed and count != seed:
-        orders += f" (--seed {seed} adds sample orders to an empty store only)"
+    held = f"{count} order{'s' if count != 1 else ''}"
+    if orders and count != orders:
+        held += f" (--orders {orders} adds sample orders to an empty store only)"
     track_token = "sandbox" if token == DEFAULT_TOKEN else '"$TOKEN"'
     lines = [
         f"Tote sandbox API listening on {url}",
-        f"  {orders}, {storage}",
+        f"  {held}, {storage}",
         "",
         auth,
         f'  curl -H "Authorization: Bearer {shown_token}" {url}/orders',
@@ -240,6 +257,8 @@ def _banner(
         ),
         f"API description: {url}/openapi.json",
         f"Track an order: tote-track --base-url {url} --token {track_token} ORDER_ID",
+        "Stores (for tote-track board --location ID):",
+        *(f"  {location.id}  {location.name}" for location in LOCATIONS),
         "",
         "Press Ctrl-C to stop.",
     ]
@@ -261,7 +280,7 @@ def _silence_logging() -> None:
 class EmbeddedSandbox:
     """The sandbox on ``127.0.0.1`` and a free port, served from a daemon thread.
 
-    ``with EmbeddedSandbox(seed=5) as sb:`` (or ``async with``) starts it and waits until it
+    ``with EmbeddedSandbox(orders=5) as sb:`` (or ``async with``) starts it and waits until it
     answers; ``sb.base_url``, ``sb.token`` and ``sb.config`` tell a client where to go.
     Leaving the block stops the server and joins the thread.
     """
@@ -269,14 +288,16 @@ class EmbeddedSandbox:
     def __init__(
         self,
         token: str = DEFAULT_TOKEN,
-        seed: int = 0,
+        orders: int = 0,
         db: str | os.PathLike[str] | None = None,
         *,
+        seed: int | None = None,
         startup_timeout: float = STARTUP_TIMEOUT,
     ) -> None:
         if not token:
             raise ValueError("the sandbox token must not be empty")
         self.token = token
+        self.orders = orders
         self.seed = seed
         self.db = db
         self.startup_timeout = startup_timeout
@@ -354,7 +375,7 @@ class EmbeddedSandbox:
             self._started.set()
 
     async def _main(self) -> None:
-        app = build_app(token=self.token, db=self.db, seed=self.seed)
+        app = build_app(token=self.token, db=self.db, orders=self.orders, seed=self.seed)
         self._app = app
         server = _Server(_uvicorn_config(app, "127.0.0.1", 0, quiet=True), self._on_started)
         self._server = server
