@@ -186,7 +186,7 @@ class QueryParameters(BaseModel):
     """A route's query parameters; any other name is refused (400)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    endpoint: ClassVar[str] = "This endpoint"
+    endpoint: ClassVar[str] = "this endpoint"
 
     @model_validator(mode="before")
     @classmethod
