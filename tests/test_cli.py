@@ -15,6 +15,7 @@ from tote_track.api.config import ClientConfig
 from tote_track.api.control import SandboxControl
 from tote_track.api.errors import ApiConnectionError
 from tote_track.sandbox.server import EmbeddedSandbox
+from tote_track.tracking.polling import Scenario, Schedule
 
 ORDER_ID = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
 
@@ -125,8 +126,11 @@ def test_demo_creates_an_autoplay_order_and_tracks_it_with_the_sandbox_url(
     result = invoke("demo", "--scenario", "curbside", "--speed", "0.01")
     assert result.exit_code == 0, result.output
     assert seen["config"].base_url.startswith("http://127.0.0.1:")
-    assert seen["flags"] == {"sandbox": True}
+    assert seen["flags"]["sandbox"] is True
     assert seen["order"].handoff.mode == "CURBSIDE"
+    # The demo's polling keeps pace with the sandbox's speed (here 100 times slower).
+    policy = seen["flags"]["policy"]
+    assert policy.schedule(Scenario.PREPARATION) == Schedule(500, 3000, 360_000)
 
 
 def test_help_lists_the_tracker_commands() -> None:

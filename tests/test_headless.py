@@ -23,9 +23,6 @@ from tote_track.headless import (
     orders_json,
     orders_table,
     parse_target,
-    scaled_policy,
-    target_reachable,
-    target_reached,
 )
 from tote_track.tracking.polling import SCHEDULES, PollingPolicy, Scenario, Schedule
 
@@ -316,15 +313,56 @@ async def test_until_out_of_reach_exits_1_and_says_why() -> None:
     assert finished["exit_code"] == EXIT_ENDED_OTHERWISE
 
 
-async def test_until_returned_on_a_completed_order_ends_there_with_1() -> None:
+async def test_until_returned_keeps_following_a_completed_order_until_it_is_returned() -> None:
+    api = FakeApi()
+    api.queue += [
+        state(api, status="COMPLETED", fulfillment_status="FULFILLED"),
+        state(api, status="COMPLETED", fulfillment_status="FULFILLED"),
+        state(api, status="COMPLETED", fulfillment_status="RETURNED"),
+    ]
+    run = Run(api, until="RETURNED")
+    assert await run() == EXIT_OK
+    assert run.delays == [60.0, 60.0]  # the slow check after completion
+    assert run.lines[-1].endswith("F9A8B7 COMPLETED PAID RETURNED · Your order was returned.")
+    assert run.warnings == []
+
+
+async def test_until_returned_gives_up_with_3_when_the_slow_check_ends() -> None:
     api = FakeApi()
     api.set(status="COMPLETED", fulfillment_status="FULFILLED")
     run = Run(api, until="RETURNED")
-    assert await run() == EXIT_ENDED_OTHERWISE
+    assert await run() == EXIT_GAVE_UP
+    assert sum(run.delays) == 7200
     assert run.warnings == [
-        "RETURNED can no longer be reached: the order completed (COMPLETED · FULFILLED) "
-        "and polling stops at a final status"
+        "gave up after 2 h without reaching RETURNED; run watch again to keep following"
     ]
+
+
+@pytest.mark.parametrize(
+    "seen",
+    [
+        ["READY_FOR_PICKUP", "FULFILLED", "RETURNED"],
+        ["READY_FOR_PICKUP", "RETURNED"],  # no poll caught FULFILLED
+    ],
+)
+async def test_a_completed_order_exits_0_whichever_states_a_poll_caught(seen: list[str]) -> None:
+    api = FakeApi()
+    for fulfillment in seen:
+        done = fulfillment in ("FULFILLED", "RETURNED")
+        api.queue.append(
+            state(api, status="COMPLETED" if done else "CONFIRMED", fulfillment_status=fulfillment)
+        )
+    run = Run(api)
+    assert await run() == EXIT_OK
+    assert run.warnings == []
+
+
+async def test_a_non_zero_exit_says_why_in_one_line() -> None:
+    api = FakeApi()
+    api.set(status="CANCELLED", payment_status="UNPAID", fulfillment_status="CANCELLED")
+    run = Run(api)
+    assert await run() == EXIT_ENDED_OTHERWISE
+    assert run.warnings == ["order F9A8B7 ended cancelled, not completed (CANCELLED · CANCELLED)"]
 
 
 async def test_until_completed_ending_cancelled_is_1_without_until_too() -> None:
@@ -354,44 +392,6 @@ def test_parse_target_names_every_allowed_value() -> None:
         parse_target("ready")
     for target in TARGETS:
         assert target in str(caught.value)
-
-
-@pytest.mark.parametrize(
-    ("status", "fulfillment", "target", "reached", "reachable"),
-    [
-        ("PENDING", "PENDING", "PENDING", True, True),
-        ("PENDING", "PENDING", "CONFIRMED", False, True),
-        ("CONFIRMED", "PREPARING", "IN_PROGRESS", True, True),
-        ("CONFIRMED", "PREPARING", "READY_FOR_PICKUP", False, True),
-        ("COMPLETED", "FULFILLED", "READY_FOR_PICKUP", True, True),
-        ("COMPLETED", "FULFILLED", "CONFIRMED", True, True),
-        ("COMPLETED", "FULFILLED", "DELIVERED", False, False),
-        ("COMPLETED", "RETURNED", "READY_FOR_PICKUP", True, True),
-        ("COMPLETED", "RETURNED", "FULFILLED", False, False),  # or was it DELIVERED?
-        ("COMPLETED", "FULFILLED", "RETURNED", False, True),
-        ("CANCELLED", "CANCELLED", "PREPARING", False, False),  # maybe never prepared
-        ("CANCELLED", "CANCELLED", "CANCELLED", True, True),
-        ("CONFIRMED", "CANCELLED", "COMPLETED", False, True),  # status not caught up yet
-        ("FAILED", "CANCELLED", "CONFIRMED", False, False),
-        ("VOIDED", "CANCELLED", "VOIDED", True, True),
-        ("CONFIRMED", "ON_HOLD", "READY_FOR_PICKUP", False, True),  # unknown: keep watching
-        ("ON_HOLD", "ON_HOLD", "CONFIRMED", False, True),
-    ],
-)
-def test_target_reached_and_reachable_follow_the_state_machines(
-    status: str, fulfillment: str, target: str, reached: bool, reachable: bool
-) -> None:
-    order = summary(status=status, fulfillment_status=fulfillment)
-    assert target_reached(order, target) is reached
-    assert target_reachable(order, target) is reachable
-
-
-def test_scaled_policy_divides_every_schedule() -> None:
-    policy = scaled_policy(100)
-    assert policy.schedule(Scenario.PAYMENT) == Schedule(0.01, 0.05, 1.2)
-    assert policy.schedule(Scenario.DELIVERY) == Schedule(0.1, 0.6, 72.0)
-    with pytest.raises(ValueError, match="positive"):
-        scaled_policy(0)
 
 
 # -- listing --------------------------------------------------------------------------------

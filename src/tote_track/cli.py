@@ -287,9 +287,9 @@ def watch_command(
     config = _resolve_config(base_url, token)
     policy = None
     if poll_speed != 1.0:
-        from tote_track.headless import scaled_policy
+        from tote_track.tracking.polling import PollingPolicy
 
-        policy = scaled_policy(poll_speed)
+        policy = PollingPolicy().scaled(poll_speed)
     sys.exit(_follow_headless(config, order_id, until=until, json_lines=json_lines, policy=policy))
 
 

@@ -35,17 +35,15 @@ from typing import Any
 from tote_track.api.client import ToteClient
 from tote_track.api.errors import ToteError
 from tote_track.api.models import FulfillmentStatus, OrderStatus, OrderSummary
-from tote_track.tracking.lifecycle import FULFILLMENT_TRANSITIONS, ORDER_TRANSITIONS
-from tote_track.tracking.polling import (
-    SCHEDULES,
-    PollingPolicy,
-    PollPlan,
-    Schedule,
-    StopReason,
-    should_replace,
+from tote_track.tracking.lifecycle import (
+    TERMINAL_ORDER_STATUSES,
+    completed,
+    target_reachable,
+    target_reached,
 )
+from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
 from tote_track.tracking.presentation import format_duration, format_money
-from tote_track.tracking.stepper import Outcome, progress_of, record_seen
+from tote_track.tracking.stepper import progress_of, record_seen
 
 __all__ = [
     "EXIT_API_ERROR",
@@ -62,9 +60,6 @@ __all__ = [
     "orders_json",
     "orders_table",
     "parse_target",
-    "scaled_policy",
-    "target_reachable",
-    "target_reached",
 ]
 
 EXIT_OK = 0
@@ -106,58 +101,6 @@ def parse_target(text: str) -> str:
         f"{text!r} is not an order state. Use a status ({statuses}) or a fulfillment "
         f"status ({fulfillment}); case does not matter."
     )
-
-
-# Each field's state machine, as the guide draws it, from the state every order starts in.
-_MACHINES: tuple[tuple[str, Mapping[Any, frozenset[Any]]], ...] = (
-    ("status", ORDER_TRANSITIONS),
-    ("fulfillment_status", FULFILLMENT_TRANSITIONS),
-)
-
-
-def _reachable(
-    graph: Mapping[str, Iterable[str]], start: str, avoid: str | None = None
-) -> set[str]:
-    seen = {start}
-    stack = [start]
-    while stack:
-        for nxt in graph.get(stack.pop(), ()):
-            if nxt != avoid and nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return seen
-
-
-def target_reached(order: OrderSummary, target: str) -> bool:
-    """Whether ``order`` is at ``target`` or has certainly passed through it.
-
-    Passed through: every path of the field's state machine from PENDING to the current
-    value goes through ``target`` (an order seen FULFILLED was READY_FOR_PICKUP, even if no
-    poll caught it there; one seen CANCELLED may never have been PREPARING).
-    """
-    for name, graph in _MACHINES:
-        if target not in graph:
-            continue
-        current = str(getattr(order, name).value)
-        if current not in graph:  # a value this version does not know
-            continue
-        if current == target or current not in _reachable(graph, "PENDING", avoid=target):
-            return True
-    return False
-
-
-def target_reachable(order: OrderSummary, target: str) -> bool:
-    """Whether ``order`` got to ``target`` or may still get there (True while a value is
-    unknown)."""
-    if target_reached(order, target):
-        return True
-    for name, graph in _MACHINES:
-        if target not in graph:
-            continue
-        current = str(getattr(order, name).value)
-        if current not in graph or target in _reachable(graph, current):
-            return True
-    return False
 
 
 # -- the events ---------------------------------------------------------------------------
@@ -237,25 +180,6 @@ def change_line(
     when = at.astimezone(tz).strftime("%H:%M:%S")
     fields = f"{order.status.value} {order.payment_status.value} {order.fulfillment_status.value}"
     return f"{when} {order.short_code} {fields} · {progress_of(order, seen).headline}"
-
-
-# -- the policy ---------------------------------------------------------------------------
-
-
-def scaled_policy(speed: float) -> PollingPolicy:
-    """The guide's schedules ``speed`` times faster (for a sandbox playing at that speed)."""
-    if not speed > 0:
-        raise ValueError(f"speed must be positive, got {speed}")
-    return PollingPolicy(
-        {
-            scenario: Schedule(
-                initial=s.initial / speed,
-                maximum=s.maximum / speed,
-                max_duration=s.max_duration / speed,
-            )
-            for scenario, s in SCHEDULES.items()
-        }
-    )
 
 
 # -- the loop -----------------------------------------------------------------------------
@@ -357,12 +281,16 @@ async def follow_order(
         ended = _ending(watch, at, out)
         if ended is not None:
             return ended
+        previous = plan
         plan = policy.start(shown, now) if plan is None else policy.after_success(plan, shown, now)
-        if plan.stop is StopReason.TERMINAL:
-            return _finish(watch, at, out, reached=until is None)
-        if plan.stop is StopReason.GAVE_UP or plan.delay is None:
-            assert plan.scenario is not None
-            waited = policy.schedule(plan.scenario).max_duration
+        if plan.stop is StopReason.TERMINAL and not completed(shown):
+            return _finish(watch, at, out, reached=False)
+        if plan.stop is not None or plan.delay is None:
+            # Out of time: the stage's max duration, or the end of a completed order's
+            # slow check for a return (--until RETURNED).
+            scenario = plan.scenario or (previous.scenario if previous else None)
+            assert scenario is not None
+            waited = policy.schedule(scenario).max_duration
             goal = f"reaching {until}" if until else "a final state"
             out.emit(
                 watch.report(WatchEvent.GAVE_UP, at, {"waited": waited, "exit_code": EXIT_GAVE_UP}),
@@ -375,12 +303,22 @@ async def follow_order(
 
 
 def _ending(watch: _Watch, at: datetime, out: _Reporter) -> int | None:
-    """With a target: the exit code once it is reached or out of reach, else None."""
-    if watch.until is None or watch.shown is None:
+    """The exit code once the watch is over, else None.
+
+    Without a target: once the order's ``status`` is final (COMPLETED counts, whatever
+    its fulfillment: a later return changes nothing). With one: once it is reached or
+    out of reach.
+    """
+    shown = watch.shown
+    if shown is None:
         return None
-    if target_reached(watch.shown, watch.until):
+    if watch.until is None:
+        if shown.status in TERMINAL_ORDER_STATUSES:
+            return _finish(watch, at, out, reached=completed(shown))
+        return None
+    if target_reached(shown, watch.until):
         return _finish(watch, at, out, reached=True)
-    if not target_reachable(watch.shown, watch.until):
+    if not target_reachable(shown, watch.until):
         return _finish(watch, at, out, reached=False)
     return None
 
@@ -389,16 +327,14 @@ def _finish(watch: _Watch, at: datetime, out: _Reporter, *, reached: bool) -> in
     shown = watch.shown
     assert shown is not None
     outcome = progress_of(shown, watch.seen).outcome
-    if watch.until is None:
-        code = EXIT_OK if outcome is Outcome.COMPLETED else EXIT_ENDED_OTHERWISE
-    else:
-        code = EXIT_OK if reached else EXIT_ENDED_OTHERWISE
+    code = EXIT_OK if reached else EXIT_ENDED_OTHERWISE
     text = None
-    if watch.until is not None and not reached:
-        where = f"{shown.status.value} · {shown.fulfillment_status.value}"
-        if outcome is Outcome.COMPLETED:
-            why = f"the order completed ({where}) and polling stops at a final status"
-        elif outcome is not None:
+    where = f"{shown.status.value} · {shown.fulfillment_status.value}"
+    if watch.until is None and not reached:
+        ended = outcome.value if outcome is not None else shown.status.value.lower()
+        text = f"order {shown.short_code} ended {ended}, not completed ({where})"
+    elif watch.until is not None and not reached:
+        if outcome is not None:
             why = f"the order ended {outcome.value} ({where})"
         else:
             why = f"the order is {where}, from where it cannot get there"

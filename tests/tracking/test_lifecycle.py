@@ -36,6 +36,8 @@ from tote_track.tracking.lifecycle import (
     is_terminal,
     payment_status_of,
     settled_on_cancel,
+    target_reachable,
+    target_reached,
     total_paid_amount,
 )
 
@@ -435,3 +437,36 @@ def test_no_payment_starts_while_processing_payments_cover_the_balance() -> None
     assert LifecycleEvent.PAYMENT_COMPLETED in events_allowed_for(whole)
     assert balance_not_in_flight(part) == 945
     assert LifecycleEvent.PAYMENT_STARTED in events_allowed_for(part)
+
+
+# --- watch targets ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "fulfillment", "target", "reached", "reachable"),
+    [
+        ("PENDING", "PENDING", "PENDING", True, True),
+        ("PENDING", "PENDING", "CONFIRMED", False, True),
+        ("CONFIRMED", "PREPARING", "IN_PROGRESS", True, True),
+        ("CONFIRMED", "PREPARING", "READY_FOR_PICKUP", False, True),
+        ("COMPLETED", "FULFILLED", "READY_FOR_PICKUP", True, True),
+        ("COMPLETED", "FULFILLED", "CONFIRMED", True, True),
+        ("COMPLETED", "FULFILLED", "DELIVERED", False, False),
+        ("COMPLETED", "RETURNED", "READY_FOR_PICKUP", True, True),
+        ("COMPLETED", "RETURNED", "FULFILLED", False, False),  # or was it DELIVERED?
+        ("COMPLETED", "FULFILLED", "RETURNED", False, True),
+        ("CANCELLED", "CANCELLED", "PREPARING", False, False),  # maybe never prepared
+        ("CANCELLED", "CANCELLED", "CANCELLED", True, True),
+        ("CONFIRMED", "CANCELLED", "COMPLETED", False, True),  # status not caught up yet
+        ("FAILED", "CANCELLED", "CONFIRMED", False, False),
+        ("VOIDED", "CANCELLED", "VOIDED", True, True),
+        ("CONFIRMED", "ON_HOLD", "READY_FOR_PICKUP", False, True),  # unknown: keep watching
+        ("ON_HOLD", "ON_HOLD", "CONFIRMED", False, True),
+    ],
+)
+def test_target_reached_and_reachable_follow_the_state_machines(
+    status: str, fulfillment: str, target: str, reached: bool, reachable: bool
+) -> None:
+    order = make_order(status=status, fulfillment_status=fulfillment)
+    assert target_reached(order, target) is reached
+    assert target_reachable(order, target) is reachable

@@ -30,10 +30,10 @@ ORDERS: dict[Scenario, OrderSummary] = {
     Scenario.PAYMENT: make_order("PENDING", "UNPAID", "PENDING"),
     Scenario.PREPARATION: make_order("CONFIRMED", "PAID", "PREPARING"),
     Scenario.DELIVERY: make_order("CONFIRMED", "PAID", "READY_FOR_PICKUP", "DELIVERY"),
+    Scenario.COMPLETED: make_order("COMPLETED", "PAID", "FULFILLED"),
 }
+GUIDE_SCENARIOS = [Scenario.PAYMENT, Scenario.PREPARATION, Scenario.DELIVERY]
 TERMINAL_ORDERS = [
-    make_order("COMPLETED", "PAID", "FULFILLED"),
-    make_order("COMPLETED", "PAID", "DELIVERED", "DELIVERY"),
     make_order("COMPLETED", "PAID", "RETURNED"),
     make_order("FAILED", "UNPAID", "CANCELLED"),
     make_order("VOIDED", "UNPAID", "CANCELLED"),
@@ -113,8 +113,10 @@ def test_schedules_are_the_guides_table() -> None:
         Scenario.PAYMENT: Schedule(1, 5, 120),
         Scenario.PREPARATION: Schedule(5, 30, 3600),
         Scenario.DELIVERY: Schedule(10, 60, 7200),
+        # After completion: the delivery schedule's max interval, until its max duration.
+        Scenario.COMPLETED: Schedule(60, 60, 7200),
     } == SCHEDULES
-    assert [s.value for s in Scenario] == ["payment", "preparation", "delivery"]
+    assert [s.value for s in Scenario] == ["payment", "preparation", "delivery", "completed"]
 
 
 def test_schedules_cannot_be_mutated() -> None:
@@ -359,11 +361,64 @@ def test_comparison_is_by_instant_not_by_offset() -> None:
     assert not should_replace(shown, earlier)
 
 
+# --- after completion -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        make_order("COMPLETED", "PAID", "FULFILLED"),
+        make_order("COMPLETED", "PAID", "DELIVERED", "DELIVERY"),
+    ],
+)
+def test_a_completed_order_is_checked_slowly_for_a_return(order: OrderSummary) -> None:
+    assert scenario_for(order) is Scenario.COMPLETED
+    plan = POLICY.start(order, now=0)
+    assert (plan.scenario, plan.delay, plan.stop) == (Scenario.COMPLETED, 60, None)
+    plan = POLICY.after_success(plan, order, now=60)
+    assert plan.delay == 60
+
+
+def test_the_slow_check_ends_as_finished_not_given_up() -> None:
+    order = ORDERS[Scenario.COMPLETED]
+    plan = POLICY.start(order, now=0)
+    now = 0.0
+    polls = 0
+    while plan.delay is not None:
+        now += plan.delay
+        polls += 1
+        plan = POLICY.after_success(plan, order, now)
+    assert (plan.stop, now, polls) == (StopReason.TERMINAL, 7200, 120)
+    failing = POLICY.after_failure(POLICY.start(order, now=0), now=7100, retry_after=200)
+    assert failing.stop is StopReason.TERMINAL
+
+
+def test_a_return_after_completion_stops_polling() -> None:
+    plan = POLICY.start(ORDERS[Scenario.COMPLETED], now=0)
+    returned = POLICY.after_success(plan, make_order("COMPLETED", "PAID", "RETURNED"), now=60)
+    assert returned.stop is StopReason.TERMINAL
+
+
+def test_a_policy_of_the_guide_scenarios_derives_the_slow_check() -> None:
+    fast = PollingPolicy({s: Schedule(1, 2, 10) for s in GUIDE_SCENARIOS})
+    assert fast.schedule(Scenario.COMPLETED) == Schedule(2, 2, 10)
+
+
+def test_a_scaled_policy_is_that_many_times_faster() -> None:
+    fast = POLICY.scaled(10)
+    assert fast.schedule(Scenario.PREPARATION) == Schedule(0.5, 3, 360)
+    assert fast.schedule(Scenario.COMPLETED) == Schedule(6, 6, 720)
+    assert fast.retry_after_cap == POLICY.retry_after_cap
+    for speed in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="positive"):
+            POLICY.scaled(speed)
+
+
 # --- properties -----------------------------------------------------------------------------
 
 # No per-example deadline: the machine running the suite may be busy; the work is small.
 PROPERTY = settings(deadline=None, max_examples=150)
-scenarios = st.sampled_from(list(Scenario))
+scenarios = st.sampled_from(GUIDE_SCENARIOS)
 starts = st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False)
 latencies = st.floats(min_value=0, max_value=10, allow_nan=False, allow_infinity=False)
 retry_afters = st.one_of(

@@ -71,69 +71,87 @@ def test_breakdown_of_the_guide_example() -> None:
     order = make_order("CONFIRMED", "PAID", "PREPARING", "CURBSIDE")
     assert status_breakdown(order) == (
         StatusLine(
-            "Status", "Confirmed", "At least one payment completed. Order accepted by the store."
+            "Order",
+            "CONFIRMED",
+            "Confirmed · your payment went through",
+            "At least one payment completed. Order accepted by the store.",
         ),
-        StatusLine("Payment", "Payment received", "The order is fully covered."),
-        StatusLine("Fulfillment", "Preparing", "Store staff actively assembling the order."),
+        StatusLine("Payment", "PAID", "Paid in full", "Total paid covers the order total."),
+        StatusLine(
+            "Fulfillment",
+            "PREPARING",
+            "Being prepared",
+            "Store staff actively assembling the order.",
+        ),
     )
 
 
+def test_a_paid_order_waiting_for_the_store_never_says_it_was_accepted() -> None:
+    # The guide's reference texts disagree here (CONFIRMED: "accepted by the store";
+    # PENDING: "not yet accepted"); the customer's words must not.
+    words = [line.words for line in status_breakdown(make_order("CONFIRMED", "PAID", "PENDING"))]
+    assert words == [
+        "Confirmed · your payment went through",
+        "Paid in full",
+        "Waiting for the store to accept it",
+    ]
+    assert not any("accepted" in w.lower() for w in words)
+
+
+@pytest.mark.parametrize("status", ["PENDING", "CONFIRMED", "COMPLETED", "FAILED", "VOIDED"])
+def test_customer_words_never_quote_the_guide(status: str) -> None:
+    for line in status_breakdown(make_order(status=status)):
+        assert "e.g." not in line.words
+        assert "is already" not in line.words
+        assert line.words != line.reference
+
+
 @pytest.mark.parametrize(
-    ("status", "value"),
+    ("payment", "words"),
     [
-        ("PENDING", "Pending"),
-        ("CONFIRMED", "Confirmed"),
-        ("COMPLETED", "Completed"),
-        ("FAILED", "Failed"),
-        ("VOIDED", "Voided"),
-        ("CANCELLED", "Cancelled"),
+        ("UNPAID", "Nothing paid yet"),
+        ("PROCESSING", "Your payment is being processed"),
+        ("PARTIALLY_PAID", "Partly paid · $9.45 still to pay"),
+        ("PAID", "Paid in full"),
     ],
 )
-def test_status_shows_the_overall_outcome(status: str, value: str) -> None:
-    line = status_breakdown(make_order(status=status))[0]
-    assert (line.field, line.value) == ("Status", value)
-    assert line.meaning.endswith(".")
+def test_payment_line(payment: str, words: str) -> None:
+    line = status_breakdown(make_order("PENDING", payment, balance_due=945))[1]
+    assert (line.field, line.value, line.words) == ("Payment", payment, words)
 
 
 @pytest.mark.parametrize(
-    ("payment", "value", "meaning"),
+    ("fulfillment", "mode", "words"),
     [
-        ("UNPAID", "Unpaid", "No payments submitted yet."),
-        ("PROCESSING", "Processing", "A payment is being processed."),
-        ("PARTIALLY_PAID", "Partially paid", "Some payments completed; $9.45 still due."),
-        ("PAID", "Payment received", "The order is fully covered."),
-    ],
-)
-def test_payment_line(payment: str, value: str, meaning: str) -> None:
-    line = status_breakdown(make_order(payment_status=payment, balance_due=945))[1]
-    assert line == StatusLine("Payment", value, meaning)
-
-
-@pytest.mark.parametrize(
-    ("fulfillment", "mode", "value"),
-    [
-        ("PENDING", "PICKUP", "Placed"),
-        ("IN_PROGRESS", "PICKUP", "Accepted"),
-        ("PREPARING", "PICKUP", "Preparing"),
-        ("READY_FOR_PICKUP", "PICKUP", "Ready"),
-        ("READY_FOR_PICKUP", "CURBSIDE", "Ready"),
-        ("READY_FOR_PICKUP", "DELIVERY", "Out for delivery"),
+        ("PENDING", "PICKUP", "Waiting for the store to accept it"),
+        ("IN_PROGRESS", "PICKUP", "Accepted · in the store's queue"),
+        ("PREPARING", "PICKUP", "Being prepared"),
+        ("READY_FOR_PICKUP", "PICKUP", "Ready · waiting for you"),
+        ("READY_FOR_PICKUP", "CURBSIDE", "Ready · waiting for you"),
+        ("READY_FOR_PICKUP", "DELIVERY", "Ready · waiting for the driver"),
         ("FULFILLED", "KIOSK", "Picked up"),
         ("DELIVERED", "DELIVERY", "Delivered"),
         ("RETURNED", "PICKUP", "Returned"),
         ("CANCELLED", "PICKUP", "Cancelled"),
     ],
 )
-def test_fulfillment_line(fulfillment: str, mode: str, value: str) -> None:
+def test_fulfillment_line(fulfillment: str, mode: str, words: str) -> None:
     line = status_breakdown(make_order(fulfillment_status=fulfillment, mode=mode))[2]
-    assert (line.field, line.value) == ("Fulfillment", value)
-    assert line.meaning
+    assert (line.field, line.value, line.words) == ("Fulfillment", fulfillment, words)
+    assert line.reference
+
+
+def test_a_delivery_waiting_for_its_driver_is_not_said_to_be_on_its_way() -> None:
+    line = status_breakdown(make_order(fulfillment_status="READY_FOR_PICKUP", mode="DELIVERY"))[2]
+    assert "on its way" not in line.words
+    assert "driver" in line.words
 
 
 def test_unknown_values_are_shown_as_sent() -> None:
     lines = status_breakdown(make_order("ON_HOLD", "SETTLING", "BAGGING"))
     assert [line.value for line in lines] == ["ON_HOLD", "SETTLING", "BAGGING"]
-    assert all("does not know" in line.meaning for line in lines)
+    assert all(line.words == "Shown as the store's system sent it" for line in lines)
+    assert all("guide" in line.reference for line in lines)
 
 
 # --- handoff_summary ------------------------------------------------------------------------
@@ -218,13 +236,11 @@ def test_format_duration_rejects_non_finite(seconds: float) -> None:
 
 
 @pytest.mark.parametrize("status", ["CANCELLED", "FAILED", "VOIDED"])
-def test_an_ended_unpaid_order_says_nothing_was_charged(status: str) -> None:
+def test_an_ended_summary_owes_nothing(status: str) -> None:
     order = make_order(status=status, payment_status="UNPAID", fulfillment_status="CANCELLED")
-    payment = status_breakdown(order)[1]
-    assert payment.value == "Nothing charged"
-    assert "voided or refunded" in payment.meaning
+    assert status_breakdown(order)[1].words == "Nothing to pay"
 
 
-def test_a_pending_unpaid_order_has_no_payments_yet() -> None:
+def test_a_pending_unpaid_order_has_nothing_paid_yet() -> None:
     order = make_order(status="PENDING", payment_status="UNPAID", fulfillment_status="PENDING")
-    assert status_breakdown(order)[1].value == "Unpaid"
+    assert status_breakdown(order)[1].words == "Nothing paid yet"

@@ -57,7 +57,7 @@ def test_delivery_ends_in_delivered_with_the_driver() -> None:
         (FS.PENDING, "Placed"),
         (FS.IN_PROGRESS, "Accepted"),
         (FS.PREPARING, "Preparing"),
-        (FS.READY_FOR_PICKUP, "Out for delivery"),
+        (FS.READY_FOR_PICKUP, "Ready for the driver"),
         (FS.DELIVERED, "Delivered"),
     )
 
@@ -86,7 +86,7 @@ def _headline(mode: str, fulfillment: str) -> str:
         "PICKUP": "Your order is ready for pickup.",
         "KIOSK": "Your order is ready for pickup.",
         "CURBSIDE": "Your order is ready. Park in a curbside spot and we'll bring it out.",
-        "DELIVERY": "Your order is on its way.",
+        "DELIVERY": "Your order is ready and waiting for the driver.",
     }
     return {
         "PENDING": "We've got your order. Waiting for the store to accept it.",
@@ -151,14 +151,14 @@ def test_ready_at_curbside_names_the_car() -> None:
     assert progress_of(no_car).detail == "Your order code is F9A8B7."
 
 
-def test_out_for_delivery_names_the_address_when_known() -> None:
+def test_a_delivery_ready_for_its_driver_names_the_address_when_known() -> None:
     order = make_order("CONFIRMED", "PAID", "READY_FOR_PICKUP", "DELIVERY", handoff=ADDRESS)
     progress = progress_of(order)
-    assert progress.steps[3].label == "Out for delivery"
+    assert progress.steps[3].label == "Ready for the driver"
     assert progress.steps[3].state is StepState.CURRENT
-    assert progress.detail == "The driver is taking it to 12 Main St."
+    assert progress.detail == "It will be delivered to 12 Main St."
     no_address = make_order("CONFIRMED", "PAID", "READY_FOR_PICKUP", "DELIVERY")
-    assert progress_of(no_address).detail == "The driver has it."
+    assert progress_of(no_address).detail == "It will be delivered to you."
 
 
 @pytest.mark.parametrize(

@@ -105,7 +105,7 @@ def test_demo_follows_cancels_and_quits_cleanly(tmux: Tmux) -> None:
     screen = tmux.wait_for(lambda s: "Why are you cancelling?" in s)
     tmux.keys("y")
     screen = tmux.wait_for(lambda s: "✖ Cancelled" in s)
-    assert "refunded to your credit card" in screen
+    assert "Refunded $19.45 to your credit card" in screen
     assert "tracking finished" in screen
 
     tmux.keys("q")

@@ -48,9 +48,9 @@ async def test_first_load_shows_the_order_at_80x24() -> None:
     assert "● Preparing" in text
     assert "○ Picked up" in text
     assert "Your order is being prepared." in text
-    assert "Payment received" in text
+    assert "Paid in full" in text
     assert "$19.45" in text
-    assert "Balance due" in text
+    assert "Balance due" not in text  # nothing is due on a paid order
     assert "can no longer be cancelled online" in text
     assert "updated 2 s ago · next check in 3 s · preparation (5→30 s)" in text
     assert len(api.gets()) == 1
@@ -208,7 +208,7 @@ async def test_a_cancel_in_flight_says_so_and_a_second_press_does_nothing() -> N
         await settle(pilot)
         assert not isinstance(app.screen, CancelScreen)
         assert not app.cancelling
-        assert "$19.45 refunded to your credit card" in screen_words(app)
+        assert "Refunded $19.45 to your credit card" in screen_words(app)
     assert len(api.cancels()) == 1
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from tote_track.api.models import (
     FulfillmentStatus,
@@ -232,3 +233,62 @@ def events_allowed_for(order: Order) -> list[LifecycleEvent]:
     if balance_not_in_flight(order) <= 0:
         events = [event for event in events if event is not LifecycleEvent.PAYMENT_STARTED]
     return events
+
+
+def completed(order: OrderSummary) -> bool:
+    """Whether the order ended well: ``status`` COMPLETED, whatever its fulfillment (a
+    return after the handoff does not undo the completion)."""
+    return order.status == OS.COMPLETED
+
+
+# Each field's state machine, as the guide draws it, from the state every order starts in.
+_MACHINES: tuple[tuple[str, Mapping[Any, frozenset[Any]]], ...] = (
+    ("status", ORDER_TRANSITIONS),
+    ("fulfillment_status", FULFILLMENT_TRANSITIONS),
+)
+
+
+def _reachable(
+    graph: Mapping[str, Iterable[str]], start: str, avoid: str | None = None
+) -> set[str]:
+    seen = {start}
+    stack = [start]
+    while stack:
+        for nxt in graph.get(stack.pop(), ()):
+            if nxt != avoid and nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def target_reached(order: OrderSummary, target: str) -> bool:
+    """Whether ``order`` is at ``target`` (a status or fulfillment status value) or has
+    certainly passed through it.
+
+    Passed through: every path of the field's state machine from PENDING to the current
+    value goes through ``target`` (an order seen FULFILLED was READY_FOR_PICKUP, even if no
+    poll caught it there; one seen CANCELLED may never have been PREPARING).
+    """
+    for name, graph in _MACHINES:
+        if target not in graph:
+            continue
+        current = str(getattr(order, name).value)
+        if current not in graph:  # a value this version does not know
+            continue
+        if current == target or current not in _reachable(graph, "PENDING", avoid=target):
+            return True
+    return False
+
+
+def target_reachable(order: OrderSummary, target: str) -> bool:
+    """Whether ``order`` got to ``target`` or may still get there (True while a value is
+    unknown)."""
+    if target_reached(order, target):
+        return True
+    for name, graph in _MACHINES:
+        if target not in graph:
+            continue
+        current = str(getattr(order, name).value)
+        if current not in graph or target in _reachable(graph, current):
+            return True
+    return False

@@ -6,11 +6,17 @@ The guide's "Polling recommendations" table, as three scenarios (seconds):
     payment            1    5           120  status PENDING, payment not yet complete
     preparation        5   30          3600  confirmed, PENDING..PREPARING, or READY_FOR_PICKUP
                                              in a collection mode (also the calm default)
-    delivery          10   60          7200  DELIVERY mode at READY_FOR_PICKUP (with the driver)
+    delivery          10   60          7200  DELIVERY mode at READY_FOR_PICKUP (ready for the
+                                             driver, or with it: the API does not say which)
+    completed         60   60          7200  COMPLETED, still FULFILLED or DELIVERED: the guide's
+                                             diagram lets it become RETURNED, so a slow check (the
+                                             delivery schedule's max interval) goes on until that
+                                             schedule's max duration
 
 Delays double from the initial interval up to the max; a scenario change restarts the
-schedule; polling stops at a terminal ``status`` (``StopReason.TERMINAL``) or when the
-scenario's max duration has passed (``StopReason.GAVE_UP``, and the caller may ``resume``).
+schedule; polling stops at a final ``status`` (``StopReason.TERMINAL``; for a completed
+order, at the end of its slow check) or when the scenario's max duration has passed
+(``StopReason.GAVE_UP``, and the caller may ``resume``).
 
 Pure: times are monotonic seconds handed in by the caller; nothing here sleeps or reads a
 clock. Every method returns a new, immutable ``PollPlan``.
@@ -18,6 +24,7 @@ clock. Every method returns a new, immutable ``PollPlan``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -30,7 +37,7 @@ from tote_track.api.models import (
     OrderSummary,
     PaymentStatus,
 )
-from tote_track.tracking.lifecycle import TERMINAL_ORDER_STATUSES
+from tote_track.tracking.lifecycle import TERMINAL_FULFILLMENT_STATUSES, TERMINAL_ORDER_STATUSES
 
 __all__ = [
     "RETRY_AFTER_CAP",
@@ -40,6 +47,7 @@ __all__ = [
     "Scenario",
     "Schedule",
     "StopReason",
+    "after_completion",
     "scenario_for",
     "should_replace",
 ]
@@ -59,6 +67,8 @@ class Scenario(StrEnum):
     PAYMENT = "payment"
     PREPARATION = "preparation"
     DELIVERY = "delivery"
+    COMPLETED = "completed"
+    """Completed, but a return may still come: the slow check after the handoff."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,18 +92,31 @@ class Schedule:
         return float(min(self.initial * 2**exponent, self.maximum))
 
 
+def after_completion(delivery: Schedule) -> Schedule:
+    """The slow check of a completed order: the delivery schedule's max interval, for that
+    schedule's max duration."""
+    return Schedule(
+        initial=delivery.maximum, maximum=delivery.maximum, max_duration=delivery.max_duration
+    )
+
+
+_GUIDE_SCENARIOS = (Scenario.PAYMENT, Scenario.PREPARATION, Scenario.DELIVERY)
+_DELIVERY = Schedule(initial=10.0, maximum=60.0, max_duration=7200.0)
 SCHEDULES: Mapping[Scenario, Schedule] = MappingProxyType(
     {
         Scenario.PAYMENT: Schedule(initial=1.0, maximum=5.0, max_duration=120.0),
         Scenario.PREPARATION: Schedule(initial=5.0, maximum=30.0, max_duration=3600.0),
-        Scenario.DELIVERY: Schedule(initial=10.0, maximum=60.0, max_duration=7200.0),
+        Scenario.DELIVERY: _DELIVERY,
+        Scenario.COMPLETED: after_completion(_DELIVERY),
     }
 )
 
 
 def scenario_for(order: OrderSummary) -> Scenario | None:
-    """The polling scenario an order is in; None when its ``status`` is terminal (stop).
+    """The polling scenario an order is in; None when nothing more can happen to it (stop).
 
+    * ``status`` COMPLETED: completed (a return may come), unless already RETURNED (stop).
+    * Any other final ``status`` (FAILED, VOIDED, CANCELLED): None.
     * ``status`` PENDING and ``payment_status`` not PAID: payment.
     * DELIVERY mode at READY_FOR_PICKUP (the driver has it): delivery.
     * Everything else that is still live is preparation, the calm default: confirmed orders
@@ -101,6 +124,9 @@ def scenario_for(order: OrderSummary) -> Scenario | None:
       whose ``status`` has not yet caught up to COMPLETED, and any value this version does
       not know.
     """
+    if order.status == OrderStatus.COMPLETED:
+        returnable = order.fulfillment_status not in TERMINAL_FULFILLMENT_STATUSES
+        return Scenario.COMPLETED if returnable else None
     if order.status in TERMINAL_ORDER_STATUSES:
         return None
     if order.status == OrderStatus.PENDING and order.payment_status != PaymentStatus.PAID:
@@ -146,8 +172,10 @@ class PollPlan:
 class PollingPolicy:
     """Turns poll outcomes into the next ``PollPlan``. Holds configuration only.
 
-    ``schedules`` may be replaced (a faster demo, tests); ``retry_after_cap`` bounds how long
-    a server's ``Retry-After`` can hold polling back.
+    ``schedules`` may be replaced (a faster demo, tests); the guide's three scenarios are
+    required, and the completed one defaults to :func:`after_completion` of the delivery
+    schedule. ``retry_after_cap`` bounds how long a server's ``Retry-After`` can hold
+    polling back.
     """
 
     def __init__(
@@ -156,11 +184,29 @@ class PollingPolicy:
         *,
         retry_after_cap: float = RETRY_AFTER_CAP,
     ) -> None:
-        missing = [s.value for s in Scenario if s not in schedules]
+        missing = [s.value for s in _GUIDE_SCENARIOS if s not in schedules]
         if missing:
             raise ValueError(f"no schedule for scenario(s): {', '.join(missing)}")
-        self.schedules: Mapping[Scenario, Schedule] = MappingProxyType(dict(schedules))
+        complete = dict(schedules)
+        complete.setdefault(Scenario.COMPLETED, after_completion(complete[Scenario.DELIVERY]))
+        self.schedules: Mapping[Scenario, Schedule] = MappingProxyType(complete)
         self.retry_after_cap = retry_after_cap
+
+    def scaled(self, speed: float) -> PollingPolicy:
+        """This policy ``speed`` times faster (for a sandbox that plays at that speed)."""
+        if not (math.isfinite(speed) and speed > 0):
+            raise ValueError(f"speed must be a positive number, got {speed}")
+        return PollingPolicy(
+            {
+                scenario: Schedule(
+                    initial=s.initial / speed,
+                    maximum=s.maximum / speed,
+                    max_duration=s.max_duration / speed,
+                )
+                for scenario, s in self.schedules.items()
+            },
+            retry_after_cap=self.retry_after_cap,
+        )
 
     def schedule(self, scenario: Scenario) -> Schedule:
         return self.schedules[scenario]
@@ -234,7 +280,7 @@ class PollingPolicy:
             wait = min(retry_after, self.retry_after_cap)
             deadline = plan.started_at + self.schedules[plan.scenario].max_duration
             if now + wait > deadline + _DEADLINE_SLACK:
-                return _gave_up(plan, failures=plan.failures + 1)
+                return _out_of_time(plan, now, failures=plan.failures + 1)
         else:
             wait = 0.0
         nxt = self._next(plan, now, failures=plan.failures + 1)
@@ -258,7 +304,7 @@ class PollingPolicy:
         schedule = self.schedules[plan.scenario]
         remaining = plan.started_at + schedule.max_duration - now
         if remaining <= _DEADLINE_SLACK:
-            return _gave_up(plan, failures=failures)
+            return _out_of_time(plan, now, failures=failures)
         attempt = plan.attempt + 1
         return PollPlan(
             scenario=plan.scenario,
@@ -276,7 +322,11 @@ def _terminal(now: float) -> PollPlan:
     )
 
 
-def _gave_up(plan: PollPlan, *, failures: int) -> PollPlan:
+def _out_of_time(plan: PollPlan, now: float, *, failures: int) -> PollPlan:
+    """The scenario's max duration passed: a completed order's slow check simply ends
+    (tracking is finished); any other scenario gives up (and may be resumed)."""
+    if plan.scenario is Scenario.COMPLETED:
+        return _terminal(now)
     return replace(plan, failures=failures, delay=None, stop=StopReason.GAVE_UP)
 
 

@@ -16,18 +16,26 @@ from tote_track.api.models import (
     Handoff,
     HandoffMode,
     Money,
+    Order,
     OrderStatus,
     OrderSummary,
+    Payment,
+    PaymentState,
     PaymentStatus,
 )
 
 __all__ = [
     "CURRENCY_EXPONENTS",
     "CURRENCY_SYMBOLS",
+    "ENDED_UNSUCCESSFULLY",
+    "MoneyRow",
     "StatusLine",
     "format_duration",
     "format_money",
     "handoff_summary",
+    "money_rows",
+    "payment_words",
+    "settlement_lines",
     "status_breakdown",
     "vehicle_description",
 ]
@@ -84,87 +92,206 @@ def format_money(money: Money) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StatusLine:
-    """One row of the status breakdown: ``Payment | Payment received | The total is paid.``"""
+    """One row of the status breakdown.
+
+    ``value`` is the field as the API sent it; ``words`` is the customer's sentence for it
+    (the three rows never contradict each other); ``reference`` is the guide's own meaning,
+    for QA (the tracker's help shows it), never the main text.
+    """
 
     field: str
     value: str
-    meaning: str
+    words: str
+    reference: str
 
 
-# The guide's tables ("Order Status Lifecycle", "Payment Status Overview", "All 8
-# fulfillment states"), with the quick-reference wording for the values: "Payment
-# received" when PAID, the overall outcome for ``status``, the progress steps for
-# fulfillment.
-_STATUS_WORDS: Mapping[OrderStatus, tuple[str, str]] = {
-    OrderStatus.PENDING: ("Pending", "Order created from checkout. Awaiting payment."),
-    OrderStatus.CONFIRMED: (
-        "Confirmed",
-        "At least one payment completed. Order accepted by the store.",
-    ),
-    OrderStatus.COMPLETED: ("Completed", "Order fulfilled and closed."),
-    OrderStatus.FAILED: (
-        "Failed",
-        "Order could not be processed (e.g., all payments failed).",
-    ),
-    OrderStatus.VOIDED: ("Voided", "Order voided before any fulfillment began."),
-    OrderStatus.CANCELLED: ("Cancelled", "Order cancelled by customer or system."),
+# The guide's reference tables ("Order Status Lifecycle", "Payment Status Overview", "All 8
+# fulfillment states"), word for word: for QA, under the tracker's help.
+_STATUS_REFERENCE: Mapping[OrderStatus, str] = {
+    OrderStatus.PENDING: "Order created from checkout. Awaiting payment.",
+    OrderStatus.CONFIRMED: "At least one payment completed. Order accepted by the store.",
+    OrderStatus.COMPLETED: "Order fulfilled and closed.",
+    OrderStatus.FAILED: "Order could not be processed (e.g., all payments failed).",
+    OrderStatus.VOIDED: "Order voided before any fulfillment began.",
+    OrderStatus.CANCELLED: "Order cancelled by customer or system.",
 }
-
-_PAYMENT_WORDS: Mapping[PaymentStatus, tuple[str, str]] = {
-    PaymentStatus.UNPAID: ("Unpaid", "No payments submitted yet."),
-    PaymentStatus.PROCESSING: ("Processing", "A payment is being processed."),
-    PaymentStatus.PARTIALLY_PAID: ("Partially paid", "Some payments completed; {due} still due."),
-    PaymentStatus.PAID: ("Payment received", "The order is fully covered."),
+_PAYMENT_REFERENCE: Mapping[PaymentStatus, str] = {
+    PaymentStatus.UNPAID: "No payments submitted yet.",
+    PaymentStatus.PROCESSING: "One or more payments are pending or authorized.",
+    PaymentStatus.PARTIALLY_PAID: "Some payments completed, balance remaining.",
+    PaymentStatus.PAID: "Total paid covers the order total.",
 }
-
-_ENDED_UNPAID = frozenset({OrderStatus.CANCELLED, OrderStatus.FAILED, OrderStatus.VOIDED})
-_NOTHING_CHARGED = ("Nothing charged", "Any payment was voided or refunded in full.")
-
-_FULFILLMENT_WORDS: Mapping[FulfillmentStatus, tuple[str, str]] = {
-    FulfillmentStatus.PENDING: ("Placed", "Order created, not yet accepted by the store."),
-    FulfillmentStatus.IN_PROGRESS: ("Accepted", "Store accepted the order and is queuing it."),
-    FulfillmentStatus.PREPARING: ("Preparing", "Store staff actively assembling the order."),
-    FulfillmentStatus.READY_FOR_PICKUP: ("Ready", "Order assembled and waiting for the customer."),
-    FulfillmentStatus.FULFILLED: ("Picked up", "Customer received the order at the store."),
-    FulfillmentStatus.DELIVERED: ("Delivered", "Order delivered to the customer's address."),
-    FulfillmentStatus.RETURNED: ("Returned", "Order returned after fulfillment."),
-    FulfillmentStatus.CANCELLED: ("Cancelled", "Fulfillment cancelled before completion."),
+_FULFILLMENT_REFERENCE: Mapping[FulfillmentStatus, str] = {
+    FulfillmentStatus.PENDING: "Order created, not yet accepted by the store.",
+    FulfillmentStatus.IN_PROGRESS: "Store accepted the order and is queuing it.",
+    FulfillmentStatus.PREPARING: "Store staff actively assembling the order.",
+    FulfillmentStatus.READY_FOR_PICKUP: "Order assembled and waiting for the customer.",
+    FulfillmentStatus.FULFILLED: "Customer received the order at the store.",
+    FulfillmentStatus.DELIVERED: "Order delivered to the customer's address.",
+    FulfillmentStatus.RETURNED: "Order returned after fulfillment.",
+    FulfillmentStatus.CANCELLED: "Fulfillment cancelled before completion.",
 }
-_OUT_FOR_DELIVERY = ("Out for delivery", "Order assembled and on its way with the driver.")
+_UNKNOWN_REFERENCE = "Not in the guide this version of the tracker was built from."
 
-_UNKNOWN_MEANING = "A value this version of the tracker does not know yet, shown as sent."
+# What a customer reads, one consistent sentence per field: ``status`` is the overall
+# outcome, ``payment_status`` the money, ``fulfillment_status`` where the food is.
+_STATUS_WORDS: Mapping[OrderStatus, str] = {
+    OrderStatus.PENDING: "Placed · waiting for payment",
+    OrderStatus.CONFIRMED: "Confirmed · your payment went through",
+    OrderStatus.COMPLETED: "Complete",
+    OrderStatus.FAILED: "Not placed · the payment didn't go through",
+    OrderStatus.VOIDED: "Voided before payment",
+    OrderStatus.CANCELLED: "Cancelled",
+}
+_PAYMENT_WORDS: Mapping[PaymentStatus, str] = {
+    PaymentStatus.UNPAID: "Nothing paid yet",
+    PaymentStatus.PROCESSING: "Your payment is being processed",
+    PaymentStatus.PARTIALLY_PAID: "Partly paid · {due} still to pay",
+    PaymentStatus.PAID: "Paid in full",
+}
+_FULFILLMENT_WORDS: Mapping[FulfillmentStatus, str] = {
+    FulfillmentStatus.PENDING: "Waiting for the store to accept it",
+    FulfillmentStatus.IN_PROGRESS: "Accepted · in the store's queue",
+    FulfillmentStatus.PREPARING: "Being prepared",
+    FulfillmentStatus.READY_FOR_PICKUP: "Ready · waiting for you",
+    FulfillmentStatus.FULFILLED: "Picked up",
+    FulfillmentStatus.DELIVERED: "Delivered",
+    FulfillmentStatus.RETURNED: "Returned",
+    FulfillmentStatus.CANCELLED: "Cancelled",
+}
+_READY_FOR_DRIVER = "Ready · waiting for the driver"
+_UNKNOWN_WORDS = "Shown as the store's system sent it"
+
+ENDED_UNSUCCESSFULLY: frozenset[OrderStatus] = frozenset(
+    {OrderStatus.CANCELLED, OrderStatus.FAILED, OrderStatus.VOIDED}
+)
+"""Statuses of an order that ended without being handed over: nothing is owed."""
 
 
-def status_breakdown(order: OrderSummary) -> tuple[StatusLine, StatusLine, StatusLine]:
-    """The order detail's "full status breakdown": status, payment and fulfillment rows.
+def status_breakdown(order: Order | OrderSummary) -> tuple[StatusLine, StatusLine, StatusLine]:
+    """The order's three status fields: the API's value, the customer's words, the guide's.
 
     Values this version does not know are shown as the server sent them.
     """
-    status = _STATUS_WORDS.get(order.status)
-    payment = _PAYMENT_WORDS.get(order.payment_status)
-    if order.fulfillment_status == FulfillmentStatus.READY_FOR_PICKUP and (
-        order.handoff.mode == HandoffMode.DELIVERY
+    fulfillment = order.fulfillment_status
+    if fulfillment == FulfillmentStatus.READY_FOR_PICKUP and order.handoff.mode == (
+        HandoffMode.DELIVERY
     ):
-        fulfillment: tuple[str, str] | None = _OUT_FOR_DELIVERY
+        fulfillment_words: str | None = _READY_FOR_DRIVER
     else:
-        fulfillment = _FULFILLMENT_WORDS.get(order.fulfillment_status)
-    if order.payment_status == PaymentStatus.UNPAID and order.status in _ENDED_UNPAID:
-        # After a cancel, a failure or a void, "no payments submitted yet" would mislead:
-        # payments may have been submitted, then voided or refunded.
-        payment = _NOTHING_CHARGED
-    if payment is not None:
-        payment = (payment[0], payment[1].format(due=format_money(order.balance_due)))
+        fulfillment_words = _FULFILLMENT_WORDS.get(fulfillment)
     return (
-        _line("Status", order.status.value, status),
-        _line("Payment", order.payment_status.value, payment),
-        _line("Fulfillment", order.fulfillment_status.value, fulfillment),
+        _line("Order", order.status, _STATUS_WORDS, _STATUS_REFERENCE),
+        StatusLine(
+            "Payment",
+            order.payment_status.value,
+            payment_words(order),
+            _PAYMENT_REFERENCE.get(order.payment_status, _UNKNOWN_REFERENCE),
+        ),
+        StatusLine(
+            "Fulfillment",
+            fulfillment.value,
+            fulfillment_words or _UNKNOWN_WORDS,
+            _FULFILLMENT_REFERENCE.get(fulfillment, _UNKNOWN_REFERENCE),
+        ),
     )
 
 
-def _line(field: str, raw: str, words: tuple[str, str] | None) -> StatusLine:
+def _line(
+    field: str,
+    value: OrderStatus,
+    words: Mapping[OrderStatus, str],
+    reference: Mapping[OrderStatus, str],
+) -> StatusLine:
+    return StatusLine(
+        field,
+        value.value,
+        words.get(value, _UNKNOWN_WORDS),
+        reference.get(value, _UNKNOWN_REFERENCE),
+    )
+
+
+def payment_words(order: Order | OrderSummary) -> str:
+    """The payment row in words. On an order that ended without a handoff it says what
+    happened to the money (refunded, voided, nothing taken), never that money is due."""
+    if order.status in ENDED_UNSUCCESSFULLY and order.payment_status == PaymentStatus.UNPAID:
+        states = {p.status for p in order.payments} if isinstance(order, Order) else set()
+        if PaymentState.REFUNDED in states:
+            return "Refunded"
+        if PaymentState.VOIDED in states:
+            return "Voided · never charged"
+        if isinstance(order, Order):
+            return "No payment was taken"
+        return "Nothing to pay"
+    words = _PAYMENT_WORDS.get(order.payment_status)
     if words is None:
-        return StatusLine(field, raw, _UNKNOWN_MEANING)
-    return StatusLine(field, *words)
+        return _UNKNOWN_WORDS
+    return words.format(due=format_money(order.balance_due))
+
+
+def _method(payment: Payment) -> str:
+    return payment.payment_method.label.lower()
+
+
+def settlement_lines(order: Order) -> tuple[str, ...]:
+    """What happened to the money of an order that ended without a handoff, one line per
+    payment ("Refunded $19.45 to your credit card"); () while the order is under way or
+    was completed.
+
+    The payments carry it: a VOIDED one was never charged, a REFUNDED one was paid back.
+    """
+    if order.status not in ENDED_UNSUCCESSFULLY:
+        return ()
+    lines = []
+    for payment in order.payments:
+        amount = format_money(payment.amount)
+        method = _method(payment)
+        if payment.status == PaymentState.REFUNDED:
+            lines.append(f"Refunded {amount} to your {method}")
+        elif payment.status == PaymentState.VOIDED:
+            lines.append(f"Voided: {amount} on your {method} was never charged")
+        elif payment.status == PaymentState.FAILED:
+            lines.append(f"{amount} on your {method} didn't go through: not charged")
+        elif payment.status in (PaymentState.CAPTURED, PaymentState.COMPLETED):
+            lines.append(f"Charged {amount} to your {method}")
+    if not lines:
+        lines.append("No payment was taken")
+    return tuple(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyRow:
+    """One row of the money panel: ``Total | $19.45``, ``strong`` for the totals."""
+
+    label: str
+    amount: str
+    strong: bool = False
+
+
+def money_rows(order: Order | OrderSummary) -> tuple[MoneyRow, ...]:
+    """Subtotal, tax, discount, total, then what was paid and what is due.
+
+    "Balance due" shows only while the order is under way and something is due: a
+    finished order never says the customer owes money (the API's ``balance_due`` still
+    holds the total after a cancel). On an order that ended without a handoff the
+    settlement (refunded, voided, nothing taken) takes the place of paid and due.
+    """
+    discount = order.total_discount
+    shown_discount = Money(amount=-discount.amount, currency=discount.currency)
+    rows = [
+        MoneyRow("Subtotal", format_money(order.subtotal)),
+        MoneyRow("Tax", format_money(order.total_tax)),
+        MoneyRow("Discount", format_money(shown_discount if discount.amount > 0 else discount)),
+        MoneyRow("Total", format_money(order.total), strong=True),
+    ]
+    if order.status in ENDED_UNSUCCESSFULLY:
+        if isinstance(order, Order):
+            rows += [MoneyRow(line, "") for line in settlement_lines(order)]
+        return tuple(rows)
+    rows.append(MoneyRow("Paid", format_money(order.total_paid)))
+    if order.status != OrderStatus.COMPLETED and order.balance_due.amount != 0:
+        rows.append(MoneyRow("Balance due", format_money(order.balance_due), strong=True))
+    return tuple(rows)
 
 
 def handoff_summary(handoff: Handoff) -> str:

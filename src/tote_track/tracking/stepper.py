@@ -98,7 +98,9 @@ _DELIVERY_STEPS: tuple[tuple[FulfillmentStatus, str], ...] = (
     (FS.PENDING, "Placed"),
     (FS.IN_PROGRESS, "Accepted"),
     (FS.PREPARING, "Preparing"),
-    (FS.READY_FOR_PICKUP, "Out for delivery"),
+    # The guide has no "the driver has it" state: READY_FOR_PICKUP is "assembled and
+    # waiting", for the driver here.
+    (FS.READY_FOR_PICKUP, "Ready for the driver"),
     (FS.DELIVERED, "Delivered"),
 )
 # Where each on-path fulfillment status sits in either list of steps. FULFILLED and
@@ -288,9 +290,10 @@ def _ready_words(order: OrderSummary) -> tuple[str, str]:
     handoff, code = order.handoff, order.short_code
     if handoff.mode == HandoffMode.DELIVERY:
         address = handoff.delivery_address
+        headline = "Your order is ready and waiting for the driver."
         if address is not None and address.line1 and address.line1.strip():
-            return ("Your order is on its way.", f"The driver is taking it to {address.line1}.")
-        return ("Your order is on its way.", "The driver has it.")
+            return (headline, f"It will be delivered to {address.line1.strip()}.")
+        return (headline, "It will be delivered to you.")
     if handoff.mode == HandoffMode.CURBSIDE:
         headline = "Your order is ready. Park in a curbside spot and we'll bring it out."
         vehicle = vehicle_description(handoff)

@@ -50,8 +50,14 @@ from tote_track.api.errors import (
 )
 from tote_track.api.models import FulfillmentStatus, Order, OrderStatus
 from tote_track.tracking.lifecycle import cancel_eligibility
-from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
-from tote_track.tracking.presentation import format_duration
+from tote_track.tracking.polling import (
+    PollingPolicy,
+    PollPlan,
+    Scenario,
+    StopReason,
+    should_replace,
+)
+from tote_track.tracking.presentation import format_duration, settlement_lines
 from tote_track.tracking.stepper import Outcome, Progress, progress_of, record_seen
 from tote_track.tui.qa import QAConsole
 from tote_track.tui.screens import CancelDraft, CancelScreen, ErrorScreen, HelpScreen, MessageScreen
@@ -64,7 +70,6 @@ from tote_track.tui.widgets import (
     OrderHeader,
     ProgressStepper,
     StatusPanel,
-    settlement_lines,
 )
 
 __all__ = ["EXIT_API_ERROR", "EXIT_OK", "Clock", "TrackerApp", "run_tracker"]
@@ -484,12 +489,7 @@ class TrackerApp(App[int]):
             self.bell()
 
     def _announce_cancelled(self, order: Order) -> None:
-        money = settlement_lines(order)
-        words = f"Order {order.short_code} is cancelled."
-        if money:
-            words += " " + "; ".join(money) + "."
-        else:
-            words += " Nothing was charged."
+        words = f"Order {order.short_code} is cancelled. {'; '.join(settlement_lines(order))}."
         self.alerts.append(words)
         if self.notify_enabled:
             self.notify(words, title="Cancelled", timeout=12, markup=False)
@@ -535,6 +535,11 @@ class TrackerApp(App[int]):
             return (" · ".join(parts), "reconnecting")
         assert plan.scenario is not None
         schedule = self.policy.schedule(plan.scenario)
+        if plan.scenario is Scenario.COMPLETED:
+            # A return may still come: checks go on slowly, then stop by themselves.
+            check = "checking now…" if self._checking else f"next check in {next_in}"
+            stops = f"checks stop after {format_duration(schedule.max_duration)}"
+            return (" · ".join(p for p in (updated, "order complete", check, stops) if p), "live")
         rhythm = (
             f"{plan.scenario.value} ({_number(schedule.initial)}→{_number(schedule.maximum)} s)"
         )
@@ -729,6 +734,7 @@ def run_tracker(
     notify: bool = True,
     bell: bool = True,
     sandbox: bool = False,
+    policy: PollingPolicy | None = None,
 ) -> int:
     """Run the tracker in this terminal until the customer quits; returns the exit code."""
     app = TrackerApp(
@@ -737,6 +743,7 @@ def run_tracker(
         notify=notify,
         bell=bell,
         sandbox_url=config.base_url if sandbox else None,
+        policy=policy,
     )
     result = app.run()
     if result is None:

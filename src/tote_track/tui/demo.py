@@ -19,6 +19,7 @@ from tote_track.api.config import ClientConfig
 from tote_track.api.control import SandboxControl
 from tote_track.api.errors import ToteError
 from tote_track.api.models import Order
+from tote_track.tracking.polling import PollingPolicy
 
 __all__ = ["MANUAL_SCENARIOS", "create_demo_order", "demo_order_body", "run_demo"]
 
@@ -80,6 +81,9 @@ def run_demo(scenario: str, speed: float) -> int:
         except ToteError as error:
             print(f"Error: the demo order could not be created: {error}", file=sys.stderr)
             return EXIT_SANDBOX_FAILED
-        return run_tracker(sandbox.config, order.id, sandbox=True)
+        # The sandbox plays the order `speed` times faster: polling keeps pace, so every
+        # state the order passes through is seen (and announced) on screen.
+        policy = PollingPolicy().scaled(speed)
+        return run_tracker(sandbox.config, order.id, sandbox=True, policy=policy)
     finally:
         sandbox.stop()

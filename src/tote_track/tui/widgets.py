@@ -20,9 +20,14 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tote_track.api.models import Money, Order, OrderSummary, Payment, PaymentState
+from tote_track.api.models import Order, OrderSummary
 from tote_track.tracking.lifecycle import CancelEligibility
-from tote_track.tracking.presentation import format_money, handoff_summary, status_breakdown
+from tote_track.tracking.presentation import (
+    format_money,
+    handoff_summary,
+    money_rows,
+    status_breakdown,
+)
 from tote_track.tracking.stepper import Outcome, Progress, Step, StepState
 
 __all__ = [
@@ -34,7 +39,6 @@ __all__ = [
     "OrderHeader",
     "ProgressStepper",
     "StatusPanel",
-    "settlement_lines",
 ]
 
 STEP_GLYPHS = {StepState.DONE: "✔", StepState.CURRENT: "●", StepState.UPCOMING: "○"}
@@ -205,35 +209,16 @@ class Headline(Widget):
 
 
 class StatusPanel(Static):
-    """The guide's three status fields, each with its plain meaning."""
+    """The three status fields: the customer's words, and the API's value for reference."""
 
-    def show(self, order: OrderSummary) -> None:
+    def show(self, order: Order) -> None:
         grid = Table.grid(padding=(0, 2), expand=True)
         grid.add_column(no_wrap=True, style="dim")
-        grid.add_column(no_wrap=True, style="bold")
-        grid.add_column(ratio=1, overflow="fold")
+        grid.add_column(ratio=1, overflow="fold", style="bold")
+        grid.add_column(no_wrap=True, justify="right", style="dim")
         for line in status_breakdown(order):
-            grid.add_row(line.field, line.value, line.meaning)
+            grid.add_row(Text(line.field), Text(line.words), Text(line.value))
         self.update(grid)
-
-
-def _method(payment: Payment) -> str:
-    return payment.payment_method.label.lower()
-
-
-def settlement_lines(order: Order) -> list[str]:
-    """What happened to each voided or refunded payment, in words.
-
-    The payments carry it: a VOIDED one was never charged, a REFUNDED one was paid back.
-    """
-    lines = []
-    for payment in order.payments:
-        amount = format_money(payment.amount)
-        if payment.status == PaymentState.REFUNDED:
-            lines.append(f"{amount} refunded to your {_method(payment)}")
-        elif payment.status == PaymentState.VOIDED:
-            lines.append(f"{amount} on your {_method(payment)} voided: not charged")
-    return lines
 
 
 class ItemsPanel(Static):
@@ -262,28 +247,16 @@ class ItemsPanel(Static):
 
 
 class MoneyPanel(Static):
-    """Subtotal, tax, discount, total, paid and balance due."""
+    """Subtotal, tax, discount, total, then paid and due (``tracking.presentation.money_rows``
+    decides which rows an order shows)."""
 
     def show(self, order: Order) -> None:
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(ratio=1)
         grid.add_column(no_wrap=True, justify="right")
-        discount = order.total_discount
-        shown_discount = (
-            Money(amount=-discount.amount, currency=discount.currency)
-            if discount.amount > 0
-            else discount
-        )
-        rows: list[tuple[str, Money, str]] = [
-            ("Subtotal", order.subtotal, ""),
-            ("Tax", order.total_tax, ""),
-            ("Discount", shown_discount, ""),
-            ("Total", order.total, "bold"),
-            ("Paid", order.total_paid, ""),
-            ("Balance due", order.balance_due, "bold"),
-        ]
-        for label, money, style in rows:
-            grid.add_row(Text(label, style=style), Text(format_money(money), style=style))
+        for row in money_rows(order):
+            style = "bold" if row.strong else ""
+            grid.add_row(Text(row.label, style=style), Text(row.amount, style=style))
         self.update(grid)
 
 
