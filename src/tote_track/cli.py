@@ -35,10 +35,20 @@ class _OrderIdGroup(click.Group):
 def _is_group_option_value(args: list[str], value: str) -> bool:
     # `tote-track --base-url URL ORDER_ID`: URL is an option value, not a command.
     index = args.index(value)
-    return index > 0 and args[index - 1] in ("--base-url", "--token")
+    return index > 0 and args[index - 1] in ("--base-url", "--token", "--ca-bundle")
 
 
 def _api_options(func: Any) -> Any:
+    func = click.option(
+        "--ca-bundle",
+        envvar="TOTE_CA_BUNDLE",
+        default=None,
+        show_envvar=True,
+        metavar="FILE",
+        help="PEM file of a CA to trust besides the system's (a company proxy's CA, say). "
+        "SSL_CERT_FILE, SSL_CERT_DIR, HTTPS_PROXY and NO_PROXY work too; certificates are "
+        "always checked.",
+    )(func)
     func = click.option(
         "--token",
         envvar="TOTE_API_TOKEN",
@@ -122,7 +132,12 @@ def _order_id(value: str) -> str:
 @click.option("--no-notify", is_flag=True, help="No pop-up notification when the order changes.")
 @click.option("--no-bell", is_flag=True, help="No terminal bell when the order changes.")
 def track_command(
-    order_id: str, base_url: str | None, token: str | None, no_notify: bool, no_bell: bool
+    order_id: str,
+    base_url: str | None,
+    token: str | None,
+    ca_bundle: str | None,
+    no_notify: bool,
+    no_bell: bool,
 ) -> None:
     """Track one order live: progress, statuses, money; r refresh, c cancel, q quit.
 
@@ -130,15 +145,8 @@ def track_command(
     When stdout is not a terminal, prints one line per change instead, until the order
     ends (exit codes as `watch`: 0 completed, 1 ended another way, 3 gave up, 4 API error).
     """
-    from tote_track.api.config import ClientConfig
-    from tote_track.api.errors import InvalidConfigError
-
     order_id = _order_id(order_id)
-    try:
-        config = ClientConfig.resolve(base_url, token)
-    except InvalidConfigError as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(2)
+    config = _resolve_config(base_url, token, ca_bundle)
     if not _stdout_is_terminal():
         click.echo(
             "stdout is not a terminal: printing one line per change (like `tote-track watch`).",
@@ -180,8 +188,13 @@ def _follow_headless(
                 policy=policy,
             )
 
+    from tote_track.api.errors import InvalidConfigError
+
     try:
         return asyncio.run(run())
+    except InvalidConfigError as error:  # SSL_CERT_FILE or the CA bundle did not load
+        click.echo(f"Error: {error}", err=True)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -200,13 +213,13 @@ def _stdout_closed() -> int:
     return 141
 
 
-def _resolve_config(base_url: str | None, token: str | None) -> Any:
+def _resolve_config(base_url: str | None, token: str | None, ca_bundle: str | None) -> Any:
     """The checked API configuration; a usage error (exit 2) when it is refused."""
     from tote_track.api.config import ClientConfig
     from tote_track.api.errors import InvalidConfigError
 
     try:
-        return ClientConfig.resolve(base_url, token)
+        return ClientConfig.resolve(base_url, token, ca_bundle=ca_bundle)
     except InvalidConfigError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)
@@ -249,6 +262,7 @@ def watch_command(
     json_lines: bool,
     base_url: str | None,
     token: str | None,
+    ca_bundle: str | None,
     poll_speed: float,
 ) -> None:
     """Follow one order without a screen, for scripts: a line per change until it ends.
@@ -284,7 +298,7 @@ def watch_command(
     status_code, request_id}. A final error also gets one line on stderr.
     """
     order_id = _order_id(order_id)
-    config = _resolve_config(base_url, token)
+    config = _resolve_config(base_url, token, ca_bundle)
     policy = None
     if poll_speed != 1.0:
         from tote_track.tracking.polling import PollingPolicy
@@ -392,6 +406,7 @@ def list_command(
     as_json: bool,
     base_url: str | None,
     token: str | None,
+    ca_bundle: str | None,
 ) -> None:
     """List orders, newest first: a table (or JSON with --json).
 
@@ -405,7 +420,7 @@ def list_command(
             "--from must be at or before --to.",
             param_hint="'--from' / '--to'",
         )
-    config = _resolve_config(base_url, token)
+    config = _resolve_config(base_url, token, ca_bundle)
     filters = {
         "status": status,
         "fulfillment_status": fulfillment_status,
@@ -422,7 +437,7 @@ def _list_orders(
     import asyncio
 
     from tote_track.api.client import ToteClient
-    from tote_track.api.errors import ToteError
+    from tote_track.api.errors import InvalidConfigError, ToteError
     from tote_track.headless import orders_json, orders_table
 
     async def fetch() -> tuple[list[Any], bool]:
@@ -435,6 +450,9 @@ def _list_orders(
 
     try:
         orders, has_more = asyncio.run(fetch())
+    except InvalidConfigError as error:  # SSL_CERT_FILE or the CA bundle did not load
+        click.echo(f"Error: {error}", err=True)
+        return 2
     except ToteError as error:
         click.echo(f"error: {error}", err=True)
         return 4
@@ -503,13 +521,15 @@ def demo_command(scenario: str, speed: float, board: bool) -> None:
     "Ctrl+Q or Ctrl+C close it.",
 )
 @_api_options
-def board_command(location: str, kiosk: bool, base_url: str | None, token: str | None) -> None:
+def board_command(
+    location: str, kiosk: bool, base_url: str | None, token: str | None, ca_bundle: str | None
+) -> None:
     """A live board of one store's orders: "Preparing" and "Ready for pickup".
 
     Each order shows as its short code only, refreshed every 5 s; newly ready orders are
     marked NEW. r refreshes, q quits. Exits 2 on a bad location id or base URL.
     """
-    config = _resolve_config(base_url, token)
+    config = _resolve_config(base_url, token, ca_bundle)
     if not _stdout_is_terminal():
         click.echo("Error: the board needs a terminal (stdout is not one).", err=True)
         sys.exit(2)
@@ -540,13 +560,48 @@ def board_command(location: str, kiosk: bool, base_url: str | None, token: str |
     default=None,
     help="Random seed: the same sample orders and order ids on every start.",
 )
+@click.option(
+    "--tls",
+    is_flag=True,
+    help="Serve HTTPS with a certificate from a throwaway local CA (its file is printed; kept "
+    "next to --db, else in a temporary directory).",
+)
+@click.option(
+    "--certfile",
+    default=None,
+    metavar="FILE",
+    help="Serve HTTPS with this PEM certificate (chain) of your own instead.",
+)
+@click.option(
+    "--keyfile", default=None, metavar="FILE", help="The private key of --certfile (PEM)."
+)
 def sandbox_command(
-    host: str, port: int, token: str, db: str | None, orders: int, seed: int | None
+    host: str,
+    port: int,
+    token: str,
+    db: str | None,
+    orders: int,
+    seed: int | None,
+    tls: bool,
+    certfile: str | None,
+    keyfile: str | None,
 ) -> None:
-    """Serve a local Tote Orders API on loopback until Ctrl-C."""
+    """Serve a local Tote Orders API on loopback until Ctrl-C (HTTPS with --tls)."""
     from tote_track.sandbox.server import run_sandbox
 
-    sys.exit(run_sandbox(host=host, port=port, token=token, db=db, orders=orders, seed=seed))
+    sys.exit(
+        run_sandbox(
+            host=host,
+            port=port,
+            token=token,
+            db=db,
+            orders=orders,
+            seed=seed,
+            tls=tls,
+            certfile=certfile,
+            keyfile=keyfile,
+        )
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

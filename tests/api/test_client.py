@@ -1121,5 +1121,10 @@ async def test_https_verifies_certificates_and_plain_http_skips_the_ca_bundle() 
 
     async with ToteClient(ClientConfig("https://api.example.com/v1", "tok")) as secure:
         assert context_of(secure).verify_mode == ssl.CERT_REQUIRED
+        assert context_of(secure).check_hostname
+        assert context_of(secure).cert_store_stats()["x509_ca"] > 50  # certifi's bundle
     async with ToteClient(ClientConfig("http://127.0.0.1:8787/v1", "tok")) as loopback:
-        assert context_of(loopback).verify_mode == ssl.CERT_NONE
+        # Never negotiates TLS; even so its context checks certificates (and trusts nobody).
+        assert context_of(loopback).verify_mode == ssl.CERT_REQUIRED
+        assert context_of(loopback).check_hostname
+        assert context_of(loopback).cert_store_stats()["x509_ca"] == 0

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 AUTH = {"Authorization": "Bearer sandbox"}
-URL_LINE = re.compile(r"(http://127\.0\.0\.1:\d+/v1/online-ordering)")
+URL_LINE = re.compile(r"(https?://127\.0\.0\.1:\d+/v1/online-ordering)")
 START_TIMEOUT = 20.0
 
 

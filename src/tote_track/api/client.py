@@ -64,6 +64,13 @@ from tote_track.api.models import (
     OrderSummary,
     Page,
 )
+from tote_track.api.network import (
+    ConnectionTrace,
+    build_ssl_context,
+    connect_error,
+    connect_timeout_error,
+    no_trust_context,
+)
 
 __all__ = [
     "BACKOFF_BASE",
@@ -258,16 +265,21 @@ class ToteClient:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if config.token is not None:
             headers["Authorization"] = f"Bearer {config.token}"
+        https = config.base_url.startswith("https://")
         self._http = httpx.AsyncClient(
             base_url=config.base_url,
             headers=headers,
             timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
             transport=transport,
             follow_redirects=False,
-            # Loading the CA bundle costs ~80 ms of start-up. A plain-http base URL (only
-            # ever loopback, see ClientConfig) never negotiates TLS, and redirects are not
-            # followed, so no request of this client can reach an https host.
-            verify=config.base_url.startswith("https://"),
+            # One context for the API and every proxy transport. Loading a CA bundle costs
+            # ~70 ms of start-up: a plain-http base URL (only ever loopback, see ClientConfig)
+            # never negotiates TLS (no proxy, redirects not followed), so it gets a context
+            # that checks certificates but loads none.
+            verify=build_ssl_context(config.ca_bundle) if https else no_trust_context(),
+            # Proxies from the environment for https only: over plain http a proxy would
+            # read the token in clear (and its loopback is not ours).
+            trust_env=https,
         )
 
     # -- lifecycle -------------------------------------------------------------------
@@ -533,9 +545,10 @@ class ToteClient:
         if not path.startswith("/"):
             # An absolute URL would bypass the base URL and carry the token elsewhere.
             raise ValueError(f"request path must start with '/', got {path!r}")
+        trace = ConnectionTrace()
         try:
             request = self._http.build_request(
-                method, path, json=json, params=params, headers=headers
+                method, path, json=json, params=params, headers=headers, extensions={"trace": trace}
             )
         except httpx.InvalidURL as exc:
             raise ValueError(f"invalid request path {path!r}: {exc}") from None
@@ -548,6 +561,9 @@ class ToteClient:
                     await response.aclose()
         except (httpx.TimeoutException, TimeoutError) as exc:
             logger.debug("%s %s: timed out (attempt %d)", method, path, attempt)
+            stalled = connect_timeout_error(request.url, trace)
+            if stalled is not None:
+                raise stalled from exc
             phase = _TIMEOUT_PHASES.get(type(exc), f"within {self._attempt_timeout:g} s in all")
             raise ApiTimeoutError(
                 f"The Tote API at {request.url.host} did not answer in time ({phase})"
@@ -558,6 +574,13 @@ class ToteClient:
             ) from exc
         except httpx.RequestError as exc:
             logger.debug("%s %s: %s (attempt %d)", method, path, type(exc).__name__, attempt)
+            failure = (
+                connect_error(exc, request.url, trace)
+                if isinstance(exc, httpx.TransportError)
+                else None
+            )
+            if failure is not None:
+                raise failure from exc
             reason = self._scrub(str(exc)) or type(exc).__name__
             raise ApiConnectionError(
                 f"Could not reach the Tote API at {request.url.host}: {reason}"

@@ -8,7 +8,10 @@ checked configuration:
   password, query or fragment; otherwise :class:`InvalidConfigError` (a ``ValueError`` too);
 * a token is never sent over plain ``http://`` to a host that is not loopback
   (``localhost``, ``127.0.0.0/8``, ``::1``): :class:`InsecureTransportError`, whose message
-  says what to do. Without a token plain ``http://`` is allowed (nothing secret travels).
+  says what to do. Without a token plain ``http://`` is allowed (nothing secret travels);
+* ``ca_bundle`` (``--ca-bundle`` / ``TOTE_CA_BUNDLE``), a PEM file of CA certificates the
+  client trusts *in addition to* the system's, must be a readable file holding at least one
+  PEM certificate; otherwise :class:`InvalidConfigError`.
 
 The token never shows in ``repr()`` or in any error message.
 """
@@ -16,6 +19,7 @@ The token never shows in ``repr()`` or in any error message.
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -77,6 +81,31 @@ def _check_base_url(base_url: str) -> tuple[str, str]:
     return parts.scheme, host
 
 
+_PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
+_CA_BUNDLE_MAX_BYTES = 16 * 1024 * 1024
+
+
+def _check_ca_bundle(path: str) -> None:
+    """A readable file with a PEM certificate; OpenSSL parses it later, in the client."""
+    where = f"The CA bundle {path!r} (--ca-bundle or TOTE_CA_BUNDLE)"
+    if os.path.isdir(path):
+        raise InvalidConfigError(f"{where} is a directory; give the PEM file of your CA")
+    try:
+        with open(path, "rb") as file:
+            head = file.read(_CA_BUNDLE_MAX_BYTES)
+    except FileNotFoundError:
+        raise InvalidConfigError(f"{where} does not exist") from None
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise InvalidConfigError(f"{where} cannot be read ({reason})") from None
+    if _PEM_CERTIFICATE not in head:
+        raise InvalidConfigError(
+            f"{where} holds no PEM certificate; give a file with "
+            '"-----BEGIN CERTIFICATE-----" blocks (convert a .der or .cer file with '
+            "openssl x509 -inform der -in FILE -out FILE.pem)"
+        )
+
+
 def _check_token(token: str) -> None:
     if not token.isascii() or any(ch.isspace() or not ch.isprintable() for ch in token):
         # Never include the token itself.
@@ -96,9 +125,12 @@ class ClientConfig:
 
     base_url: str
     token: str | None = None
+    ca_bundle: str | None = None
 
     def __post_init__(self) -> None:
         scheme, host = _check_base_url(self.base_url)
+        if self.ca_bundle is not None:
+            _check_ca_bundle(self.ca_bundle)
         if self.token is None:
             return
         _check_token(self.token)
@@ -110,7 +142,9 @@ class ClientConfig:
             )
 
     @classmethod
-    def resolve(cls, base_url: str | None, token: str | None) -> ClientConfig:
+    def resolve(
+        cls, base_url: str | None, token: str | None, *, ca_bundle: str | None = None
+    ) -> ClientConfig:
         """Build a checked configuration; None or blank values fall back to the defaults."""
         url = (base_url or "").strip() or DEFAULT_BASE_URL
         scheme, sep, rest = url.partition("://")
@@ -118,7 +152,8 @@ class ClientConfig:
             url = f"{scheme.lower()}{sep}{rest}"
         url = url.rstrip("/")
         clean_token = (token or "").strip() or None
-        return cls(base_url=url, token=clean_token)
+        bundle = os.path.expanduser(ca_bundle.strip()) if ca_bundle and ca_bundle.strip() else None
+        return cls(base_url=url, token=clean_token, ca_bundle=bundle)
 
     @property
     def has_token(self) -> bool:
@@ -126,4 +161,5 @@ class ClientConfig:
 
     def __repr__(self) -> str:
         token = "None" if self.token is None else "'<redacted>'"
-        return f"ClientConfig(base_url={self.base_url!r}, token={token})"
+        bundle = "" if self.ca_bundle is None else f", ca_bundle={self.ca_bundle!r}"
+        return f"ClientConfig(base_url={self.base_url!r}, token={token}{bundle})"

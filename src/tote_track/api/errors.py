@@ -11,7 +11,9 @@ Which class is raised:
   HTML page from a proxy, an empty body) still gets the status class, with a message that
   says the body was not the API's;
 * no answer (refused connection, reset, DNS failure) -> :class:`ApiConnectionError`;
-  no answer in time -> :class:`ApiTimeoutError`;
+  no answer in time -> :class:`ApiTimeoutError`; a certificate refused or a failed TLS
+  handshake -> :class:`TlsError`; a proxy refusing the CONNECT -> :class:`ProxyRefusedError`
+  (the sentences are ``api/network.py``'s);
 * a success status whose body is empty, not JSON, or not the expected object ->
   :class:`BadResponseError`;
 * a configuration the client refuses -> :class:`InvalidConfigError` (also a ``ValueError``),
@@ -36,8 +38,10 @@ __all__ = [
     "InsecureTransportError",
     "InvalidConfigError",
     "NotFoundError",
+    "ProxyRefusedError",
     "RateLimitedError",
     "ServerError",
+    "TlsError",
     "ToteError",
     "UnauthorizedError",
     "UnprocessableError",
@@ -119,6 +123,21 @@ class ApiConnectionError(ToteError):
 
 class ApiTimeoutError(ApiConnectionError):
     """The API did not answer in time."""
+
+
+class TlsError(ApiConnectionError):
+    """No secure connection: the API's certificate was refused (not trusted, issued for
+    another name, expired) or the TLS handshake failed. Not transient: trying again meets
+    the same certificate; the user has to act (``--ca-bundle``, the base URL, the clock)."""
+
+    transient = False
+
+
+class ProxyRefusedError(ApiConnectionError):
+    """The proxy answered the CONNECT with an error (407: it wants a password; 403: not
+    allowed). Not transient."""
+
+    transient = False
 
 
 class BadResponseError(ToteError):

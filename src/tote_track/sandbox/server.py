@@ -17,9 +17,11 @@ import errno
 import logging
 import os
 import random
+import shlex
 import signal
 import socket
 import sys
+import tempfile
 import textwrap
 import threading
 from collections.abc import Callable, Iterator
@@ -30,6 +32,7 @@ import uvicorn
 
 from tote_track.api.config import ClientConfig, is_loopback_host
 from tote_track.sandbox.autoplay import SCENARIO_NAMES
+from tote_track.sandbox.tls import TlsFiles, check_certificate, local_ca, server_names
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -95,9 +98,9 @@ def _close_store(app: FastAPI) -> None:
     engine.store.close()
 
 
-def base_url_for(host: str, port: int) -> str:
+def base_url_for(host: str, port: int, *, scheme: str = "http") -> str:
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}{BASE_PATH}"
+    return f"{scheme}://{shown}:{port}{BASE_PATH}"
 
 
 class _Server(uvicorn.Server):
@@ -144,7 +147,9 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _uvicorn_config(app: FastAPI, host: str, port: int, *, quiet: bool) -> uvicorn.Config:
+def _uvicorn_config(
+    app: FastAPI, host: str, port: int, *, quiet: bool, tls: TlsFiles | None = None
+) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
@@ -156,6 +161,8 @@ def _uvicorn_config(app: FastAPI, host: str, port: int, *, quiet: bool) -> uvico
         log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+        ssl_certfile=tls.certfile if tls is not None else None,
+        ssl_keyfile=tls.keyfile if tls is not None else None,
     )
 
 
@@ -169,13 +176,73 @@ def run_sandbox(
     seed: int | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    tls: bool = False,
+    certfile: str | None = None,
+    keyfile: str | None = None,
 ) -> int:
-    """Serve the sandbox in the foreground until Ctrl-C or SIGTERM; the process's exit code."""
+    """Serve the sandbox in the foreground until Ctrl-C or SIGTERM; the process's exit code.
+
+    ``tls``: serve HTTPS with a certificate from a throwaway local CA, whose files go next to
+    ``db`` (``DB.tls/``, reused across restarts) or into a temporary directory removed on exit.
+    ``certfile``/``keyfile``: serve HTTPS with the user's own certificate instead.
+    """
     out = out or sys.stdout
     err = err or sys.stderr
     if not token:
         print("error: --token must not be empty.", file=err)
         return EXIT_USAGE
+    if keyfile is not None and certfile is None:
+        print("error: --keyfile needs --certfile (the certificate it belongs to).", file=err)
+        return EXIT_USAGE
+    if certfile is not None:
+        problem = check_certificate(certfile, keyfile)
+        if problem is not None:
+            print(f"error: cannot serve HTTPS: {problem}.", file=err)
+            return EXIT_USAGE
+    with contextlib.ExitStack() as cleanup:
+        files: TlsFiles | None = None
+        if certfile is not None:
+            files = TlsFiles(certfile=certfile, keyfile=keyfile)
+        elif tls:
+            if db is not None:
+                folder = f"{os.fspath(db)}.tls"
+            else:
+                folder = cleanup.enter_context(
+                    tempfile.TemporaryDirectory(prefix="tote-sandbox-tls-")
+                )
+            try:
+                files = local_ca(folder, server_names(host))
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                print(
+                    f"error: cannot write the sandbox's CA files to {folder}: {reason}.", file=err
+                )
+                return EXIT_FAILURE
+        return _serve_foreground(
+            host=host,
+            port=port,
+            token=token,
+            db=db,
+            orders=orders,
+            seed=seed,
+            out=out,
+            err=err,
+            tls=files,
+        )
+
+
+def _serve_foreground(
+    *,
+    host: str,
+    port: int,
+    token: str,
+    db: str | os.PathLike[str] | None,
+    orders: int,
+    seed: int | None,
+    out: TextIO,
+    err: TextIO,
+    tls: TlsFiles | None,
+) -> int:
     if not is_loopback_host(host) and token == DEFAULT_TOKEN:
         print(
             f'error: refusing to listen on {host} with the default token "{DEFAULT_TOKEN}": '
@@ -205,9 +272,9 @@ def run_sandbox(
             print(f"error: cannot start the sandbox{where}: {exc}", file=err)
             return EXIT_FAILURE
         bound_port = sock.getsockname()[1]
-        banner = _banner(host, bound_port, token, db, orders, app)
+        banner = _banner(host, bound_port, token, db, orders, app, tls)
         server = _Server(
-            _uvicorn_config(app, host, bound_port, quiet=False),
+            _uvicorn_config(app, host, bound_port, quiet=False, tls=tls),
             on_started=lambda: print(banner, file=out, flush=True),
         )
         try:
@@ -224,11 +291,17 @@ def run_sandbox(
 
 
 def _banner(
-    host: str, port: int, token: str, db: str | os.PathLike[str] | None, orders: int, app: FastAPI
+    host: str,
+    port: int,
+    token: str,
+    db: str | os.PathLike[str] | None,
+    orders: int,
+    app: FastAPI,
+    tls: TlsFiles | None = None,
 ) -> str:
     from tote_track.sandbox.seed import LOCATIONS
 
-    url = base_url_for(host, port)
+    url = base_url_for(host, port, scheme="http" if tls is None else "https")
     if token == DEFAULT_TOKEN:
         auth = f'Authenticate with the bearer token "{DEFAULT_TOKEN}":'
         shown_token = DEFAULT_TOKEN
@@ -242,12 +315,14 @@ def _banner(
     if orders and count != orders:
         held += f" (--orders {orders} adds sample orders to an empty store only)"
     track_token = "sandbox" if token == DEFAULT_TOKEN else '"$TOKEN"'
+    trust, curl_trust, track_trust = _trust_lines(tls)
     lines = [
         f"Tote sandbox API listening on {url}",
         f"  {held}, {storage}",
+        *trust,
         "",
         auth,
-        f'  curl -H "Authorization: Bearer {shown_token}" {url}/orders',
+        f'  curl{curl_trust} -H "Authorization: Bearer {shown_token}" {url}/orders',
         CONTROL_HINT,
         textwrap.fill(
             ", ".join(SCENARIO_NAMES),
@@ -256,13 +331,29 @@ def _banner(
             subsequent_indent=" " * 13,
         ),
         f"API description: {url}/openapi.json",
-        f"Track an order: tote-track --base-url {url} --token {track_token} ORDER_ID",
+        f"Track an order: tote-track --base-url {url} --token {track_token}{track_trust} ORDER_ID",
         "Stores (for tote-track board --location ID):",
         *(f"  {location.id}  {location.name}" for location in LOCATIONS),
         "",
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)
+
+
+def _trust_lines(tls: TlsFiles | None) -> tuple[list[str], str, str]:
+    """The banner's TLS lines, and what curl and tote-track add to trust the CA."""
+    if tls is None:
+        return [], "", ""
+    if tls.ca_file is None:
+        return [f"  HTTPS with your certificate {tls.certfile}"], "", ""
+    ca = shlex.quote(tls.ca_file)
+    lines = [
+        f"  HTTPS: a throwaway local CA signed its certificate; the CA file is {tls.ca_file}",
+        "  Trust it with one of:",
+        f"    tote-track --ca-bundle {ca} ...   (or TOTE_CA_BUNDLE={ca}; adds this CA)",
+        f"    SSL_CERT_FILE={ca} tote-track ...   (trusts this CA only)",
+    ]
+    return lines, f" --cacert {ca}", f" --ca-bundle {ca}"
 
 
 # --------------------------------------------------------------------------- embedded
@@ -283,6 +374,11 @@ class EmbeddedSandbox:
     ``with EmbeddedSandbox(orders=5) as sb:`` (or ``async with``) starts it and waits until it
     answers; ``sb.base_url``, ``sb.token`` and ``sb.config`` tell a client where to go.
     Leaving the block stops the server and joins the thread.
+
+    ``tls=True`` serves HTTPS with a certificate (for 127.0.0.1, localhost, ::1) from a
+    throwaway CA in a temporary directory removed on stop: ``sb.ca_file`` is that CA, and
+    ``sb.config`` trusts it (``ca_bundle``). ``certfile``/``keyfile`` serve a given
+    certificate instead (``sb.ca_file`` is then None: the caller knows whom to trust).
     """
 
     def __init__(
@@ -293,9 +389,17 @@ class EmbeddedSandbox:
         *,
         seed: int | None = None,
         startup_timeout: float = STARTUP_TIMEOUT,
+        tls: bool = False,
+        certfile: str | os.PathLike[str] | None = None,
+        keyfile: str | os.PathLike[str] | None = None,
     ) -> None:
         if not token:
             raise ValueError("the sandbox token must not be empty")
+        self.tls = tls or certfile is not None
+        self._certfile = None if certfile is None else os.fspath(certfile)
+        self._keyfile = None if keyfile is None else os.fspath(keyfile)
+        self._tls_files: TlsFiles | None = None
+        self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
         self.token = token
         self.orders = orders
         self.seed = seed
@@ -322,11 +426,16 @@ class EmbeddedSandbox:
 
     @property
     def base_url(self) -> str:
-        return base_url_for("127.0.0.1", self.port)
+        return base_url_for("127.0.0.1", self.port, scheme="https" if self.tls else "http")
+
+    @property
+    def ca_file(self) -> str | None:
+        """The PEM file of the throwaway CA (``tls=True``), else None."""
+        return self._tls_files.ca_file if self._tls_files is not None else None
 
     @property
     def config(self) -> ClientConfig:
-        return ClientConfig(base_url=self.base_url, token=self.token)
+        return ClientConfig(base_url=self.base_url, token=self.token, ca_bundle=self.ca_file)
 
     @property
     def app(self) -> FastAPI:
@@ -344,6 +453,11 @@ class EmbeddedSandbox:
         if self._thread is not None:
             raise RuntimeError("this sandbox was already started")
         _silence_logging()
+        if self._certfile is not None:
+            self._tls_files = TlsFiles(certfile=self._certfile, keyfile=self._keyfile)
+        elif self.tls:
+            self._tls_dir = tempfile.TemporaryDirectory(prefix="tote-sandbox-tls-")
+            self._tls_files = local_ca(self._tls_dir.name, server_names("127.0.0.1"))
         self._thread = threading.Thread(target=self._serve, name="tote-sandbox", daemon=True)
         self._thread.start()
         if not self._started.wait(self.startup_timeout):
@@ -365,6 +479,9 @@ class EmbeddedSandbox:
                 self._server.force_exit = True
                 self._thread.join(timeout)
         self._port = None
+        if self._tls_dir is not None:
+            self._tls_dir.cleanup()
+            self._tls_dir = None
 
     def _serve(self) -> None:
         try:
@@ -377,7 +494,10 @@ class EmbeddedSandbox:
     async def _main(self) -> None:
         app = build_app(token=self.token, db=self.db, orders=self.orders, seed=self.seed)
         self._app = app
-        server = _Server(_uvicorn_config(app, "127.0.0.1", 0, quiet=True), self._on_started)
+        server = _Server(
+            _uvicorn_config(app, "127.0.0.1", 0, quiet=True, tls=self._tls_files),
+            self._on_started,
+        )
         self._server = server
         try:
             if not self._stopping:
