@@ -35,7 +35,7 @@ import httpx
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.tracking.board import BoardModel
-from tote_track.tui.board import BoardApp, sweep
+from tote_track.tui.board.app import BoardApp, sweep
 
 LOCATION = "b5a7c8d9-e0f1-4a2b-8c3d-4e5f6a7b8c9d"
 TOKEN = "sandbox"

@@ -27,7 +27,7 @@ from tote_track.sandbox.app import create_app
 from tote_track.sandbox.engine import Engine, NewOrder
 from tote_track.sandbox.faults import FaultConfig
 from tote_track.tracking.lifecycle import LifecycleEvent as E
-from tote_track.tui.app import Clock, TrackerApp
+from tote_track.tui.tracker.app import Clock, TrackerApp
 
 HERE = Path(__file__).parent
 SIZE = (100, 30)

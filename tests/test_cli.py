@@ -64,7 +64,7 @@ def test_track_opens_the_tracker_in_a_terminal(monkeypatch: pytest.MonkeyPatch) 
         return 0
 
     monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
-    monkeypatch.setattr("tote_track.tui.app.run_tracker", fake_run_tracker)
+    monkeypatch.setattr("tote_track.tui.tracker.app.run_tracker", fake_run_tracker)
     result = invoke(ORDER_ID.upper(), "--token", "t0k", "--no-bell")
     assert result.exit_code == 0
     [(config, order_id, flags)] = calls
@@ -122,7 +122,7 @@ def test_demo_creates_an_autoplay_order_and_tracks_it_with_the_sandbox_url(
         seen.update(config=config, order=asyncio.run(fetch()), flags=flags)
         return 0
 
-    monkeypatch.setattr("tote_track.tui.app.run_tracker", fake_run_tracker)
+    monkeypatch.setattr("tote_track.tui.tracker.app.run_tracker", fake_run_tracker)
     result = invoke("demo", "--scenario", "curbside", "--speed", "0.01")
     assert result.exit_code == 0, result.output
     assert seen["config"].base_url.startswith("http://127.0.0.1:")
@@ -147,7 +147,7 @@ def test_demo_says_so_when_its_order_cannot_be_created(monkeypatch: pytest.Monke
     async def refuse(*args: Any) -> Any:
         raise ApiConnectionError("Connection refused")
 
-    monkeypatch.setattr("tote_track.tui.demo.create_demo_order", refuse)
+    monkeypatch.setattr("tote_track.demo.create_demo_order", refuse)
     result = invoke("demo")
     assert result.exit_code == 1
     assert "the demo order could not be created: Connection refused" in result.output

@@ -360,9 +360,9 @@ def tripwires(monkeypatch: pytest.MonkeyPatch) -> Tripwires:
     monkeypatch.setattr(
         "tote_track.sandbox.server.EmbeddedSandbox.start", wires.trip("a started sandbox")
     )
-    monkeypatch.setattr("tote_track.tui.app.run_tracker", wires.trip("the tracker"))
-    monkeypatch.setattr("tote_track.tui.board.run_board", wires.trip("the board"))
-    monkeypatch.setattr("tote_track.tui.board.run_board_demo", wires.trip("the board demo"))
+    monkeypatch.setattr("tote_track.tui.tracker.app.run_tracker", wires.trip("the tracker"))
+    monkeypatch.setattr("tote_track.tui.board.app.run_board", wires.trip("the board"))
+    monkeypatch.setattr("tote_track.demo.run_board_demo", wires.trip("the board demo"))
     # As in a terminal: the commands get as far as they would for a person.
     monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
     for name in ("TOTE_API_BASE_URL", "TOTE_API_TOKEN"):

@@ -22,8 +22,9 @@ from tote_track import cli
 from tote_track.api.client import ToteClient
 from tote_track.api.control import SandboxControl
 from tote_track.api.models import FulfillmentStatus, OrderStatus, OrderSummary, Page, Pagination
-from tote_track.headless import TARGETS, follow_order, scaled_policy
+from tote_track.headless import TARGETS, follow_order
 from tote_track.sandbox.server import EmbeddedSandbox
+from tote_track.tracking.polling import PollingPolicy
 
 TOKEN = "tok-SECRET-1234567890"
 WRONG_TOKEN = "tok-WRONG-0987654321"
@@ -166,7 +167,6 @@ def test_watch_until_a_reached_state_exits_0(
         ((*PAID, "accept", "start_preparing", "store_cancel"), "cancelled", "CANCELLED"),
         (("payment_started", "payment_failed"), "failed", "FAILED"),
         (("payment_started", "void"), "voided", "VOIDED"),
-        ((*PICKED_UP, "returned"), "returned", "COMPLETED"),
     ],
 )
 def test_watch_an_order_that_ended_another_way_exits_1(
@@ -176,10 +176,19 @@ def test_watch_an_order_that_ended_another_way_exits_1(
     text = invoke("watch", order_id, *api(live))
     assert text.exit_code == 1
     assert f" {status} " in text.stdout
+    assert text.stderr.strip().splitlines() == [
+        f"order {order_id[:6].upper()} ended {outcome}, not completed ({status} · CANCELLED)"
+    ]
     run = invoke("watch", order_id, *api(live), "--json")
     assert run.exit_code == 1
     assert run.events[-1]["outcome"] == outcome
-    assert run.events[-1]["exit_code"] == 1
+
+
+def test_watch_a_returned_order_exits_0_it_was_completed(live: EmbeddedSandbox) -> None:
+    order_id = make_order(live, *PICKED_UP, "returned")
+    run = invoke("watch", order_id, *api(live), "--json")
+    assert run.exit_code == 0
+    assert (run.events[-1]["outcome"], run.events[-1]["exit_code"]) == ("returned", 0)
 
 
 def test_watch_a_cancelled_order_until_ready_exits_1_and_says_it_cannot_get_there(
@@ -316,7 +325,7 @@ async def test_watch_survives_server_errors_on_the_real_socket(live: EmbeddedSan
                 echo=lines.append,
                 warn=lines.append,
                 json_lines=True,
-                policy=scaled_policy(1000),
+                policy=PollingPolicy().scaled(1000),
                 sleep=sleep,
             )
         finally:

@@ -26,3 +26,17 @@ def test_core_modules_do_not_import_ui_or_server(module: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_the_interfaces_never_import_the_sandbox() -> None:
+    """Only ``cli`` and ``demo`` start a sandbox: no tracker or board module imports it."""
+    code = (
+        "import importlib, pkgutil, sys, tote_track.tui\n"
+        "for m in pkgutil.walk_packages(tote_track.tui.__path__, 'tote_track.tui.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('tote_track.sandbox'))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""

@@ -68,9 +68,9 @@ from tote_track.api.errors import (
 )
 from tote_track.api.models import Order
 from tote_track.sandbox.server import EmbeddedSandbox, run_sandbox
-from tote_track.tui.app import TrackerApp
-from tote_track.tui.board import BoardApp
-from tote_track.tui.screens import CancelScreen, ErrorScreen, MessageScreen
+from tote_track.tui.board.app import BoardApp
+from tote_track.tui.tracker.app import TrackerApp
+from tote_track.tui.tracker.dialogs import CancelScreen, ErrorScreen, MessageScreen
 
 TOKEN = "tok_LEAKCHECK_8c1f0e2d9b7a4e55"
 MISSING = "00000000-0000-4000-8000-000000000000"

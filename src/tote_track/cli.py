@@ -153,7 +153,7 @@ def track_command(
             err=True,
         )
         sys.exit(_follow_headless(config, order_id))
-    from tote_track.tui.app import run_tracker
+    from tote_track.tui.tracker.app import run_tracker
 
     sys.exit(run_tracker(config, order_id, notify=not no_notify, bell=not no_bell))
 
@@ -498,10 +498,10 @@ def demo_command(scenario: str, speed: float, board: bool) -> None:
     busy store's orders arrive every few seconds and the board shows them.
     """
     if board:
-        from tote_track.tui.board import run_board_demo
+        from tote_track.demo import run_board_demo
 
         sys.exit(run_board_demo(speed))
-    from tote_track.tui.demo import run_demo
+    from tote_track.demo import run_demo
 
     sys.exit(run_demo(scenario, speed))
 
@@ -533,7 +533,7 @@ def board_command(
     if not _stdout_is_terminal():
         click.echo("Error: the board needs a terminal (stdout is not one).", err=True)
         sys.exit(2)
-    from tote_track.tui.board import run_board
+    from tote_track.tui.board.app import run_board
 
     sys.exit(run_board(config, location, kiosk=kiosk))
 

@@ -63,8 +63,8 @@ from tote_track.sandbox.engine import Engine
 from tote_track.sandbox.server import BASE_PATH, EmbeddedSandbox
 from tote_track.sandbox.store import IdempotencyRecord, OrderRecord
 from tote_track.tracking.polling import PollingPolicy, Scenario, StopReason
-from tote_track.tui.app import TrackerApp
-from tote_track.tui.screens import CancelScreen, MessageScreen
+from tote_track.tui.tracker.app import TrackerApp
+from tote_track.tui.tracker.dialogs import CancelScreen, MessageScreen
 
 WATCH = "watch"
 TUI = "tui"

@@ -47,8 +47,8 @@ from tote_track.sandbox.engine import Engine, NewOrder
 from tote_track.sandbox.store import OrderRecord
 from tote_track.tracking.lifecycle import LifecycleEvent
 from tote_track.tracking.polling import StopReason
-from tote_track.tui.app import TrackerApp
-from tote_track.tui.board import BoardApp
+from tote_track.tui.board.app import BoardApp
+from tote_track.tui.tracker.app import TrackerApp
 
 WARM_UP_HOURS = 0.1
 MEMORY_LIMIT = 5 * 1024 * 1024

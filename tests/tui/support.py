@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.tracking.polling import PollingPolicy
-from tote_track.tui.app import Clock, TrackerApp
+from tote_track.tui.tracker.app import Clock, TrackerApp
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 ORDER_ID = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"

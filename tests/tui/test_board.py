@@ -46,24 +46,16 @@ from tote_track.api.errors import (
     UnauthorizedError,
 )
 from tote_track.api.models import Order
+from tote_track.demo import DEMO_WARM_ORDERS, DemoFeed, DemoScenario, run_board_demo
 from tote_track.sandbox.app import create_app
 from tote_track.sandbox.engine import Engine, NewOrder
 from tote_track.tracking.board import NEW_FOR
 from tote_track.tracking.lifecycle import LifecycleEvent
-from tote_track.tui.board import (
-    DEMO_WARM_ORDERS,
-    BoardApp,
-    CodeGrid,
-    DemoFeed,
-    DemoScenario,
-    big_code,
-    fit_grid,
-    run_board,
-    run_board_demo,
-    seven_segment,
-)
-from tote_track.tui.board import _problem as problem
-from tote_track.tui.board import sweep as board_sweep
+from tote_track.tui.board.app import BoardApp, run_board
+from tote_track.tui.board.app import _problem as problem
+from tote_track.tui.board.app import sweep as board_sweep
+from tote_track.tui.board.segments import big_code, fit_grid, seven_segment
+from tote_track.tui.board.widgets import CodeGrid
 
 LOCATION = "b5a7c8d9-e0f1-4a2b-8c3d-4e5f6a7b8c9d"
 ELSEWHERE = "2c9d4e1f-7a3b-4c5d-8e6f-9a0b1c2d3e4f"
@@ -586,8 +578,8 @@ def test_board_and_demo_board_open_the_board(monkeypatch: pytest.MonkeyPatch) ->
         calls.append(("demo", speed))
         return 0
 
-    monkeypatch.setattr("tote_track.tui.board.run_board", fake_board)
-    monkeypatch.setattr("tote_track.tui.board.run_board_demo", fake_demo)
+    monkeypatch.setattr("tote_track.tui.board.app.run_board", fake_board)
+    monkeypatch.setattr("tote_track.demo.run_board_demo", fake_demo)
     result = board_command("--location", LOCATION.upper(), "--kiosk", "--base-url", BASE_URL)
     assert result.exit_code == 0, result.output
     demo = CliRunner().invoke(cli.main, ["demo", "--board", "--speed", "3"])

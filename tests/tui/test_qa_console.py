@@ -25,16 +25,21 @@ from tests.tui.support import (
     settle,
 )
 from tote_track.api.models import FulfillmentStatus, HandoffMode, Order
+from tote_track.demo import MANUAL_SCENARIOS, demo_order_body
 from tote_track.tracking.lifecycle import (
     FULFILLMENT_TRANSITIONS,
     ORDER_TRANSITIONS,
     LifecycleEvent,
     events_allowed_for,
 )
-from tote_track.tui.app import TrackerApp
-from tote_track.tui.demo import MANUAL_SCENARIOS, demo_order_body
-from tote_track.tui.qa import FAULT_PRESETS, QAConsole, describe_event, preset_matching
-from tote_track.tui.screens import CancelScreen
+from tote_track.tui.tracker.app import TrackerApp
+from tote_track.tui.tracker.dialogs import CancelScreen
+from tote_track.tui.tracker.qa_console import (
+    FAULT_PRESETS,
+    QAConsole,
+    describe_event,
+    preset_matching,
+)
 
 PICKUP = demo_order_body("manual", 1.0)
 DELIVERY = demo_order_body("manual_delivery", 1.0)

@@ -31,8 +31,9 @@ from tests.tui.support import (
 from tote_track.sandbox.app import create_app
 from tote_track.sandbox.engine import Engine, NewOrder
 from tote_track.tracking.lifecycle import LifecycleEvent
-from tote_track.tui.board import BoardApp, big_code
-from tote_track.tui.screens import CancelScreen, ErrorScreen
+from tote_track.tui.board.app import BoardApp
+from tote_track.tui.board.segments import big_code
+from tote_track.tui.tracker.dialogs import CancelScreen, ErrorScreen
 
 UP = [(40, 12), (60, 20), (80, 24), (120, 40), (200, 60), (300, 80)]
 SIZES = [*UP, *reversed(UP[:-1]), (40, 80), (300, 12)]

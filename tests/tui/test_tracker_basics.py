@@ -28,8 +28,8 @@ from tote_track.api.errors import (
     ServerError,
 )
 from tote_track.tracking.polling import SCHEDULES, PollingPolicy, Scenario, Schedule
-from tote_track.tui.app import EXIT_API_ERROR, EXIT_OK, TrackerApp, explain_load_error
-from tote_track.tui.screens import CancelScreen, ErrorScreen, HelpScreen, MessageScreen
+from tote_track.tui.tracker.app import EXIT_API_ERROR, EXIT_OK, TrackerApp, explain_load_error
+from tote_track.tui.tracker.dialogs import CancelScreen, ErrorScreen, HelpScreen, MessageScreen
 
 
 async def test_first_load_shows_the_order_at_80x24() -> None:

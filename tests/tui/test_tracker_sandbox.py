@@ -13,8 +13,8 @@ import pytest
 from tests.tui.conftest import Sandbox
 from tests.tui.support import FakeClock, make_app, poll, screen_words, settle
 from tote_track.tracking.polling import Scenario, StopReason
-from tote_track.tui.app import TrackerApp
-from tote_track.tui.screens import CancelScreen, MessageScreen
+from tote_track.tui.tracker.app import TrackerApp
+from tote_track.tui.tracker.dialogs import CancelScreen, MessageScreen
 
 PICKUP: dict[str, Any] = {"handoff": {"mode": "PICKUP"}}
 DELIVERY: dict[str, Any] = {

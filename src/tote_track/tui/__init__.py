@@ -1,1 +1,1 @@
-"""The tracker's terminal interface (Textual): the app, its screens and widgets."""
+"""The terminal interfaces (Textual): the tracker and the store board, one folder each."""

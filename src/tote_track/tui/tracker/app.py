@@ -59,9 +59,15 @@ from tote_track.tracking.polling import (
 )
 from tote_track.tracking.presentation import format_duration, settlement_lines
 from tote_track.tracking.stepper import Outcome, Progress, progress_of, record_seen
-from tote_track.tui.qa import QAConsole
-from tote_track.tui.screens import CancelDraft, CancelScreen, ErrorScreen, HelpScreen, MessageScreen
-from tote_track.tui.widgets import (
+from tote_track.tui.tracker.dialogs import (
+    CancelDraft,
+    CancelScreen,
+    ErrorScreen,
+    HelpScreen,
+    MessageScreen,
+)
+from tote_track.tui.tracker.qa_console import QAConsole
+from tote_track.tui.tracker.widgets import (
     CancelHint,
     FreshnessLine,
     Headline,
@@ -177,7 +183,7 @@ def explain_load_error(error: BaseException, order_id: str, base_url: str) -> Lo
 class TrackerApp(App[int]):
     """Follow one order: progress, statuses, money, cancel; polling by the policy."""
 
-    CSS_PATH = Path(__file__).with_name("tote_track.tcss")  # absolute: subclasses live elsewhere
+    CSS_PATH = Path(__file__).with_name("tracker.tcss")  # absolute: subclasses live elsewhere
     TITLE = "tote-track"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(

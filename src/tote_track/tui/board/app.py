@@ -24,35 +24,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
-import itertools
 import math
-import random
 import signal
-import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
-from tote_track.api.control import SandboxControl
 from tote_track.api.errors import (
     ApiConnectionError,
     ApiTimeoutError,
@@ -76,31 +67,20 @@ from tote_track.tracking.board import (
     paginate,
     refresh_delay,
 )
+from tote_track.tui.board.segments import fit_grid
+from tote_track.tui.board.widgets import CodeGrid, ColumnHeading
 
 __all__ = [
-    "DEMO_NEW_FOR",
-    "DEMO_SCENARIOS",
-    "DEMO_WARM_ORDERS",
     "EXIT_OK",
-    "EXIT_SANDBOX_FAILED",
     "PAGE_EVERY",
     "SWEEP_PAGE_SIZE",
     "BoardApp",
-    "CodeGrid",
-    "ColumnHeading",
-    "DemoFeed",
-    "DemoScenario",
-    "Font",
-    "GridLayout",
-    "big_code",
-    "fit_grid",
+    "Feed",
     "run_board",
-    "run_board_demo",
     "sweep",
 ]
 
 EXIT_OK = 0
-EXIT_SANDBOX_FAILED = 1
 PAGE_EVERY = 8.0
 """Seconds between page turns when the orders do not fit."""
 SWEEP_PAGE_SIZE = 100
@@ -113,326 +93,6 @@ Feed = Callable[[], Awaitable[None]]
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-# --------------------------------------------------------------------------- big type
-
-# Short codes are hexadecimal; they are drawn as seven-segment characters (the segments
-# a-g: top, upper right, lower right, bottom, lower left, upper left, middle). B and D are
-# lower-case, as on every seven-segment display, so they never read as 8 and 0.
-SEGMENTS: Mapping[str, str] = {
-    "0": "abcdef",
-    "1": "bc",
-    "2": "abdeg",
-    "3": "abcdg",
-    "4": "bcfg",
-    "5": "acdfg",
-    "6": "acdefg",
-    "7": "abc",
-    "8": "abcdefg",
-    "9": "abcdfg",
-    "A": "abcefg",
-    "B": "cdefg",
-    "C": "adef",
-    "D": "bcdeg",
-    "E": "adefg",
-    "F": "aefg",
-}
-# Heavy box-drawing characters by the arms they have: Up, Down, Left, Right.
-_ARMS = {
-    "": " ",
-    "L": "╸",
-    "U": "╹",
-    "R": "╺",
-    "D": "╻",
-    "LR": "━",
-    "UD": "┃",
-    "DR": "┏",
-    "DL": "┓",
-    "UR": "┗",
-    "UL": "┛",
-    "UDR": "┣",
-    "UDL": "┫",
-    "DLR": "┳",
-    "ULR": "┻",
-    "UDLR": "╋",
-}
-CODE_LENGTH = 6
-
-
-def _cell(segments: str, arms: Mapping[str, str]) -> str:
-    """The character with the arms whose segment is lit (``arms``: arm -> segment)."""
-    lit = "".join(arm for arm in "UDLR" if arms.get(arm, " ") in segments)
-    return _ARMS[lit]
-
-
-def seven_segment(char: str, width: int = 3, height: int = 3) -> tuple[str, ...]:
-    """``char`` as ``height`` (3 or 5) lines of ``width`` (2 or more) box-drawing characters.
-
-    A character that has no seven-segment form is drawn as itself on the middle line.
-    """
-    if width < 2 or height not in (3, 5):
-        raise ValueError(
-            f"a seven-segment character is 2 or more wide, 3 or 5 high; got {width}x{height}"
-        )
-    segments = SEGMENTS.get(char.upper())
-    if segments is None:
-        blank = " " * width
-        lines = [blank] * height
-        lines[height // 2] = char[:1].center(width)
-        return tuple(lines)
-    if char == "1" and width >= 3:
-        # One bar, centred: a 1 at the right edge of its cell reads as a gap before it.
-        column = " " * (width // 2)
-        rest = " " * (width - width // 2 - 1)
-        bars = ["╻", *(["┃"] * (height - 2)), "╹"]
-        return tuple(column + bar + rest for bar in bars)
-    s = segments
-    fill = width - 2
-
-    def bar(segment: str) -> str:
-        return ("━" if segment in s else " ") * fill
-
-    def sides(left: str, right: str) -> str:
-        return ("┃" if left in s else " ") + " " * fill + ("┃" if right in s else " ")
-
-    top = _cell(s, {"R": "a", "D": "f"}) + bar("a") + _cell(s, {"L": "a", "D": "b"})
-    middle = (
-        _cell(s, {"U": "f", "D": "e", "R": "g"})
-        + bar("g")
-        + _cell(s, {"U": "b", "D": "c", "L": "g"})
-    )
-    bottom = _cell(s, {"U": "e", "R": "d"}) + bar("d") + _cell(s, {"U": "c", "L": "d"})
-    if height == 3:
-        return (top, middle, bottom)
-    return (top, sides("f", "b"), middle, sides("e", "c"), bottom)
-
-
-def big_code(code: str, *, width: int = 3, height: int = 3, spacing: int = 1) -> tuple[str, ...]:
-    """``code`` in seven-segment characters of ``width`` x ``height``, ``spacing`` apart."""
-    gap = " " * spacing
-    glyphs = [seven_segment(char, width, height) for char in code]
-    return tuple(gap.join(glyph[row] for glyph in glyphs) for row in range(height))
-
-
-Style = Literal["large", "wide", "narrow", "text"]
-
-
-@dataclass(frozen=True, slots=True)
-class Font:
-    """A size of the codes' type: each character ``width`` x ``height`` cells."""
-
-    style: Style
-    width: int
-    height: int
-    spacing: int
-
-    @property
-    def code_width(self) -> int:
-        if self.style == "text":
-            return CODE_LENGTH + len(" NEW")
-        return CODE_LENGTH * self.width + (CODE_LENGTH - 1) * self.spacing
-
-    @property
-    def row_height(self) -> int:
-        # Under a code, a line says NEW (or keeps the rows apart).
-        return 1 if self.style == "text" else self.height + 1
-
-
-LARGE = Font("large", 5, 5, 2)
-WIDE = Font("wide", 3, 3, 1)
-NARROW = Font("narrow", 2, 3, 1)
-TEXT = Font("text", 1, 1, 0)
-GUTTER = 4
-"""Blank columns between two codes side by side (well over the space inside a code)."""
-
-
-@dataclass(frozen=True, slots=True)
-class GridLayout:
-    """How codes are laid out in a column of ``width`` x ``height`` cells, in ``font``."""
-
-    font: Font
-    rows: int
-    per_row: int
-    width: int
-
-    @property
-    def style(self) -> Style:
-        return self.font.style
-
-    @property
-    def capacity(self) -> int:
-        return self.rows * self.per_row
-
-    @property
-    def gutter(self) -> int:
-        return 2 if self.font.style == "text" else GUTTER
-
-    @property
-    def left(self) -> int:
-        """Blank columns before the first code, so the block of codes is centred."""
-        used = self.per_row * self.font.code_width + (self.per_row - 1) * self.gutter
-        return max(0, (self.width - used) // 2)
-
-
-def _layout(font: Font, width: int, height: int) -> GridLayout:
-    gutter = 2 if font.style == "text" else GUTTER
-    per_row = (width + gutter) // (font.code_width + gutter)
-    rows = height // font.row_height
-    return GridLayout(font, rows, per_row, width)
-
-
-def fit_grid(width: int, height: int, need: int = 0) -> GridLayout:
-    """The layout for codes in a ``width`` x ``height`` area.
-
-    Large type when all ``need`` codes fit in it (few orders on a big screen); otherwise
-    wide characters when two codes fit side by side, narrow ones when that is what lets two
-    fit (an 80-column terminal), wide again when only one fits; one line per code when even
-    that does not fit.
-    """
-    width = max(width, 0)
-    height = max(height, 0)
-    large = _layout(LARGE, width, height)
-    if need > 0 and large.per_row >= 1 and large.capacity >= need:
-        return large
-    wide, narrow = _layout(WIDE, width, height), _layout(NARROW, width, height)
-    if wide.capacity >= 1 and (wide.per_row >= 2 or narrow.per_row < 2):
-        return wide
-    if narrow.capacity >= 1:
-        return narrow
-    text = _layout(TEXT, width, height)
-    return GridLayout(TEXT, max(1, text.rows), max(1, text.per_row), width)
-
-
-# --------------------------------------------------------------------------- widgets
-
-
-class CodeGrid(Widget):
-    """The codes of one column's current page, in large type; NEW under new ones.
-
-    Repaints only when what it shows changes (the page's codes, NEW marks or the layout).
-    """
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "code-grid--code",
-        "code-grid--new",
-        "code-grid--label",
-        "code-grid--none",
-    }
-    DEFAULT_CSS = """
-    CodeGrid {
-        height: 1fr;
-    }
-    """
-
-    class Resized(Message):
-        """The grid's size changed: its page may hold more or fewer codes."""
-
-    def __init__(self, *, empty_text: str, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.empty_text = empty_text
-        self.page: ColumnPage | None = None
-        self.grid_layout: GridLayout | None = None
-        self.renders = 0
-        self._shown: tuple[object, ...] | None = None
-
-    def show(self, page: ColumnPage, layout: GridLayout) -> bool:
-        """Show ``page`` in ``layout``; returns whether anything changed (and a repaint was
-        asked for)."""
-        key = (page.entries, layout)
-        self.page = page
-        self.grid_layout = layout
-        if key == self._shown:
-            return False
-        self._shown = key
-        self.refresh()
-        return True
-
-    def on_resize(self) -> None:
-        self.post_message(self.Resized())
-
-    def render(self) -> RenderableType:
-        self.renders += 1
-        page = self.page
-        layout = self.grid_layout
-        if page is None or layout is None:
-            return Text("")
-        if not page.entries:
-            return Text(
-                self.empty_text,
-                style=self.get_component_rich_style("code-grid--none"),
-                justify="center",
-            )
-        plain = self.get_component_rich_style("code-grid--code")
-        new = self.get_component_rich_style("code-grid--new")
-        label = self.get_component_rich_style("code-grid--label")
-        font = layout.font
-        lines: list[Text] = []
-        pad = " " * layout.left
-        gutter = " " * layout.gutter
-        entries = page.entries
-        for start in range(0, len(entries), layout.per_row):
-            row = entries[start : start + layout.per_row]
-            if font.style == "text":
-                line = Text(pad)
-                for index, entry in enumerate(row):
-                    if index:
-                        line.append(gutter)
-                    line.append(entry.code, new if entry.new else plain)
-                    line.append(" NEW" if entry.new else "    ", label if entry.new else plain)
-                lines.append(line)
-                continue
-            drawn = [
-                big_code(entry.code, width=font.width, height=font.height, spacing=font.spacing)
-                for entry in row
-            ]
-            for line_no in range(font.height):
-                line = Text(pad)
-                for index, (entry, glyphs) in enumerate(zip(row, drawn, strict=True)):
-                    if index:
-                        line.append(gutter)
-                    line.append(glyphs[line_no], new if entry.new else plain)
-                lines.append(line)
-            marks = Text(pad)
-            for index, entry in enumerate(row):
-                if index:
-                    marks.append(gutter)
-                if entry.new:
-                    word = " NEW "
-                    before = (font.code_width - len(word)) // 2
-                    marks.append(" " * before)
-                    marks.append(word, label)
-                    marks.append(" " * (font.code_width - before - len(word)))
-                else:
-                    marks.append(" " * font.code_width)
-            lines.append(marks)
-        return Text("\n").join(lines)
-
-
-class ColumnHeading(Static):
-    """A column's title, how many orders it holds, and which page is shown."""
-
-    def __init__(self, column: Column, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.column = column
-        self._shown: tuple[int, str] | None = None
-        self.show(None)
-
-    def show(self, page: ColumnPage | None) -> None:
-        total = page.total if page is not None else 0
-        label = page.label if page is not None else ""
-        if (total, label) == self._shown:
-            return
-        self._shown = (total, label)
-        grid = Table.grid(expand=True)
-        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        grid.add_column(justify="right", no_wrap=True)
-        count = "" if page is None else str(total)
-        right = " · ".join(part for part in (count, label) if part)
-        # The count keeps a space from the title however narrow the column (the title
-        # gives way, with an ellipsis).
-        grid.add_row(Text(self.column.heading.upper(), style="bold"), Text(f" {right}"))
-        self.update(grid)
 
 
 # --------------------------------------------------------------------------- sweeps
@@ -876,156 +536,3 @@ def run_board(config: ClientConfig, location_id: str, *, kiosk: bool = False) ->
     app = BoardApp(lambda: ToteClient(config), location_id, kiosk=kiosk)
     result = app.run()
     return result if result is not None else (app.return_code or EXIT_OK)
-
-
-# --------------------------------------------------------------------------- the demo
-
-DEMO_SCENARIOS: tuple[tuple[str, int], ...] = (("pickup", 5), ("curbside", 3), ("kiosk", 3))
-"""Scenarios of the demo's orders, with weights."""
-DEMO_ARRIVAL = (1.5, 4.5)
-"""Seconds between two new orders at speed 1 (drawn uniformly)."""
-DEMO_WARM_ORDERS = 16
-"""Orders already in the store when the demo opens, at random points of their journey."""
-DEMO_NEW_FOR = timedelta(seconds=20)
-"""The demo's orders spend under a minute on the shelf, so NEW lasts 20 s there."""
-
-
-@dataclass(frozen=True, slots=True)
-class DemoScenario:
-    """A journey the demo plays: its steps (seconds after the previous one at speed 1, and
-    the event) and the order body it needs (its handoff)."""
-
-    steps: tuple[tuple[float, str], ...]
-    body: Mapping[str, Any]
-
-
-class DemoFeed:
-    """A steady stream of orders at one location of the sandbox, as a busy store has.
-
-    New orders play a scripted scenario by themselves (the sandbox's autoplay). The orders
-    already in the store when the demo opens (:meth:`warm_up`) are walked to a random point
-    of their journey at once, and the rest of their journey is played from here.
-    """
-
-    def __init__(
-        self,
-        config: ClientConfig,
-        location_id: str,
-        scenarios: Mapping[str, DemoScenario],
-        *,
-        speed: float = 1.0,
-        rng: random.Random | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
-        client_factory: ClientFactory | None = None,
-    ) -> None:
-        self.config = config
-        self._client_factory = client_factory or (lambda: ToteClient(config))
-        self.location_id = location_id
-        self.scenarios = scenarios
-        self.speed = speed
-        self.rng = rng or random.Random()
-        self._sleep = sleep
-        self._monotonic = monotonic
-        self._due: list[tuple[float, int, str, str]] = []
-        self._counter = itertools.count()
-        self.created = 0
-
-    def _scenario(self) -> str:
-        names = [name for name, _ in DEMO_SCENARIOS if name in self.scenarios]
-        weights = [weight for name, weight in DEMO_SCENARIOS if name in self.scenarios]
-        return self.rng.choices(names, weights=weights)[0]
-
-    def _body(self, scenario: str | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"location_id": self.location_id}
-        if scenario is not None:
-            speed = self.speed * self.rng.uniform(0.7, 1.3)
-            body["autoplay"] = {"scenario": scenario, "speed": round(speed, 3)}
-        return body
-
-    async def warm_up(self, count: int = DEMO_WARM_ORDERS) -> None:
-        """Create ``count`` orders part-way through their journeys (preparing or ready)."""
-        now = self._monotonic()
-        async with self._client_factory() as client:
-            control = SandboxControl(client)
-            for _ in range(count):
-                scenario = self.scenarios[self._scenario()]
-                steps = scenario.steps
-                order = await control.create_order({**scenario.body, **self._body()})
-                self.created += 1
-                # Somewhere between being accepted and being collected.
-                times = list(itertools.accumulate(delay for delay, _ in steps))
-                accepted = next(t for t, (_, e) in zip(times, steps, strict=True) if e == "accept")
-                elapsed = self.rng.uniform(accepted, times[-1] - 1)
-                for at, (_, event) in zip(times, steps, strict=True):
-                    if at <= elapsed:
-                        await control.fire_event(order.id, event)
-                    else:
-                        due = now + (at - elapsed) / self.speed
-                        heapq.heappush(self._due, (due, next(self._counter), order.id, event))
-
-    async def run(self) -> None:
-        """Forever: a new order every few seconds, and the warm orders' next events."""
-        async with self._client_factory() as client:
-            control = SandboxControl(client)
-            next_order = self._monotonic()
-            while True:
-                now = self._monotonic()
-                while self._due and self._due[0][0] <= now:
-                    _, _, order_id, event = heapq.heappop(self._due)
-                    with contextlib.suppress(ToteError):
-                        await control.fire_event(order_id, event)
-                if next_order <= now:
-                    with contextlib.suppress(ToteError):
-                        await control.create_order(self._body(self._scenario()))
-                        self.created += 1
-                    next_order = now + self.rng.uniform(*DEMO_ARRIVAL) / self.speed
-                wake = min([next_order, *(due for due, *_ in self._due[:1])])
-                await self._sleep(max(wake - self._monotonic(), 0.05))
-
-
-def run_board_demo(speed: float = 1.0) -> int:
-    """``tote-track demo --board``: the sandbox, a stream of orders, the board (q quits)."""
-    import sys
-
-    from tote_track.sandbox.autoplay import SCENARIOS, scenario_order_body
-    from tote_track.sandbox.seed import LOCATIONS
-    from tote_track.sandbox.server import EmbeddedSandbox
-
-    if not speed > 0:
-        print("Error: --speed must be a positive number.", file=sys.stderr)
-        return 2
-    try:
-        sandbox = EmbeddedSandbox().start()
-    except RuntimeError as error:
-        print(f"Error: the demo sandbox could not start: {error}", file=sys.stderr)
-        return EXIT_SANDBOX_FAILED
-    try:
-        location = LOCATIONS[0]
-        scenarios = {
-            name: DemoScenario(
-                tuple((step.delay, step.event.value) for step in SCENARIOS[name].steps),
-                scenario_order_body(name),
-            )
-            for name, _ in DEMO_SCENARIOS
-        }
-        feed = DemoFeed(sandbox.config, location.id, scenarios, speed=speed)
-        try:
-            asyncio.run(feed.warm_up())
-        except ToteError as error:
-            print(f"Error: the demo orders could not be created: {error}", file=sys.stderr)
-            return EXIT_SANDBOX_FAILED
-        config = sandbox.config
-        app = BoardApp(
-            lambda: ToteClient(config),
-            location.id,
-            kiosk=True,
-            allow_q=True,
-            new_for=DEMO_NEW_FOR,
-            feed=feed.run,
-            note=f"demo: {location.name}, sandbox at {sandbox.base_url} · q quits",
-        )
-        result = app.run()
-        return result if result is not None else (app.return_code or EXIT_OK)
-    finally:
-        sandbox.stop()

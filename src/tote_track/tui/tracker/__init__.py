@@ -1,0 +1,1 @@
+"""The tracker: one order, live, in the terminal."""
