@@ -26,6 +26,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer
@@ -51,7 +52,7 @@ from tote_track.api.errors import (
 from tote_track.api.models import FulfillmentStatus, Order, OrderStatus
 from tote_track.tracking.lifecycle import cancel_eligibility
 from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
-from tote_track.tracking.presentation import format_duration
+from tote_track.tracking.presentation import format_duration, printable
 from tote_track.tracking.stepper import Outcome, Progress, progress_of, record_seen
 from tote_track.tui.qa import QAConsole
 from tote_track.tui.screens import CancelDraft, CancelScreen, ErrorScreen, HelpScreen, MessageScreen
@@ -473,15 +474,32 @@ class TrackerApp(App[int]):
     def _alert(self, message: str, *, severity: str = "information") -> None:
         self.alerts.append(message)
         if self.notify_enabled:
-            self.notify(
+            self.notify_literally(
                 message,
                 title=f"Order {self.order.short_code}" if self.order else "Order",
                 severity="warning" if severity == "warning" else "information",
                 timeout=12,
-                markup=False,
             )
         if self.bell_enabled:
             self.bell()
+
+    def notify_literally(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+    ) -> None:
+        """A notification whose words (often the server's) are shown as written: never
+        markup, control characters made visible."""
+        self.notify(
+            printable(message),
+            title=printable(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def _announce_cancelled(self, order: Order) -> None:
         money = settlement_lines(order)
@@ -492,7 +510,7 @@ class TrackerApp(App[int]):
             words += " Nothing was charged."
         self.alerts.append(words)
         if self.notify_enabled:
-            self.notify(words, title="Cancelled", timeout=12, markup=False)
+            self.notify_literally(words, title="Cancelled", timeout=12)
 
     def _render_cancel_hint(self) -> None:
         hint = self.query_one(CancelHint)
@@ -574,7 +592,7 @@ class TrackerApp(App[int]):
             return
         order = self.order
         if order is None:
-            self.notify("The order is still loading; try again in a moment.", markup=False)
+            self.notify_literally("The order is still loading; try again in a moment.")
             return
         eligibility = cancel_eligibility(order)
         if not eligibility.allowed:
@@ -646,7 +664,7 @@ class TrackerApp(App[int]):
             screen = self._cancel_screen
             if screen is not None:
                 self._close_cancel_screen(screen.draft)
-            server_said = error.message.strip() or "Cancel not allowed."
+            server_said = printable(error.message.strip()) or "Cancel not allowed."
             self.push_screen(
                 MessageScreen(
                     "Too late to cancel online",
@@ -669,7 +687,7 @@ class TrackerApp(App[int]):
         if self._cancel_screen is not None and self._cancel_screen.is_attached:
             self._cancel_screen.show_error(message)
         else:
-            self.notify(message, title="Cancel failed", severity="error", markup=False)
+            self.notify_literally(message, title="Cancel failed", severity="error")
 
     # -- keys, help, palette -----------------------------------------------------------
 

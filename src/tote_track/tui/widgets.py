@@ -4,6 +4,10 @@ What a state *means* (the stepper's steps, the headline, the status meanings, mo
 formatting, cancel eligibility) comes from ``tote_track.tracking``; these widgets only lay
 it out, with glyphs and words so nothing depends on colour alone. Colours come from the
 stylesheet (``tote_track.tcss``) through component classes and theme variables.
+
+A server's words are data: every string that came from the API (or a user) reaches Rich
+as a ``Text`` made by :func:`literal`, never as markup, and with its control characters
+made visible.
 """
 
 from __future__ import annotations
@@ -22,7 +26,12 @@ from textual.widgets import Static
 
 from tote_track.api.models import Money, Order, OrderSummary, Payment, PaymentState
 from tote_track.tracking.lifecycle import CancelEligibility
-from tote_track.tracking.presentation import format_money, handoff_summary, status_breakdown
+from tote_track.tracking.presentation import (
+    format_money,
+    handoff_summary,
+    printable,
+    status_breakdown,
+)
 from tote_track.tracking.stepper import Outcome, Progress, Step, StepState
 
 __all__ = [
@@ -34,6 +43,7 @@ __all__ = [
     "OrderHeader",
     "ProgressStepper",
     "StatusPanel",
+    "literal",
     "settlement_lines",
 ]
 
@@ -51,6 +61,18 @@ OUTCOME_MARKS = {
     Outcome.RETURNED: ("↩", "Returned"),
 }
 SEPARATOR = " ─ "
+
+
+def literal(text: str, style: str = "", *, lines: bool = False) -> Text:
+    """``text`` exactly as written: never parsed as markup (``[/]``, ``[@click=...]`` stay
+    words), control characters shown as visible symbols (see ``printable``).
+
+    ``lines``: keep its line breaks (a message made of paragraphs); every other control
+    character is still shown as a symbol.
+    """
+    if lines:
+        return Text("\n".join(printable(line) for line in text.split("\n")), style=style)
+    return Text(printable(text), style=style)
 
 
 def clock_time(moment: datetime | None, tz: tzinfo | None) -> str:
@@ -74,20 +96,20 @@ class OrderHeader(Static):
         grid.add_column(ratio=1, overflow="fold")
         grid.add_column(justify="right", no_wrap=True)
         if order is None:
-            left = Text.assemble(("Order ", "bold"), (self._order_id, "bold"))
+            left = Text.assemble(("Order ", "bold"), literal(self._order_id, "bold"))
             right = Text("")
         else:
             left = Text.assemble(
-                (f"Order {order.short_code}", "bold"),
+                literal(f"Order {order.short_code}", "bold"),
                 ("  ·  ", "dim"),
-                handoff_summary(order.handoff),
+                literal(handoff_summary(order.handoff)),
             )
-            right = Text(f"Store {order.location_id[:6].upper()}")
+            right = literal(f"Store {order.location_id[:6].upper()}")
         grid.add_row(left, right)
         renderables: list[RenderableType] = [grid]
         if self._sandbox_url:
             renderables.append(
-                Text.assemble(("Sandbox API  ", "dim"), (self._sandbox_url, "underline"))
+                Text.assemble(("Sandbox API  ", "dim"), literal(self._sandbox_url, "underline"))
             )
         self.update(Group(*renderables))
 
@@ -127,7 +149,7 @@ class ProgressStepper(Widget):
         cells: list[tuple[Text, str]] = []
         for step in steps:
             style = self.get_component_rich_style(STEP_CLASSES[step.state])
-            label = Text(f"{STEP_GLYPHS[step.state]} {step.label}", style=style)
+            label = Text(printable(f"{STEP_GLYPHS[step.state]} {step.label}"), style=style)
             shown = step.state is not StepState.UPCOMING
             cells.append((label, clock_time(step.seen_at, self.tz) if shown else ""))
         if ending is not None:
@@ -195,12 +217,12 @@ class Headline(Widget):
         else:
             tone = "headline--ongoing"
         text = Text()
-        text.append(progress.headline, style=self.get_component_rich_style(tone))
+        text.append(printable(progress.headline), style=self.get_component_rich_style(tone))
         if progress.detail:
-            text.append(f"\n{progress.detail}")
+            text.append(f"\n{printable(progress.detail)}")
         money_style = self.get_component_rich_style("headline--money")
         for line in self.money:
-            text.append(f"\n↺ {line}", style=money_style)
+            text.append(f"\n↺ {printable(line)}", style=money_style)
         return text
 
 
@@ -213,7 +235,7 @@ class StatusPanel(Static):
         grid.add_column(no_wrap=True, style="bold")
         grid.add_column(ratio=1, overflow="fold")
         for line in status_breakdown(order):
-            grid.add_row(line.field, line.value, line.meaning)
+            grid.add_row(literal(line.field), literal(line.value), literal(line.meaning))
         self.update(grid)
 
 
@@ -245,7 +267,11 @@ class ItemsPanel(Static):
         items.add_column(no_wrap=True, justify="right")
         items.add_column(no_wrap=True, justify="right")
         for item in order.items:
-            items.add_row(item.name, f"×{item.quantity}", format_money(item.item_total))
+            items.add_row(
+                literal(item.name),
+                Text(f"×{item.quantity}"),
+                literal(format_money(item.item_total)),
+            )
         if not order.items:
             items.add_row(Text("No items", style="dim"), "", "")
         payments = Table.grid(padding=(0, 1), expand=True)
@@ -254,7 +280,9 @@ class ItemsPanel(Static):
         payments.add_column(no_wrap=True, justify="right")
         for payment in order.payments:
             payments.add_row(
-                payment.payment_method.label, payment.status.label, format_money(payment.amount)
+                literal(payment.payment_method.label),
+                literal(payment.status.label),
+                literal(format_money(payment.amount)),
             )
         if not order.payments:
             payments.add_row(Text("No payment yet", style="dim"), "", "")
@@ -283,7 +311,7 @@ class MoneyPanel(Static):
             ("Balance due", order.balance_due, "bold"),
         ]
         for label, money, style in rows:
-            grid.add_row(Text(label, style=style), Text(format_money(money), style=style))
+            grid.add_row(Text(label, style=style), literal(format_money(money), style))
         self.update(grid)
 
 
@@ -296,19 +324,20 @@ class CancelHint(Static):
         self.remove_class("-allowed", "-blocked", "-busy")
         if cancelling:
             self.add_class("-busy")
-            self.update("… Cancelling the order; this takes a moment.")
+            self.update(Text("… Cancelling the order; this takes a moment."))
             return
         if eligibility is None:
-            self.update("")
+            self.update(Text(""))
             return
+        # The reason can quote a status value the server sent.
         if eligibility.allowed:
             self.add_class("-allowed")
-            self.update(f"✔ {eligibility.reason} Press c to cancel.")
+            self.update(literal(f"✔ {eligibility.reason} Press c to cancel."))
         elif finished:
-            self.update(eligibility.reason)
+            self.update(literal(eligibility.reason))
         else:
             self.add_class("-blocked")
-            self.update(f"✖ {eligibility.reason}")
+            self.update(literal(f"✖ {eligibility.reason}"))
 
 
 class FreshnessLine(Widget):
@@ -329,4 +358,4 @@ class FreshnessLine(Widget):
         self.text = text
 
     def render(self) -> RenderResult:
-        return Text(self.text, no_wrap=True, overflow="ellipsis")
+        return Text(printable(self.text), no_wrap=True, overflow="ellipsis")
