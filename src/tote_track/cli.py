@@ -137,7 +137,7 @@ def track_command(
     try:
         config = ClientConfig.resolve(base_url, token)
     except InvalidConfigError as error:
-        click.echo(f"Error: {error}", err=True)
+        _echo_error(f"Error: {error}")
         sys.exit(2)
     if not _stdout_is_terminal():
         click.echo(
@@ -148,6 +148,13 @@ def track_command(
     from tote_track.tui.app import run_tracker
 
     sys.exit(run_tracker(config, order_id, notify=not no_notify, bell=not no_bell))
+
+
+def _echo_error(line: str) -> None:
+    """One line on stderr; the server's (or user's) words in it cannot act on the terminal."""
+    from tote_track.tracking.presentation import printable
+
+    click.echo(printable(line), err=True)
 
 
 def _stdout_is_terminal() -> bool:
@@ -208,7 +215,7 @@ def _resolve_config(base_url: str | None, token: str | None) -> Any:
     try:
         return ClientConfig.resolve(base_url, token)
     except InvalidConfigError as error:
-        click.echo(f"Error: {error}", err=True)
+        _echo_error(f"Error: {error}")
         sys.exit(2)
 
 
@@ -436,7 +443,7 @@ def _list_orders(
     try:
         orders, has_more = asyncio.run(fetch())
     except ToteError as error:
-        click.echo(f"error: {error}", err=True)
+        _echo_error(f"error: {error}")
         return 4
     except KeyboardInterrupt:
         return 130

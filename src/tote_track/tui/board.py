@@ -76,6 +76,7 @@ from tote_track.tracking.board import (
     paginate,
     refresh_delay,
 )
+from tote_track.tracking.presentation import printable
 
 __all__ = [
     "DEMO_NEW_FOR",
@@ -998,7 +999,7 @@ def run_board_demo(speed: float = 1.0) -> int:
     try:
         sandbox = EmbeddedSandbox().start()
     except RuntimeError as error:
-        print(f"Error: the demo sandbox could not start: {error}", file=sys.stderr)
+        print(printable(f"Error: the demo sandbox could not start: {error}"), file=sys.stderr)
         return EXIT_SANDBOX_FAILED
     try:
         location = LOCATIONS[0]
@@ -1013,7 +1014,9 @@ def run_board_demo(speed: float = 1.0) -> int:
         try:
             asyncio.run(feed.warm_up())
         except ToteError as error:
-            print(f"Error: the demo orders could not be created: {error}", file=sys.stderr)
+            print(
+                printable(f"Error: the demo orders could not be created: {error}"), file=sys.stderr
+            )
             return EXIT_SANDBOX_FAILED
         config = sandbox.config
         app = BoardApp(

@@ -19,6 +19,7 @@ from tote_track.api.config import ClientConfig
 from tote_track.api.control import SandboxControl
 from tote_track.api.errors import ToteError
 from tote_track.api.models import Order
+from tote_track.tracking.presentation import printable
 
 __all__ = ["MANUAL_SCENARIOS", "create_demo_order", "demo_order_body", "run_demo"]
 
@@ -72,13 +73,15 @@ def run_demo(scenario: str, speed: float) -> int:
     try:
         sandbox = EmbeddedSandbox().start()
     except RuntimeError as error:
-        print(f"Error: the demo sandbox could not start: {error}", file=sys.stderr)
+        print(printable(f"Error: the demo sandbox could not start: {error}"), file=sys.stderr)
         return EXIT_SANDBOX_FAILED
     try:
         try:
             order = asyncio.run(create_demo_order(sandbox.config, scenario, speed))
         except ToteError as error:
-            print(f"Error: the demo order could not be created: {error}", file=sys.stderr)
+            print(
+                printable(f"Error: the demo order could not be created: {error}"), file=sys.stderr
+            )
             return EXIT_SANDBOX_FAILED
         return run_tracker(sandbox.config, order.id, sandbox=True)
     finally:
