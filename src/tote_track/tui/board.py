@@ -379,12 +379,19 @@ class CodeGrid(Widget):
                 for index, entry in enumerate(row):
                     if index:
                         line.append(gutter)
-                    line.append(entry.code, new if entry.new else plain)
+                    line.append(printable(entry.code), new if entry.new else plain)
                     line.append(" NEW" if entry.new else "    ", label if entry.new else plain)
                 lines.append(line)
                 continue
+            # A code is the first 6 characters of an id the server chose: a character
+            # without a seven-segment form is drawn as itself, so it must be printable.
             drawn = [
-                big_code(entry.code, width=font.width, height=font.height, spacing=font.spacing)
+                big_code(
+                    printable(entry.code),
+                    width=font.width,
+                    height=font.height,
+                    spacing=font.spacing,
+                )
                 for entry in row
             ]
             for line_no in range(font.height):
@@ -465,7 +472,12 @@ async def sweep(client: ToteClient, location_id: str, *, page_size: int = SWEEP_
 
 
 def _problem(error: BaseException) -> str:
-    """Why a sweep failed, in a few words for the store's staff."""
+    """Why a sweep failed, in a few words for the store's staff (the server's words made
+    printable)."""
+    return printable(_plain_problem(error))
+
+
+def _plain_problem(error: BaseException) -> str:
     if isinstance(error, UnauthorizedError):
         return "the API refused the token (check TOTE_API_TOKEN or --token)"
     if isinstance(error, NotFoundError):
@@ -473,7 +485,9 @@ def _problem(error: BaseException) -> str:
     if isinstance(error, BadRequestError):
         return f"the API rejected the request: {error.message}"
     if isinstance(error, BadResponseError):
-        return "the answer was not the orders API's (check --base-url)"
+        # Its message says what was wrong: not JSON, or pages that never end.
+        said = error.message.strip().rstrip(".")
+        return f"the answer was not the orders API's: {said[:1].lower()}{said[1:]}"
     if isinstance(error, ApiTimeoutError):
         return "the order system did not answer in time"
     if isinstance(error, ApiConnectionError):
@@ -547,7 +561,7 @@ class BoardApp(App[int]):
         self.note = note
         self._feed = feed
         self.use_command_palette = not kiosk
-        self.sub_title = f"location {location_id}"
+        self.sub_title = printable(f"location {location_id}")
         self.model = BoardModel.start(self.clock(), new_for=new_for)
         self.shown: BoardPages | None = None
         self.grid_layout = fit_grid(0, 0)
@@ -839,7 +853,7 @@ class BoardApp(App[int]):
         if self.error is not None and not model.paused(now):
             parts.append(f"retrying ({_problem(self.error)})")
         if self.note:
-            parts.append(self.note)
+            parts.append(printable(self.note))
         return " · ".join(parts)
 
     def banner_text(self) -> str:
