@@ -127,8 +127,9 @@ def track_command(
     """Track one order live: progress, statuses, money; r refresh, c cancel, q quit.
 
     Exits 0 after quitting, 4 when the order cannot be loaded (not found, token refused).
-    When stdout is not a terminal, prints one line per change instead, until the order
-    ends (exit codes as `watch`: 0 completed, 1 ended another way, 3 gave up, 4 API error).
+    When stdin or stdout is not a terminal, prints one line per change instead, until the
+    order ends (exit codes as `watch`: 0 completed, 1 ended another way, 3 gave up, 4 API
+    error).
     """
     from tote_track.api.config import ClientConfig
     from tote_track.api.errors import InvalidConfigError
@@ -139,9 +140,11 @@ def track_command(
     except InvalidConfigError as error:
         _echo_error(f"Error: {error}")
         sys.exit(2)
-    if not _stdout_is_terminal():
+    not_terminal = _not_a_terminal()
+    if not_terminal:
         click.echo(
-            "stdout is not a terminal: printing one line per change (like `tote-track watch`).",
+            f"{not_terminal} is not a terminal: printing one line per change "
+            "(like `tote-track watch`).",
             err=True,
         )
         sys.exit(_follow_headless(config, order_id))
@@ -159,6 +162,23 @@ def _echo_error(line: str) -> None:
 
 def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except ValueError:  # closed
+        return False
+
+
+def _not_a_terminal() -> str | None:
+    """Which of stdout and stdin is not a terminal (a screen needs both: without keys it
+    could never be quit), or None when both are."""
+    if not _stdout_is_terminal():
+        return "stdout"
+    if not _stdin_is_terminal():
+        return "stdin"
+    return None
 
 
 def _follow_headless(
@@ -486,13 +506,38 @@ def demo_command(scenario: str, speed: float, board: bool) -> None:
     creates an order that moves by itself, and opens the tracker on it. With --board, a
     busy store's orders arrive every few seconds and the board shows them.
     """
+    not_terminal = _not_a_terminal()
     if board:
+        if not_terminal:
+            click.echo(f"Error: the board needs a terminal ({not_terminal} is not one).", err=True)
+            sys.exit(2)
         from tote_track.tui.board import run_board_demo
 
         sys.exit(run_board_demo(speed))
-    from tote_track.tui.demo import run_demo
+    from tote_track.tui.demo import MANUAL_SCENARIOS, run_demo
 
-    sys.exit(run_demo(scenario, speed))
+    if not not_terminal:
+        sys.exit(run_demo(scenario, speed))
+    if scenario in MANUAL_SCENARIOS:
+        click.echo(
+            f"Error: the {scenario} scenario is moved by the QA console, which needs a "
+            f"terminal ({not_terminal} is not one).",
+            err=True,
+        )
+        sys.exit(2)
+    click.echo(
+        f"{not_terminal} is not a terminal: printing one line per change of the demo order "
+        "until it ends (like `tote-track watch`).",
+        err=True,
+    )
+
+    def follow(config: Any, order_id: str) -> int:
+        from tote_track.headless import scaled_policy
+
+        # The sandbox plays the order `speed` times faster: poll that much faster too.
+        return _follow_headless(config, order_id, policy=scaled_policy(speed))
+
+    sys.exit(run_demo(scenario, speed, follow=follow))
 
 
 @main.command("board")
@@ -517,8 +562,9 @@ def board_command(location: str, kiosk: bool, base_url: str | None, token: str |
     marked NEW. r refreshes, q quits. Exits 2 on a bad location id or base URL.
     """
     config = _resolve_config(base_url, token)
-    if not _stdout_is_terminal():
-        click.echo("Error: the board needs a terminal (stdout is not one).", err=True)
+    not_terminal = _not_a_terminal()
+    if not_terminal:
+        click.echo(f"Error: the board needs a terminal ({not_terminal} is not one).", err=True)
         sys.exit(2)
     from tote_track.tui.board import run_board
 

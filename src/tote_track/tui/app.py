@@ -56,6 +56,7 @@ from tote_track.tracking.presentation import format_duration, printable
 from tote_track.tracking.stepper import Outcome, Progress, progress_of, record_seen
 from tote_track.tui.qa import QAConsole
 from tote_track.tui.screens import CancelDraft, CancelScreen, ErrorScreen, HelpScreen, MessageScreen
+from tote_track.tui.signals import TerminalSignals
 from tote_track.tui.widgets import (
     CancelHint,
     FreshnessLine,
@@ -263,6 +264,7 @@ class TrackerApp(App[int]):
         self.qa_console: QAConsole | None = None
         # Alerts raised (their words), for whoever wants to know.
         self.alerts: list[str] = []
+        self._signals = TerminalSignals(self.terminal_gone)
 
     # -- layout ------------------------------------------------------------------------
 
@@ -290,10 +292,12 @@ class TrackerApp(App[int]):
         self.query_one("#money").border_title = "Money"
         self._fit(self.size.width, self.size.height)
         self._client = self._client_factory()
+        self._signals.install(self)
         self.set_interval(1.0, self.refresh_freshness, name="freshness")
         self._poll_now()
 
     async def on_unmount(self) -> None:
+        self._signals.remove()
         self._cancel_timer()
         if self._client is not None:
             await self._client.aclose()
@@ -718,6 +722,11 @@ class TrackerApp(App[int]):
             self.push_screen(HelpScreen(qa_console=self.qa_console is not None))
 
     async def action_quit(self) -> None:
+        self.terminal_gone()
+
+    def terminal_gone(self) -> None:
+        """``q``, and SIGHUP (the terminal closed) or SIGTERM: stop everything and exit,
+        so the terminal is restored."""
         self._cancel_timer()
         self.workers.cancel_all()
         self.exit(self.exit_code)

@@ -28,7 +28,6 @@ import heapq
 import itertools
 import math
 import random
-import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -77,6 +76,7 @@ from tote_track.tracking.board import (
     refresh_delay,
 )
 from tote_track.tracking.presentation import printable
+from tote_track.tui.signals import TerminalSignals
 
 __all__ = [
     "DEMO_NEW_FOR",
@@ -572,7 +572,7 @@ class BoardApp(App[int]):
         self._next_sweep: Timer | None = None
         self._stale_timer: Timer | None = None
         self._page_timer: Timer | None = None
-        self._signals: list[int] = []
+        self._signals = TerminalSignals(self.terminal_gone)
 
     # -- layout ------------------------------------------------------------------------
 
@@ -597,7 +597,7 @@ class BoardApp(App[int]):
     def on_mount(self) -> None:
         self.set_class(self.kiosk, "-kiosk")
         self._client = self._client_factory()
-        self._install_signal_handlers()
+        self._signals.install(self)
         self._render_all()
         self.refresh_board()
         self._arm_stale_timer()  # a first sweep that hangs pauses the board too
@@ -612,7 +612,7 @@ class BoardApp(App[int]):
             )
 
     async def on_unmount(self) -> None:
-        self._remove_signal_handlers()
+        self._signals.remove()
         for timer in (self._next_sweep, self._stale_timer, self._page_timer):
             if timer is not None:
                 timer.stop()
@@ -626,25 +626,6 @@ class BoardApp(App[int]):
         return self._client
 
     # -- the terminal going away ---------------------------------------------------------
-
-    def _install_signal_handlers(self) -> None:
-        if self.is_headless:
-            return
-        loop = asyncio.get_running_loop()
-        for name in ("SIGHUP", "SIGTERM"):
-            signum = getattr(signal, name, None)
-            if signum is None:  # pragma: no cover - not on this platform
-                continue
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(signum, self.terminal_gone)
-                self._signals.append(signum)
-
-    def _remove_signal_handlers(self) -> None:
-        loop = asyncio.get_running_loop()
-        for signum in self._signals:
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.remove_signal_handler(signum)
-        self._signals.clear()
 
     def terminal_gone(self) -> None:
         """SIGHUP (the terminal closed) or SIGTERM: stop everything and exit."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from tote_track.api.client import ToteClient
@@ -54,8 +55,14 @@ async def create_demo_order(config: ClientConfig, scenario: str, speed: float) -
         return await SandboxControl(client).create_order(demo_order_body(scenario, speed))
 
 
-def run_demo(scenario: str, speed: float) -> int:
-    """Start the sandbox, create a scripted order and track it; returns the exit code."""
+def run_demo(
+    scenario: str, speed: float, *, follow: Callable[[ClientConfig, str], int] | None = None
+) -> int:
+    """Start the sandbox, create a scripted order and track it; returns the exit code.
+
+    ``follow(config, order_id)``: how to track it instead of the tracker's screen (lines
+    when there is no terminal); it returns the exit code.
+    """
     from tote_track.sandbox.autoplay import SCENARIO_NAMES
     from tote_track.sandbox.server import EmbeddedSandbox
     from tote_track.tui.app import run_tracker
@@ -83,6 +90,8 @@ def run_demo(scenario: str, speed: float) -> int:
                 printable(f"Error: the demo order could not be created: {error}"), file=sys.stderr
             )
             return EXIT_SANDBOX_FAILED
+        if follow is not None:
+            return follow(sandbox.config, order.id)
         return run_tracker(sandbox.config, order.id, sandbox=True)
     finally:
         sandbox.stop()
