@@ -81,6 +81,9 @@ ALERT_FULFILLMENT = frozenset(
 ALERT_STATUS = frozenset({OrderStatus.CANCELLED, OrderStatus.FAILED})
 # Below this size the boxes lose their borders so everything fits in 80x24.
 ROOMY_SIZE = (100, 34)
+# Narrower than this, the footer is compact and drops the palette's hint (ctrl+p still
+# works), so every key, q Quit included, fits in 40 columns.
+NARROW_WIDTH = 60
 
 
 def _utc_now() -> datetime:
@@ -308,6 +311,10 @@ class TrackerApp(App[int]):
     def _fit(self, width: int, height: int) -> None:
         roomy = width >= ROOMY_SIZE[0] and height >= ROOMY_SIZE[1]
         self.set_class(not roomy, "-compact")
+        narrow = width < NARROW_WIDTH
+        self.set_class(narrow, "-narrow")  # the stylesheet hides the palette's hint
+        for footer in self.query(Footer):
+            footer.compact = narrow
 
     @property
     def client(self) -> ToteClient:
