@@ -75,6 +75,20 @@ def literal(text: str, style: str = "", *, lines: bool = False) -> Text:
     return Text(printable(text), style=style)
 
 
+class _ShowsOnChange(Static):
+    """A panel that updates (and so asks for a layout pass) only when what it shows
+    changed: a poll that brings the same order redraws nothing, and a layout pass renders
+    every panel again (the items of a 20,000-item order take seconds)."""
+
+    _shown: object = None
+
+    def _changed(self, shown: object) -> bool:
+        if shown == self._shown:
+            return False
+        self._shown = shown
+        return True
+
+
 def clock_time(moment: datetime | None, tz: tzinfo | None) -> str:
     """``10:07`` in the tracker's time zone (the local one unless given)."""
     if moment is None:
@@ -82,7 +96,7 @@ def clock_time(moment: datetime | None, tz: tzinfo | None) -> str:
     return moment.astimezone(tz).strftime("%H:%M")
 
 
-class OrderHeader(Static):
+class OrderHeader(_ShowsOnChange):
     """Order code, handoff (mode and details) and store; the sandbox URL in demo mode."""
 
     def __init__(self, order_id: str, *, sandbox_url: str | None = None, id: str | None = None):
@@ -92,6 +106,9 @@ class OrderHeader(Static):
         self.show(None)
 
     def show(self, order: OrderSummary | None) -> None:
+        key = None if order is None else (order.id, order.handoff, order.location_id)
+        if not self._changed(("order", key)):
+            return
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1, overflow="fold")
         grid.add_column(justify="right", no_wrap=True)
@@ -226,15 +243,18 @@ class Headline(Widget):
         return text
 
 
-class StatusPanel(Static):
+class StatusPanel(_ShowsOnChange):
     """The guide's three status fields, each with its plain meaning."""
 
     def show(self, order: OrderSummary) -> None:
+        breakdown = status_breakdown(order)
+        if not self._changed(breakdown):
+            return
         grid = Table.grid(padding=(0, 2), expand=True)
         grid.add_column(no_wrap=True, style="dim")
         grid.add_column(no_wrap=True, style="bold")
         grid.add_column(ratio=1, overflow="fold")
-        for line in status_breakdown(order):
+        for line in breakdown:
             grid.add_row(literal(line.field), literal(line.value), literal(line.meaning))
         self.update(grid)
 
@@ -258,10 +278,12 @@ def settlement_lines(order: Order) -> list[str]:
     return lines
 
 
-class ItemsPanel(Static):
+class ItemsPanel(_ShowsOnChange):
     """What was ordered, and each payment with its method and status."""
 
     def show(self, order: Order) -> None:
+        if not self._changed((order.items, order.payments)):
+            return
         items = Table.grid(padding=(0, 1), expand=True)
         items.add_column(ratio=1, overflow="fold")
         items.add_column(no_wrap=True, justify="right")
@@ -289,10 +311,20 @@ class ItemsPanel(Static):
         self.update(Group(items, Text("Payments", style="bold"), payments))
 
 
-class MoneyPanel(Static):
+class MoneyPanel(_ShowsOnChange):
     """Subtotal, tax, discount, total, paid and balance due."""
 
     def show(self, order: Order) -> None:
+        amounts = (
+            order.subtotal,
+            order.total_tax,
+            order.total_discount,
+            order.total,
+            order.total_paid,
+            order.balance_due,
+        )
+        if not self._changed(amounts):
+            return
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(ratio=1)
         grid.add_column(no_wrap=True, justify="right")
@@ -315,12 +347,14 @@ class MoneyPanel(Static):
         self.update(grid)
 
 
-class CancelHint(Static):
+class CancelHint(_ShowsOnChange):
     """Whether the order can be cancelled online, said before anyone tries."""
 
     def show(
         self, eligibility: CancelEligibility | None, *, cancelling: bool, finished: bool = False
     ) -> None:
+        if not self._changed((eligibility, cancelling, finished)):
+            return
         self.remove_class("-allowed", "-blocked", "-busy")
         if cancelling:
             self.add_class("-busy")
