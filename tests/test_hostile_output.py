@@ -144,3 +144,21 @@ def test_list_error_line_shows_escapes(hostile_server: HostileServer) -> None:
     assert err.startswith("error: ")
     assert "Bad ␛]0;owned␇ filter␛c" in err
     assert control_characters(out + err) == []
+
+
+def test_list_says_when_it_waits_out_retry_after(hostile_server: HostileServer) -> None:
+    page = {"data": [], "pagination": {"has_more": False, "next_cursor": None}}
+    replies = itertools.chain(
+        [error_reply(429, "rate_limited", "Slow down", {"Retry-After": "1"})],
+        itertools.repeat(json_reply(page)),
+    )
+
+    def answer(seen: Seen) -> Answer:
+        return next(replies)(seen)
+
+    hostile_server.route("GET", "/orders", answer)
+    code, out, err = invoke("list", *api(hostile_server))
+    assert code == 0, err
+    assert err == "the API is busy (rate limited or failing); retrying in 1 s\n"
+    assert out == "No orders match.\n"
+    assert len(hostile_server.seen("GET", "/orders")) == 2

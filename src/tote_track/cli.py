@@ -451,9 +451,19 @@ def _list_orders(
     from tote_track.api.client import ToteClient
     from tote_track.api.errors import ToteError
     from tote_track.headless import orders_json, orders_table
+    from tote_track.tracking.presentation import format_duration
+
+    async def say_then_sleep(delay: float) -> None:
+        # The client waits out Retry-After (up to minutes) before its retries: say so, or
+        # `list` looks hung. Waits under a second are the backoff's jitter, not worth a line.
+        if delay >= 1:
+            _echo_error(
+                f"the API is busy (rate limited or failing); retrying in {format_duration(delay)}"
+            )
+        await asyncio.sleep(delay)
 
     async def fetch() -> tuple[list[Any], bool]:
-        async with ToteClient(config) as client:
+        async with ToteClient(config, sleep=say_then_sleep) as client:
             if all_pages:
                 orders = client.iter_orders(**filters, page_size=limit or 100)
                 return [order async for order in orders], False
