@@ -64,6 +64,7 @@ def test_track_opens_the_tracker_in_a_terminal(monkeypatch: pytest.MonkeyPatch) 
         return 0
 
     monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
     monkeypatch.setattr("tote_track.tui.tracker.app.run_tracker", fake_run_tracker)
     result = invoke(ORDER_ID.upper(), "--token", "t0k", "--no-bell")
     assert result.exit_code == 0
@@ -122,6 +123,8 @@ def test_demo_creates_an_autoplay_order_and_tracks_it_with_the_sandbox_url(
         seen.update(config=config, order=asyncio.run(fetch()), flags=flags)
         return 0
 
+    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
     monkeypatch.setattr("tote_track.tui.tracker.app.run_tracker", fake_run_tracker)
     result = invoke("demo", "--scenario", "curbside", "--speed", "0.01")
     assert result.exit_code == 0, result.output

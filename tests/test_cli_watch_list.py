@@ -555,7 +555,9 @@ def test_list_when_the_server_keeps_failing_is_one_line_and_exit_4(
     finally:
         asyncio.run(faults())
     assert run.exit_code == 4
-    [line] = run.stderr.splitlines()
+    # Waits of a second or more are announced; then one line says why it ended.
+    *waits, line = run.stderr.splitlines()
+    assert all("; retrying in " in wait for wait in waits)
     assert line.startswith("error: ")
     assert "HTTP 5" in line
     assert "gave up after 3 attempts" in line  # the client's own retries, then one line

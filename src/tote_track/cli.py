@@ -142,14 +142,17 @@ def track_command(
     """Track one order live: progress, statuses, money; r refresh, c cancel, q quit.
 
     Exits 0 after quitting, 4 when the order cannot be loaded (not found, token refused).
-    When stdout is not a terminal, prints one line per change instead, until the order
-    ends (exit codes as `watch`: 0 completed, 1 ended another way, 3 gave up, 4 API error).
+    When stdin or stdout is not a terminal, prints one line per change instead, until the
+    order ends (exit codes as `watch`: 0 completed, 1 ended another way, 3 gave up, 4 API
+    error).
     """
     order_id = _order_id(order_id)
     config = _resolve_config(base_url, token, ca_bundle)
-    if not _stdout_is_terminal():
+    not_terminal = _not_a_terminal()
+    if not_terminal:
         click.echo(
-            "stdout is not a terminal: printing one line per change (like `tote-track watch`).",
+            f"{not_terminal} is not a terminal: printing one line per change "
+            "(like `tote-track watch`).",
             err=True,
         )
         sys.exit(_follow_headless(config, order_id))
@@ -158,8 +161,32 @@ def track_command(
     sys.exit(run_tracker(config, order_id, notify=not no_notify, bell=not no_bell))
 
 
+def _echo_error(line: str) -> None:
+    """One line on stderr; the server's (or user's) words in it cannot act on the terminal."""
+    from tote_track.tracking.presentation import printable
+
+    click.echo(printable(line), err=True)
+
+
 def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except ValueError:  # closed
+        return False
+
+
+def _not_a_terminal() -> str | None:
+    """Which of stdout and stdin is not a terminal (a screen needs both: without keys it
+    could never be quit), or None when both are."""
+    if not _stdout_is_terminal():
+        return "stdout"
+    if not _stdin_is_terminal():
+        return "stdin"
+    return None
 
 
 def _follow_headless(
@@ -221,7 +248,7 @@ def _resolve_config(base_url: str | None, token: str | None, ca_bundle: str | No
     try:
         return ClientConfig.resolve(base_url, token, ca_bundle=ca_bundle)
     except InvalidConfigError as error:
-        click.echo(f"Error: {error}", err=True)
+        _echo_error(f"Error: {error}")
         sys.exit(2)
 
 
@@ -439,9 +466,19 @@ def _list_orders(
     from tote_track.api.client import ToteClient
     from tote_track.api.errors import InvalidConfigError, ToteError
     from tote_track.headless import orders_json, orders_table
+    from tote_track.tracking.presentation import format_duration
+
+    async def say_then_sleep(delay: float) -> None:
+        # The client waits out Retry-After (up to minutes) before its retries: say so, or
+        # `list` looks hung. Waits under a second are the backoff's jitter, not worth a line.
+        if delay >= 1:
+            _echo_error(
+                f"the API is busy (rate limited or failing); retrying in {format_duration(delay)}"
+            )
+        await asyncio.sleep(delay)
 
     async def fetch() -> tuple[list[Any], bool]:
-        async with ToteClient(config) as client:
+        async with ToteClient(config, sleep=say_then_sleep) as client:
             if all_pages:
                 orders = client.iter_orders(**filters, page_size=limit or 100)
                 return [order async for order in orders], False
@@ -454,7 +491,7 @@ def _list_orders(
         click.echo(f"Error: {error}", err=True)
         return 2
     except ToteError as error:
-        click.echo(f"error: {error}", err=True)
+        _echo_error(f"error: {error}")
         return 4
     except KeyboardInterrupt:
         return 130
@@ -497,13 +534,38 @@ def demo_command(scenario: str, speed: float, board: bool) -> None:
     creates an order that moves by itself, and opens the tracker on it. With --board, a
     busy store's orders arrive every few seconds and the board shows them.
     """
+    not_terminal = _not_a_terminal()
     if board:
+        if not_terminal:
+            click.echo(f"Error: the board needs a terminal ({not_terminal} is not one).", err=True)
+            sys.exit(2)
         from tote_track.demo import run_board_demo
 
         sys.exit(run_board_demo(speed))
-    from tote_track.demo import run_demo
+    from tote_track.demo import MANUAL_SCENARIOS, run_demo
 
-    sys.exit(run_demo(scenario, speed))
+    if not not_terminal:
+        sys.exit(run_demo(scenario, speed))
+    if scenario in MANUAL_SCENARIOS:
+        click.echo(
+            f"Error: the {scenario} scenario is moved by the QA console, which needs a "
+            f"terminal ({not_terminal} is not one).",
+            err=True,
+        )
+        sys.exit(2)
+    click.echo(
+        f"{not_terminal} is not a terminal: printing one line per change of the demo order "
+        "until it ends (like `tote-track watch`).",
+        err=True,
+    )
+
+    def follow(config: Any, order_id: str) -> int:
+        from tote_track.tracking.polling import PollingPolicy
+
+        # The sandbox plays the order `speed` times faster: poll that much faster too.
+        return _follow_headless(config, order_id, policy=PollingPolicy().scaled(speed))
+
+    sys.exit(run_demo(scenario, speed, follow=follow))
 
 
 @main.command("board")
@@ -530,8 +592,9 @@ def board_command(
     marked NEW. r refreshes, q quits. Exits 2 on a bad location id or base URL.
     """
     config = _resolve_config(base_url, token, ca_bundle)
-    if not _stdout_is_terminal():
-        click.echo("Error: the board needs a terminal (stdout is not one).", err=True)
+    not_terminal = _not_a_terminal()
+    if not_terminal:
+        click.echo(f"Error: the board needs a terminal ({not_terminal} is not one).", err=True)
         sys.exit(2)
     from tote_track.tui.board.app import run_board
 

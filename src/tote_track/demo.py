@@ -28,6 +28,7 @@ from tote_track.api.control import SandboxControl
 from tote_track.api.errors import ToteError
 from tote_track.api.models import Order
 from tote_track.tracking.polling import PollingPolicy
+from tote_track.tracking.presentation import printable
 
 __all__ = [
     "DEMO_NEW_FOR",
@@ -76,8 +77,14 @@ async def create_demo_order(config: ClientConfig, scenario: str, speed: float) -
         return await SandboxControl(client).create_order(demo_order_body(scenario, speed))
 
 
-def run_demo(scenario: str, speed: float) -> int:
-    """Start the sandbox, create a scripted order and track it; returns the exit code."""
+def run_demo(
+    scenario: str, speed: float, *, follow: Callable[[ClientConfig, str], int] | None = None
+) -> int:
+    """Start the sandbox, create a scripted order and track it; returns the exit code.
+
+    ``follow(config, order_id)``: how to track it instead of the tracker's screen (lines
+    when there is no terminal); it returns the exit code.
+    """
     from tote_track.sandbox.autoplay import SCENARIO_NAMES
     from tote_track.sandbox.server import EmbeddedSandbox
     from tote_track.tui.tracker.app import run_tracker
@@ -95,14 +102,18 @@ def run_demo(scenario: str, speed: float) -> int:
     try:
         sandbox = EmbeddedSandbox().start()
     except RuntimeError as error:
-        print(f"Error: the demo sandbox could not start: {error}", file=sys.stderr)
+        print(printable(f"Error: the demo sandbox could not start: {error}"), file=sys.stderr)
         return EXIT_SANDBOX_FAILED
     try:
         try:
             order = asyncio.run(create_demo_order(sandbox.config, scenario, speed))
         except ToteError as error:
-            print(f"Error: the demo order could not be created: {error}", file=sys.stderr)
+            print(
+                printable(f"Error: the demo order could not be created: {error}"), file=sys.stderr
+            )
             return EXIT_SANDBOX_FAILED
+        if follow is not None:
+            return follow(sandbox.config, order.id)
         # The sandbox plays the order `speed` times faster: polling keeps pace, so every
         # state the order passes through is seen (and announced) on screen.
         policy = PollingPolicy().scaled(speed)
@@ -231,7 +242,7 @@ def run_board_demo(speed: float = 1.0) -> int:
     try:
         sandbox = EmbeddedSandbox().start()
     except RuntimeError as error:
-        print(f"Error: the demo sandbox could not start: {error}", file=sys.stderr)
+        print(printable(f"Error: the demo sandbox could not start: {error}"), file=sys.stderr)
         return EXIT_SANDBOX_FAILED
     try:
         location = LOCATIONS[0]
@@ -246,7 +257,9 @@ def run_board_demo(speed: float = 1.0) -> int:
         try:
             asyncio.run(feed.warm_up())
         except ToteError as error:
-            print(f"Error: the demo orders could not be created: {error}", file=sys.stderr)
+            print(
+                printable(f"Error: the demo orders could not be created: {error}"), file=sys.stderr
+            )
             return EXIT_SANDBOX_FAILED
         config = sandbox.config
         app = BoardApp(

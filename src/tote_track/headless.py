@@ -18,6 +18,10 @@ Two ways to report, the same events:
 * JSON lines (``json_lines=True``): one JSON object per line on ``echo`` for every event, see
   :func:`event_object`; ``warn`` only gets the final error's sentence (exit 4).
 
+Text lines carry the server's words (statuses, error messages), so they pass through
+``printable``: an escape sequence in them is shown, never acted on. JSON keeps the exact
+text (JSON escapes control characters itself).
+
 ``list`` prints :func:`orders_table` (plain aligned text) or :func:`orders_json`.
 """
 
@@ -42,7 +46,7 @@ from tote_track.tracking.lifecycle import (
     target_reached,
 )
 from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
-from tote_track.tracking.presentation import format_duration, format_money
+from tote_track.tracking.presentation import format_duration, format_money, printable
 from tote_track.tracking.stepper import progress_of, record_seen
 
 __all__ = [
@@ -196,7 +200,7 @@ class _Reporter:
         if self.json_lines:
             self.echo(json.dumps(event_object(report), ensure_ascii=False))
         elif text is not None:
-            (self.warn if to_warn else self.echo)(text)
+            (self.warn if to_warn else self.echo)(printable(text))
 
 
 @dataclass
@@ -254,7 +258,7 @@ async def follow_order(
                     {"error": _error_object(error), "exit_code": EXIT_API_ERROR},
                 )
                 out.emit(report, None, to_warn=True)
-                warn(f"error: {error}{note}")
+                warn(printable(f"error: {error}{note}"))
                 return EXIT_API_ERROR
             at = wall()
             report = watch.report(
@@ -363,21 +367,25 @@ def orders_table(
 ) -> list[str]:
     """``tote-track list``'s table: a header, one aligned row per order, a footer line.
 
-    Plain text (no colour, no box drawing), readable in a terminal, a pager or a file.
+    Plain text (no colour, no box drawing), readable in a terminal, a pager or a file;
+    the server's words with their control characters made visible (``printable``).
     ``CREATED`` is in local time (``tz``); ``TOTAL`` is right-aligned. The footer counts the
     orders and, when ``has_more``, says how to get the rest.
     """
     if not orders:
         return ["No orders match."]
     rows = [
-        (
-            order.short_code,
-            order.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            order.status.value,
-            order.payment_status.value,
-            order.fulfillment_status.value,
-            order.handoff.mode.label,
-            format_money(order.total),
+        tuple(
+            printable(cell)
+            for cell in (
+                order.short_code,
+                order.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                order.status.value,
+                order.payment_status.value,
+                order.fulfillment_status.value,
+                order.handoff.mode.label,
+                format_money(order.total),
+            )
         )
         for order in orders
     ]

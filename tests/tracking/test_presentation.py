@@ -9,6 +9,7 @@ from tote_track.tracking.presentation import (
     format_duration,
     format_money,
     handoff_summary,
+    printable,
     status_breakdown,
     vehicle_description,
 )
@@ -244,3 +245,28 @@ def test_an_ended_summary_owes_nothing(status: str) -> None:
 def test_a_pending_unpaid_order_has_nothing_paid_yet() -> None:
     order = make_order(status="PENDING", payment_status="UNPAID", fulfillment_status="PENDING")
     assert status_breakdown(order)[1].words == "Nothing paid yet"
+
+
+# --- printable ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("\x1b]0;owned\x07", "␛]0;owned␇"),
+        ("\x1b[2J", "␛[2J"),
+        ("\x1bc", "␛c"),
+        ("a\nb\rc\td", "a␊b␍c␉d"),
+        ("\x00\x7f", "␀␡"),
+        ("\x9b2J", "\ufffd2J"),  # C1 CSI: no picture, still never raw
+        ("Coke [diet] · ¥500 ✔", "Coke [diet] · ¥500 ✔"),
+    ],
+)
+def test_printable_makes_every_control_character_visible(text: str, shown: str) -> None:
+    assert printable(text) == shown
+    assert len(printable(text)) == len(text)
+
+
+def test_printable_leaves_no_control_character() -> None:
+    every = "".join(chr(code) for code in range(0x2500))
+    assert not [c for c in printable(every) if c < " " or "\x7f" <= c <= "\x9f"]

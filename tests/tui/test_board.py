@@ -569,6 +569,7 @@ def test_board_needs_a_terminal() -> None:
 def test_board_and_demo_board_open_the_board(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[Any, ...]] = []
     monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
 
     def fake_board(config: ClientConfig, location: str, *, kiosk: bool) -> int:
         calls.append((config.base_url, location, kiosk))

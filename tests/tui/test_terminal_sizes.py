@@ -53,6 +53,17 @@ async def visit(pilot: Pilot[Any], size: tuple[int, int]) -> str:
 # -- the tracker -------------------------------------------------------------------------------
 
 
+async def test_quit_is_in_the_footer_at_every_size() -> None:
+    api = FakeApi()
+    for sandbox_url in (None, BASE_URL):  # with the QA console's key too
+        app = make_app(api.transport, sandbox_url=sandbox_url)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            for size in SIZES:
+                footer = (await visit(pilot, size)).splitlines()[-1]
+                assert "q Quit" in footer, f"{size}: {footer!r}"
+
+
 async def test_the_tracker_with_an_order_at_every_size() -> None:
     api = FakeApi()
     app = make_app(api.transport)

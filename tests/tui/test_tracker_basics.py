@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
 from textual.binding import Binding
+from textual.widget import Widget
 from textual.widgets import Button
 
 from tests.tui.support import (
@@ -385,3 +387,37 @@ async def test_between_polls_only_two_timers_run_the_next_poll_and_the_freshness
         }
         assert live == {"next-poll": 5.0, "freshness": 1.0}
         assert not any(worker.is_running for worker in app.workers)
+
+
+async def test_a_poll_of_the_same_order_and_the_freshness_tick_redraw_no_panel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large order costs seconds per layout pass: unchanged polls and the 1 Hz tick must
+    not ask for one (only the freshness line repaints)."""
+    layouts: list[str] = []
+    refresh = Widget.refresh
+
+    def spy(self: Widget, *regions: Any, layout: bool = False, **flags: Any) -> Any:
+        if layout:
+            layouts.append(type(self).__name__)
+        return refresh(self, *regions, layout=layout, **flags)
+
+    api = FakeApi()
+    clock = FakeClock()
+    app = make_app(api.transport, clock=clock)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        assert app.order is not None
+        monkeypatch.setattr(Widget, "refresh", spy)
+        for _ in range(3):
+            clock.advance(1)
+            app.refresh_freshness()
+            await pilot.pause()
+        await poll(pilot)
+        await poll(pilot)
+        panels = {"ItemsPanel", "StatusPanel", "MoneyPanel", "OrderHeader", "CancelHint"}
+        assert panels.isdisjoint(layouts), layouts
+        api.set(fulfillment_status="READY_FOR_PICKUP")
+        await poll(pilot)
+        assert "StatusPanel" in layouts  # a real change is still shown
+        assert "ItemsPanel" not in layouts

@@ -22,10 +22,7 @@ more than one page, and a timer that shows the banner if no sweep succeeds in ti
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
-import signal
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -67,8 +64,10 @@ from tote_track.tracking.board import (
     paginate,
     refresh_delay,
 )
+from tote_track.tracking.presentation import printable
 from tote_track.tui.board.segments import fit_grid
 from tote_track.tui.board.widgets import CodeGrid, ColumnHeading
+from tote_track.tui.signals import TerminalSignals
 
 __all__ = [
     "EXIT_OK",
@@ -124,7 +123,12 @@ async def sweep(client: ToteClient, location_id: str, *, page_size: int = SWEEP_
 
 
 def _problem(error: BaseException) -> str:
-    """Why a sweep failed, in a few words for the store's staff."""
+    """Why a sweep failed, in a few words for the store's staff (the server's words made
+    printable)."""
+    return printable(_plain_problem(error))
+
+
+def _plain_problem(error: BaseException) -> str:
     if isinstance(error, UnauthorizedError):
         return "the API refused the token (check TOTE_API_TOKEN or --token)"
     if isinstance(error, NotFoundError):
@@ -132,7 +136,9 @@ def _problem(error: BaseException) -> str:
     if isinstance(error, BadRequestError):
         return f"the API rejected the request: {error.message}"
     if isinstance(error, BadResponseError):
-        return "the answer was not the orders API's (check --base-url)"
+        # Its message says what was wrong: not JSON, or pages that never end.
+        said = error.message.strip().rstrip(".")
+        return f"the answer was not the orders API's: {said[:1].lower()}{said[1:]}"
     if isinstance(error, ApiTimeoutError):
         return "the order system did not answer in time"
     if isinstance(error, ApiConnectionError):
@@ -206,7 +212,7 @@ class BoardApp(App[int]):
         self.note = note
         self._feed = feed
         self.use_command_palette = not kiosk
-        self.sub_title = f"location {location_id}"
+        self.sub_title = printable(f"location {location_id}")
         self.model = BoardModel.start(self.clock(), new_for=new_for)
         self.shown: BoardPages | None = None
         self.grid_layout = fit_grid(0, 0)
@@ -217,7 +223,7 @@ class BoardApp(App[int]):
         self._next_sweep: Timer | None = None
         self._stale_timer: Timer | None = None
         self._page_timer: Timer | None = None
-        self._signals: list[int] = []
+        self._signals = TerminalSignals(self.terminal_gone)
 
     # -- layout ------------------------------------------------------------------------
 
@@ -242,7 +248,7 @@ class BoardApp(App[int]):
     def on_mount(self) -> None:
         self.set_class(self.kiosk, "-kiosk")
         self._client = self._client_factory()
-        self._install_signal_handlers()
+        self._signals.install(self)
         self._render_all()
         self.refresh_board()
         self._arm_stale_timer()  # a first sweep that hangs pauses the board too
@@ -257,7 +263,7 @@ class BoardApp(App[int]):
             )
 
     async def on_unmount(self) -> None:
-        self._remove_signal_handlers()
+        self._signals.remove()
         for timer in (self._next_sweep, self._stale_timer, self._page_timer):
             if timer is not None:
                 timer.stop()
@@ -271,25 +277,6 @@ class BoardApp(App[int]):
         return self._client
 
     # -- the terminal going away ---------------------------------------------------------
-
-    def _install_signal_handlers(self) -> None:
-        if self.is_headless:
-            return
-        loop = asyncio.get_running_loop()
-        for name in ("SIGHUP", "SIGTERM"):
-            signum = getattr(signal, name, None)
-            if signum is None:  # pragma: no cover - not on this platform
-                continue
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(signum, self.terminal_gone)
-                self._signals.append(signum)
-
-    def _remove_signal_handlers(self) -> None:
-        loop = asyncio.get_running_loop()
-        for signum in self._signals:
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.remove_signal_handler(signum)
-        self._signals.clear()
 
     def terminal_gone(self) -> None:
         """SIGHUP (the terminal closed) or SIGTERM: stop everything and exit."""
@@ -498,7 +485,7 @@ class BoardApp(App[int]):
         if self.error is not None and not model.paused(now):
             parts.append(f"retrying ({_problem(self.error)})")
         if self.note:
-            parts.append(self.note)
+            parts.append(printable(self.note))
         return " · ".join(parts)
 
     def banner_text(self) -> str:

@@ -12,6 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tote_track.tracking.board import Column, ColumnPage
+from tote_track.tracking.presentation import printable
 from tote_track.tui.board.segments import GridLayout, big_code
 
 __all__ = ["CodeGrid", "ColumnHeading"]
@@ -88,12 +89,19 @@ class CodeGrid(Widget):
                 for index, entry in enumerate(row):
                     if index:
                         line.append(gutter)
-                    line.append(entry.code, new if entry.new else plain)
+                    line.append(printable(entry.code), new if entry.new else plain)
                     line.append(" NEW" if entry.new else "    ", label if entry.new else plain)
                 lines.append(line)
                 continue
+            # A code is the first 6 characters of an id the server chose: a character
+            # without a seven-segment form is drawn as itself, so it must be printable.
             drawn = [
-                big_code(entry.code, width=font.width, height=font.height, spacing=font.spacing)
+                big_code(
+                    printable(entry.code),
+                    width=font.width,
+                    height=font.height,
+                    spacing=font.spacing,
+                )
                 for entry in row
             ]
             for line_no in range(font.height):

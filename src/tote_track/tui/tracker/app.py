@@ -26,6 +26,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer
@@ -57,8 +58,9 @@ from tote_track.tracking.polling import (
     StopReason,
     should_replace,
 )
-from tote_track.tracking.presentation import format_duration, settlement_lines
+from tote_track.tracking.presentation import format_duration, printable, settlement_lines
 from tote_track.tracking.stepper import Outcome, Progress, progress_of, record_seen
+from tote_track.tui.signals import TerminalSignals
 from tote_track.tui.tracker.dialogs import (
     CancelDraft,
     CancelScreen,
@@ -90,6 +92,9 @@ ALERT_FULFILLMENT = frozenset(
 ALERT_STATUS = frozenset({OrderStatus.CANCELLED, OrderStatus.FAILED})
 # Below this size the boxes lose their borders so everything fits in 80x24.
 ROOMY_SIZE = (100, 34)
+# Narrower than this, the footer is compact and drops the palette's hint (ctrl+p still
+# works), so every key, q Quit included, fits in 40 columns.
+NARROW_WIDTH = 60
 
 
 def _utc_now() -> datetime:
@@ -273,6 +278,7 @@ class TrackerApp(App[int]):
         self.qa_console: QAConsole | None = None
         # Alerts raised (their words), for whoever wants to know.
         self.alerts: list[str] = []
+        self._signals = TerminalSignals(self.terminal_gone)
 
     # -- layout ------------------------------------------------------------------------
 
@@ -300,10 +306,12 @@ class TrackerApp(App[int]):
         self.query_one("#money").border_title = "Money"
         self._fit(self.size.width, self.size.height)
         self._client = self._client_factory()
+        self._signals.install(self)
         self.set_interval(1.0, self.refresh_freshness, name="freshness")
         self._poll_now()
 
     async def on_unmount(self) -> None:
+        self._signals.remove()
         self._cancel_timer()
         if self._client is not None:
             await self._client.aclose()
@@ -314,6 +322,10 @@ class TrackerApp(App[int]):
     def _fit(self, width: int, height: int) -> None:
         roomy = width >= ROOMY_SIZE[0] and height >= ROOMY_SIZE[1]
         self.set_class(not roomy, "-compact")
+        narrow = width < NARROW_WIDTH
+        self.set_class(narrow, "-narrow")  # the stylesheet hides the palette's hint
+        for footer in self.query(Footer):
+            footer.compact = narrow
 
     @property
     def client(self) -> ToteClient:
@@ -484,21 +496,38 @@ class TrackerApp(App[int]):
     def _alert(self, message: str, *, severity: str = "information") -> None:
         self.alerts.append(message)
         if self.notify_enabled:
-            self.notify(
+            self.notify_literally(
                 message,
                 title=f"Order {self.order.short_code}" if self.order else "Order",
                 severity="warning" if severity == "warning" else "information",
                 timeout=12,
-                markup=False,
             )
         if self.bell_enabled:
             self.bell()
+
+    def notify_literally(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+    ) -> None:
+        """A notification whose words (often the server's) are shown as written: never
+        markup, control characters made visible."""
+        self.notify(
+            printable(message),
+            title=printable(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def _announce_cancelled(self, order: Order) -> None:
         words = f"Order {order.short_code} is cancelled. {'; '.join(settlement_lines(order))}."
         self.alerts.append(words)
         if self.notify_enabled:
-            self.notify(words, title="Cancelled", timeout=12, markup=False)
+            self.notify_literally(words, title="Cancelled", timeout=12)
 
     def _render_cancel_hint(self) -> None:
         hint = self.query_one(CancelHint)
@@ -585,7 +614,7 @@ class TrackerApp(App[int]):
             return
         order = self.order
         if order is None:
-            self.notify("The order is still loading; try again in a moment.", markup=False)
+            self.notify_literally("The order is still loading; try again in a moment.")
             return
         eligibility = cancel_eligibility(order)
         if not eligibility.allowed:
@@ -657,7 +686,7 @@ class TrackerApp(App[int]):
             screen = self._cancel_screen
             if screen is not None:
                 self._close_cancel_screen(screen.draft)
-            server_said = error.message.strip() or "Cancel not allowed."
+            server_said = printable(error.message.strip()) or "Cancel not allowed."
             self.push_screen(
                 MessageScreen(
                     "Too late to cancel online",
@@ -680,7 +709,7 @@ class TrackerApp(App[int]):
         if self._cancel_screen is not None and self._cancel_screen.is_attached:
             self._cancel_screen.show_error(message)
         else:
-            self.notify(message, title="Cancel failed", severity="error", markup=False)
+            self.notify_literally(message, title="Cancel failed", severity="error")
 
     # -- keys, help, palette -----------------------------------------------------------
 
@@ -711,6 +740,11 @@ class TrackerApp(App[int]):
             self.push_screen(HelpScreen(qa_console=self.qa_console is not None))
 
     async def action_quit(self) -> None:
+        self.terminal_gone()
+
+    def terminal_gone(self) -> None:
+        """``q``, and SIGHUP (the terminal closed) or SIGTERM: stop everything and exit,
+        so the terminal is restored."""
         self._cancel_timer()
         self.workers.cancel_all()
         self.exit(self.exit_code)

@@ -15,6 +15,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
 
+from tote_track.tui.tracker.widgets import literal
+
 __all__ = [
     "PRESET_REASONS",
     "CancelDraft",
@@ -94,9 +96,11 @@ class CancelScreen(ModalScreen[CancelDraft]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="cancel-dialog", classes="dialog"):
-            yield Label(f"Cancel order {self._code}?", classes="dialog-title")
+            yield Label(literal(f"Cancel order {self._code}?"), classes="dialog-title")
             yield Static(
-                f"{self._eligibility} Payments are voided or refunded in full automatically.",
+                literal(
+                    f"{self._eligibility} Payments are voided or refunded in full automatically."
+                ),
                 classes="dialog-body",
             )
             yield Label("Why are you cancelling?", classes="dialog-label")
@@ -130,7 +134,7 @@ class CancelScreen(ModalScreen[CancelDraft]):
             self.query_one("#cancel-text", Input).focus()
             return
         self.busy = True
-        self.query_one("#cancel-error", Static).update("")
+        self.query_one("#cancel-error", Static).update(Text(""))
         confirm = self.query_one("#cancel-confirm", Button)
         confirm.label = "Cancelling…"
         confirm.disabled = True
@@ -140,7 +144,7 @@ class CancelScreen(ModalScreen[CancelDraft]):
     def action_back(self) -> None:
         if self.busy:
             self.query_one("#cancel-error", Static).update(
-                "Still cancelling: please wait for the store's answer."
+                Text("Still cancelling: please wait for the store's answer.")
             )
             return
         self.dismiss(self.draft)
@@ -157,7 +161,7 @@ class CancelScreen(ModalScreen[CancelDraft]):
         Focus moves to the confirm button, so ``y`` (or Enter) tries again at once.
         """
         self.busy = False
-        self.query_one("#cancel-error", Static).update(f"✖ {message}")
+        self.query_one("#cancel-error", Static).update(literal(f"✖ {message}", lines=True))
         confirm = self.query_one("#cancel-confirm", Button)
         confirm.label = "Yes, cancel  y"
         confirm.disabled = False
@@ -199,8 +203,8 @@ class MessageScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="message-dialog", classes=f"dialog -{self._tone}"):
-            yield Label(self._title, classes="dialog-title")
-            yield Static(self._body, classes="dialog-body", markup=False)
+            yield Label(literal(self._title), classes="dialog-title")
+            yield Static(literal(self._body, lines=True), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", id="message-ok", variant="primary")
 
@@ -290,7 +294,7 @@ class ErrorScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="error-box"):
-            yield Label(f"✖ {self._title}", id="error-title")
-            yield Static(self._message, id="error-message", markup=False)
-            yield Static(self._next_step, id="error-next", markup=False)
+            yield Label(literal(f"✖ {self._title}"), id="error-title")
+            yield Static(literal(self._message, lines=True), id="error-message")
+            yield Static(literal(self._next_step, lines=True), id="error-next")
         yield Footer()

@@ -32,6 +32,7 @@ from tote_track.api.errors import ConflictError, ToteError
 from tote_track.api.models import HandoffMode, Order, OrderSummary
 from tote_track.tracking.lifecycle import LifecycleEvent, events_allowed_for, is_delivery
 from tote_track.tracking.polling import should_replace
+from tote_track.tui.tracker.widgets import literal
 
 __all__ = [
     "FAULT_PRESETS",
@@ -258,7 +259,7 @@ class QAConsole(Vertical):
         none = self.query_one("#qa-none", Static)
         if order is None:
             return
-        state.update(f"Events allowed at {state_words(order)}")
+        state.update(literal(f"Events allowed at {state_words(order)}"))
         events = tuple(events_for(order))
         none.update("" if events else "None: no event is allowed from this state.")
         none.display = not events
@@ -325,7 +326,7 @@ class QAConsole(Vertical):
         self.answer = text
         answer = self.query_one("#qa-answer", Static)
         answer.set_classes(f"-{tone}")
-        answer.update(text)
+        answer.update(literal(text))
         answer.display = bool(text)
 
     # -- faults ------------------------------------------------------------------------
@@ -373,7 +374,7 @@ class QAConsole(Vertical):
             words = "Faults: custom settings (set outside this console)"
         else:
             words = f"Faults: {active.name}"
-        self.query_one("#qa-faults-state", Label).update(words)
+        self.query_one("#qa-faults-state", Label).update(Text(words))
         faults = self.query_one("#qa-faults", OptionList)
         highlighted = faults.highlighted
         faults.set_options(

@@ -4,6 +4,10 @@ What a state *means* (the stepper's steps, the headline, the status meanings, mo
 formatting, cancel eligibility) comes from ``tote_track.tracking``; these widgets only lay
 it out, with glyphs and words so nothing depends on colour alone. Colours come from the
 stylesheet (``tote_track.tcss``) through component classes and theme variables.
+
+A server's words are data: every string that came from the API (or a user) reaches Rich
+as a ``Text`` made by :func:`literal`, never as markup, and with its control characters
+made visible.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from tote_track.tracking.presentation import (
     format_money,
     handoff_summary,
     money_rows,
+    printable,
     status_breakdown,
 )
 from tote_track.tracking.stepper import Outcome, Progress, Step, StepState
@@ -39,6 +44,7 @@ __all__ = [
     "OrderHeader",
     "ProgressStepper",
     "StatusPanel",
+    "literal",
 ]
 
 STEP_GLYPHS = {StepState.DONE: "✔", StepState.CURRENT: "●", StepState.UPCOMING: "○"}
@@ -57,6 +63,32 @@ OUTCOME_MARKS = {
 SEPARATOR = " ─ "
 
 
+def literal(text: str, style: str = "", *, lines: bool = False) -> Text:
+    """``text`` exactly as written: never parsed as markup (``[/]``, ``[@click=...]`` stay
+    words), control characters shown as visible symbols (see ``printable``).
+
+    ``lines``: keep its line breaks (a message made of paragraphs); every other control
+    character is still shown as a symbol.
+    """
+    if lines:
+        return Text("\n".join(printable(line) for line in text.split("\n")), style=style)
+    return Text(printable(text), style=style)
+
+
+class _ShowsOnChange(Static):
+    """A panel that updates (and so asks for a layout pass) only when what it shows
+    changed: a poll that brings the same order redraws nothing, and a layout pass renders
+    every panel again (the items of a 20,000-item order take seconds)."""
+
+    _shown: object = None
+
+    def _changed(self, shown: object) -> bool:
+        if shown == self._shown:
+            return False
+        self._shown = shown
+        return True
+
+
 def clock_time(moment: datetime | None, tz: tzinfo | None) -> str:
     """``10:07`` in the tracker's time zone (the local one unless given)."""
     if moment is None:
@@ -64,7 +96,7 @@ def clock_time(moment: datetime | None, tz: tzinfo | None) -> str:
     return moment.astimezone(tz).strftime("%H:%M")
 
 
-class OrderHeader(Static):
+class OrderHeader(_ShowsOnChange):
     """Order code, handoff (mode and details) and store; the sandbox URL in demo mode."""
 
     def __init__(self, order_id: str, *, sandbox_url: str | None = None, id: str | None = None):
@@ -74,24 +106,27 @@ class OrderHeader(Static):
         self.show(None)
 
     def show(self, order: OrderSummary | None) -> None:
+        key = None if order is None else (order.id, order.handoff, order.location_id)
+        if not self._changed(("order", key)):
+            return
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1, overflow="fold")
         grid.add_column(justify="right", no_wrap=True)
         if order is None:
-            left = Text.assemble(("Order ", "bold"), (self._order_id, "bold"))
+            left = Text.assemble(("Order ", "bold"), literal(self._order_id, "bold"))
             right = Text("")
         else:
             left = Text.assemble(
-                (f"Order {order.short_code}", "bold"),
+                literal(f"Order {order.short_code}", "bold"),
                 ("  ·  ", "dim"),
-                handoff_summary(order.handoff),
+                literal(handoff_summary(order.handoff)),
             )
-            right = Text(f"Store {order.location_id[:6].upper()}")
+            right = literal(f"Store {order.location_id[:6].upper()}")
         grid.add_row(left, right)
         renderables: list[RenderableType] = [grid]
         if self._sandbox_url:
             renderables.append(
-                Text.assemble(("Sandbox API  ", "dim"), (self._sandbox_url, "underline"))
+                Text.assemble(("Sandbox API  ", "dim"), literal(self._sandbox_url, "underline"))
             )
         self.update(Group(*renderables))
 
@@ -131,7 +166,7 @@ class ProgressStepper(Widget):
         cells: list[tuple[Text, str]] = []
         for step in steps:
             style = self.get_component_rich_style(STEP_CLASSES[step.state])
-            label = Text(f"{STEP_GLYPHS[step.state]} {step.label}", style=style)
+            label = Text(printable(f"{STEP_GLYPHS[step.state]} {step.label}"), style=style)
             shown = step.state is not StepState.UPCOMING
             cells.append((label, clock_time(step.seen_at, self.tz) if shown else ""))
         if ending is not None:
@@ -199,38 +234,47 @@ class Headline(Widget):
         else:
             tone = "headline--ongoing"
         text = Text()
-        text.append(progress.headline, style=self.get_component_rich_style(tone))
+        text.append(printable(progress.headline), style=self.get_component_rich_style(tone))
         if progress.detail:
-            text.append(f"\n{progress.detail}")
+            text.append(f"\n{printable(progress.detail)}")
         money_style = self.get_component_rich_style("headline--money")
         for line in self.money:
-            text.append(f"\n↺ {line}", style=money_style)
+            text.append(f"\n↺ {printable(line)}", style=money_style)
         return text
 
 
-class StatusPanel(Static):
+class StatusPanel(_ShowsOnChange):
     """The three status fields: the customer's words, and the API's value for reference."""
 
     def show(self, order: Order) -> None:
+        breakdown = status_breakdown(order)
+        if not self._changed(breakdown):
+            return
         grid = Table.grid(padding=(0, 2), expand=True)
         grid.add_column(no_wrap=True, style="dim")
         grid.add_column(ratio=1, overflow="fold", style="bold")
         grid.add_column(no_wrap=True, justify="right", style="dim")
-        for line in status_breakdown(order):
-            grid.add_row(Text(line.field), Text(line.words), Text(line.value))
+        for line in breakdown:
+            grid.add_row(literal(line.field), literal(line.words), literal(line.value))
         self.update(grid)
 
 
-class ItemsPanel(Static):
+class ItemsPanel(_ShowsOnChange):
     """What was ordered, and each payment with its method and status."""
 
     def show(self, order: Order) -> None:
+        if not self._changed((order.items, order.payments)):
+            return
         items = Table.grid(padding=(0, 1), expand=True)
         items.add_column(ratio=1, overflow="fold")
         items.add_column(no_wrap=True, justify="right")
         items.add_column(no_wrap=True, justify="right")
         for item in order.items:
-            items.add_row(item.name, f"×{item.quantity}", format_money(item.item_total))
+            items.add_row(
+                literal(item.name),
+                Text(f"×{item.quantity}"),
+                literal(format_money(item.item_total)),
+            )
         if not order.items:
             items.add_row(Text("No items", style="dim"), "", "")
         payments = Table.grid(padding=(0, 1), expand=True)
@@ -239,49 +283,57 @@ class ItemsPanel(Static):
         payments.add_column(no_wrap=True, justify="right")
         for payment in order.payments:
             payments.add_row(
-                payment.payment_method.label, payment.status.label, format_money(payment.amount)
+                literal(payment.payment_method.label),
+                literal(payment.status.label),
+                literal(format_money(payment.amount)),
             )
         if not order.payments:
             payments.add_row(Text("No payment yet", style="dim"), "", "")
         self.update(Group(items, Text("Payments", style="bold"), payments))
 
 
-class MoneyPanel(Static):
+class MoneyPanel(_ShowsOnChange):
     """Subtotal, tax, discount, total, then paid and due (``tracking.presentation.money_rows``
     decides which rows an order shows)."""
 
     def show(self, order: Order) -> None:
+        rows = money_rows(order)
+        if not self._changed(rows):
+            return
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(ratio=1)
         grid.add_column(no_wrap=True, justify="right")
-        for row in money_rows(order):
+        for row in rows:
             style = "bold" if row.strong else ""
-            grid.add_row(Text(row.label, style=style), Text(row.amount, style=style))
+            grid.add_row(literal(row.label, style), literal(row.amount, style))
         self.update(grid)
 
 
-class CancelHint(Static):
+class CancelHint(_ShowsOnChange):
     """Whether the order can be cancelled online, said before anyone tries."""
 
     def show(
         self, eligibility: CancelEligibility | None, *, cancelling: bool, finished: bool = False
     ) -> None:
+        if not self._changed((eligibility, cancelling, finished)):
+            return
         self.remove_class("-allowed", "-blocked", "-busy")
         if cancelling:
             self.add_class("-busy")
-            self.update("… Cancelling the order; this takes a moment.")
+            self.update(Text("… Cancelling the order; this takes a moment."))
             return
         if eligibility is None:
-            self.update("")
+            self.update(Text(""))
             return
+        # The reason can quote a status value the server sent.
         if eligibility.allowed:
             self.add_class("-allowed")
-            self.update(f"✔ {eligibility.reason} Press c to cancel.")
+            self.update(literal(f"✔ {eligibility.reason} Press c to cancel."))
         elif finished:
-            self.update(eligibility.reason)
+            self.update(literal(eligibility.reason))
         else:
             self.add_class("-blocked")
-            self.update(f"✖ {eligibility.reason}")
+            self.update(literal(f"✖ {eligibility.reason}"))
 
 
 class FreshnessLine(Widget):
@@ -302,4 +354,4 @@ class FreshnessLine(Widget):
         self.text = text
 
     def render(self) -> RenderResult:
-        return Text(self.text, no_wrap=True, overflow="ellipsis")
+        return Text(printable(self.text), no_wrap=True, overflow="ellipsis")
