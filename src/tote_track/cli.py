@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from tote_track import __version__
+from tote_track import __version__, exit_codes
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -220,10 +220,10 @@ def _follow_headless(
     try:
         return asyncio.run(run())
     except InvalidConfigError as error:  # SSL_CERT_FILE or the CA bundle did not load
-        click.echo(f"Error: {error}", err=True)
-        return 2
+        _echo_error(f"Error: {error}")
+        return exit_codes.USAGE
     except KeyboardInterrupt:
-        return 130
+        return exit_codes.INTERRUPTED
     except BrokenPipeError:
         return _stdout_closed()
 
@@ -237,7 +237,7 @@ def _stdout_closed() -> int:
         os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
     except (OSError, ValueError):  # stdout without a file descriptor (captured)
         pass
-    return 141
+    return exit_codes.PIPE_CLOSED
 
 
 def _resolve_config(base_url: str | None, token: str | None, ca_bundle: str | None) -> Any:
@@ -249,7 +249,7 @@ def _resolve_config(base_url: str | None, token: str | None, ca_bundle: str | No
         return ClientConfig.resolve(base_url, token, ca_bundle=ca_bundle)
     except InvalidConfigError as error:
         _echo_error(f"Error: {error}")
-        sys.exit(2)
+        sys.exit(exit_codes.USAGE)
 
 
 def _until_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -488,13 +488,13 @@ def _list_orders(
     try:
         orders, has_more = asyncio.run(fetch())
     except InvalidConfigError as error:  # SSL_CERT_FILE or the CA bundle did not load
-        click.echo(f"Error: {error}", err=True)
-        return 2
+        _echo_error(f"Error: {error}")
+        return exit_codes.USAGE
     except ToteError as error:
         _echo_error(f"error: {error}")
-        return 4
+        return exit_codes.API_ERROR
     except KeyboardInterrupt:
-        return 130
+        return exit_codes.INTERRUPTED
     try:
         if as_json:
             click.echo(orders_json(orders))
@@ -502,7 +502,7 @@ def _list_orders(
             click.echo("\n".join(orders_table(orders, has_more=has_more)))
     except BrokenPipeError:
         return _stdout_closed()
-    return 0
+    return exit_codes.OK
 
 
 @main.command("demo")
@@ -538,7 +538,7 @@ def demo_command(scenario: str, speed: float, board: bool) -> None:
     if board:
         if not_terminal:
             click.echo(f"Error: the board needs a terminal ({not_terminal} is not one).", err=True)
-            sys.exit(2)
+            sys.exit(exit_codes.USAGE)
         from tote_track.demo import run_board_demo
 
         sys.exit(run_board_demo(speed))
@@ -552,7 +552,7 @@ def demo_command(scenario: str, speed: float, board: bool) -> None:
             f"terminal ({not_terminal} is not one).",
             err=True,
         )
-        sys.exit(2)
+        sys.exit(exit_codes.USAGE)
     click.echo(
         f"{not_terminal} is not a terminal: printing one line per change of the demo order "
         "until it ends (like `tote-track watch`).",
@@ -595,7 +595,7 @@ def board_command(
     not_terminal = _not_a_terminal()
     if not_terminal:
         click.echo(f"Error: the board needs a terminal ({not_terminal} is not one).", err=True)
-        sys.exit(2)
+        sys.exit(exit_codes.USAGE)
     from tote_track.tui.board.app import run_board
 
     sys.exit(run_board(config, location, kiosk=kiosk))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from tote_track import exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.control import SandboxControl
@@ -43,9 +44,9 @@ __all__ = [
     "run_demo",
 ]
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_SANDBOX_FAILED = 1
+EXIT_OK = exit_codes.OK
+EXIT_USAGE = exit_codes.USAGE
+EXIT_SANDBOX_FAILED = exit_codes.SANDBOX_FAILED
 
 ClientFactory = Callable[[], ToteClient]
 
@@ -238,7 +239,7 @@ def run_board_demo(speed: float = 1.0) -> int:
 
     if not speed > 0:
         print("Error: --speed must be a positive number.", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
         sandbox = EmbeddedSandbox().start()
     except RuntimeError as error:

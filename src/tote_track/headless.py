@@ -36,6 +36,7 @@ from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
+from tote_track import exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.api.errors import ToteError
 from tote_track.api.models import FulfillmentStatus, OrderStatus, OrderSummary
@@ -66,12 +67,12 @@ __all__ = [
     "parse_target",
 ]
 
-EXIT_OK = 0
-EXIT_ENDED_OTHERWISE = 1
-EXIT_USAGE = 2
-EXIT_GAVE_UP = 3
-EXIT_API_ERROR = 4
-EXIT_INTERRUPTED = 130
+EXIT_OK = exit_codes.OK
+EXIT_ENDED_OTHERWISE = exit_codes.ENDED_OTHERWISE
+EXIT_USAGE = exit_codes.USAGE
+EXIT_GAVE_UP = exit_codes.GAVE_UP
+EXIT_API_ERROR = exit_codes.API_ERROR
+EXIT_INTERRUPTED = exit_codes.INTERRUPTED
 
 Echo = Callable[[str], None]
 Sleep = Callable[[float], Awaitable[None]]

@@ -49,6 +49,7 @@ from pydantic import BaseModel, ValidationError
 from tote_track import __version__
 from tote_track.api.config import ClientConfig
 from tote_track.api.errors import (
+    RETRY_AFTER_CAP,
     ApiConnectionError,
     ApiTimeoutError,
     BadResponseError,
@@ -96,7 +97,6 @@ DEFAULT_ATTEMPT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 2
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
-RETRY_AFTER_CAP = 60.0
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_PAGE_SIZE = 100
 SCRUB_MIN_TOKEN_LENGTH = 8

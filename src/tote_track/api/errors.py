@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "RETRY_AFTER_CAP",
     "ApiConnectionError",
     "ApiStatusError",
     "ApiTimeoutError",
@@ -47,6 +48,10 @@ __all__ = [
     "UnprocessableError",
     "error_for_status",
 ]
+
+RETRY_AFTER_CAP = 300.0
+"""The longest a server's ``Retry-After`` may hold back any request of tote-track, in
+seconds: the client's own retries and the polling policies stop there (one rule, here)."""
 
 
 class ToteError(Exception):

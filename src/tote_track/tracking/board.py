@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
+from tote_track.api.errors import RETRY_AFTER_CAP
 from tote_track.api.models import FulfillmentStatus, OrderStatus, OrderSummary
 from tote_track.tracking.lifecycle import TERMINAL_ORDER_STATUSES
 from tote_track.tracking.polling import SCHEDULES, Scenario
@@ -262,7 +263,7 @@ def refresh_delay(failures: int, retry_after: float | None = None) -> float:
     schedule = SCHEDULES[Scenario.PREPARATION]
     delay = REFRESH_EVERY if failures <= 0 else schedule.backoff(failures - 1)
     if retry_after is not None and math.isfinite(retry_after) and retry_after > delay:
-        delay = min(retry_after, 300.0)
+        delay = min(retry_after, RETRY_AFTER_CAP)
     return delay
 
 

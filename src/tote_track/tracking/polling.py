@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from types import MappingProxyType
 
+from tote_track.api.errors import RETRY_AFTER_CAP
 from tote_track.api.models import (
     FulfillmentStatus,
     HandoffMode,
@@ -52,8 +53,6 @@ __all__ = [
     "should_replace",
 ]
 
-RETRY_AFTER_CAP = 300.0
-"""The longest a server's ``Retry-After`` may hold polling back, in seconds."""
 
 # 2 ** 64 times any initial interval is far beyond every maximum; capping the exponent
 # keeps the arithmetic finite however many attempts a long session accumulates.

@@ -39,6 +39,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
+from tote_track import exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.errors import (
@@ -79,7 +80,7 @@ __all__ = [
     "sweep",
 ]
 
-EXIT_OK = 0
+EXIT_OK = exit_codes.OK
 PAGE_EVERY = 8.0
 """Seconds between page turns when the orders do not fit."""
 SWEEP_PAGE_SIZE = 100

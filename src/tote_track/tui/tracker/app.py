@@ -32,6 +32,7 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
+from tote_track import exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.errors import (
@@ -82,8 +83,8 @@ from tote_track.tui.tracker.widgets import (
 
 __all__ = ["EXIT_API_ERROR", "EXIT_OK", "Clock", "TrackerApp", "run_tracker"]
 
-EXIT_OK = 0
-EXIT_API_ERROR = 4
+EXIT_OK = exit_codes.OK
+EXIT_API_ERROR = exit_codes.API_ERROR
 
 # Changes worth interrupting the customer for (a notification and the bell).
 ALERT_FULFILLMENT = frozenset(
