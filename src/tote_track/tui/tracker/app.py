@@ -17,6 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import partial
@@ -802,8 +803,13 @@ def run_tracker(
     policy: PollingPolicy | None = None,
 ) -> int:
     """Run the tracker in this terminal until the customer quits; returns the exit code."""
+    # The client is made in a thread while the app starts: over https it loads the trusted
+    # CAs (tens of ms, mostly without the GIL) while the stylesheet is read and parsed.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="client")
+    client_ready = pool.submit(ToteClient, config)
+    pool.shutdown(wait=False)  # the one task still runs to its end
     app = TrackerApp(
-        lambda: ToteClient(config),
+        client_ready.result,
         order_id,
         notify=notify,
         bell=bell,
