@@ -40,3 +40,18 @@ def test_the_interfaces_never_import_the_sandbox() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_the_trackers_first_frame_imports_no_dialog_console_or_sandbox() -> None:
+    """Start-up pays only for what the first frame shows: the dialogs and the QA console
+    are imported when first opened."""
+    code = (
+        "import sys, tote_track.tui.tracker.app\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith(("
+        "'tote_track.tui.tracker.dialogs', 'tote_track.tui.tracker.qa_console', "
+        "'tote_track.sandbox', 'fastapi', 'uvicorn')))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""

@@ -58,6 +58,26 @@ async def test_first_load_shows_the_order_at_80x24() -> None:
     assert len(api.gets()) == 1
 
 
+async def test_the_frame_shows_the_short_code_and_a_calm_fetching_line() -> None:
+    api = FakeApi()
+    never = asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await never.wait()
+        raise AssertionError("unreachable")
+
+    api.queue.append(hang)  # type: ignore[arg-type]
+    app = make_app(api.transport)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        text = screen_words(app)
+        assert len(api.gets()) == 1  # the first fetch is in flight while the frame shows
+        await pilot.press("q")
+    assert "Order F9A8B7" in text
+    assert "Fetching order…" in text
+    assert ORDER_ID not in text  # the short code, not the whole id
+
+
 async def test_quit_cancels_a_fetch_in_flight_closes_the_client_and_returns_zero() -> None:
     api = FakeApi()
     never = asyncio.Event()

@@ -36,7 +36,14 @@ __all__ = [
     "PaymentState",
     "PaymentStatus",
     "TolerantEnum",
+    "short_code",
 ]
+
+
+def short_code(order_id: str) -> str:
+    """The code customers and the board see: the id's first 6 characters, upper-cased.
+    Known from the id alone, so the tracker shows it before the order arrives."""
+    return order_id[:6].upper()
 
 
 class TolerantEnum(StrEnum):
@@ -206,7 +213,7 @@ class OrderSummary(_Wire):
     @property
     def short_code(self) -> str:
         """The code customers and the board see: the id's first 6 characters, upper-cased."""
-        return self.id[:6].upper()
+        return short_code(self.id)
 
 
 class Order(OrderSummary):

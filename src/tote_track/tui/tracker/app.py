@@ -13,14 +13,16 @@ token refused, an answer that is not an order), like ``watch``'s API errors.
 from __future__ import annotations
 
 import math
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -62,14 +64,6 @@ from tote_track.tracking.polling import (
 from tote_track.tracking.presentation import format_duration, printable, settlement_lines
 from tote_track.tracking.stepper import Outcome, Progress, progress_of, record_seen
 from tote_track.tui.signals import TerminalSignals
-from tote_track.tui.tracker.dialogs import (
-    CancelDraft,
-    CancelScreen,
-    ErrorScreen,
-    HelpScreen,
-    MessageScreen,
-)
-from tote_track.tui.tracker.qa_console import QAConsole
 from tote_track.tui.tracker.widgets import (
     CancelHint,
     FreshnessLine,
@@ -80,6 +74,11 @@ from tote_track.tui.tracker.widgets import (
     ProgressStepper,
     StatusPanel,
 )
+
+if TYPE_CHECKING:
+    # Imported where they are first shown (a key, an error): the first frame needs neither.
+    from tote_track.tui.tracker.dialogs import CancelDraft, CancelScreen
+    from tote_track.tui.tracker.qa_console import QAConsole
 
 __all__ = ["EXIT_API_ERROR", "EXIT_OK", "Clock", "TrackerApp", "run_tracker"]
 
@@ -272,7 +271,7 @@ class TrackerApp(App[int]):
         # Cancelling.
         self._cancel_worker: Worker[Any] | None = None
         self._cancel_screen: CancelScreen | None = None
-        self._cancel_draft = CancelDraft()
+        self._cancel_draft: CancelDraft | None = None  # None: an empty one
         self._cancel_key: tuple[str, str] | None = None
         self._announce_cancel = False
         # The QA console (sandbox only).
@@ -295,10 +294,17 @@ class TrackerApp(App[int]):
                 yield MoneyPanel(id="money", classes="box")
             yield CancelHint(id="cancel-hint")
         if self.sandbox_url is not None:
+            from tote_track.tui.tracker.qa_console import QAConsole
+
             self.qa_console = QAConsole(lambda: self.client, self.action_poll_now, id="qa")
             yield self.qa_console
         yield FreshnessLine(id="freshness")
         yield Footer()
+
+    def on_load(self) -> None:
+        # The first fetch starts before the screen is composed: the request (and, over
+        # https, loading the trusted CAs and the handshake) overlaps building the frame.
+        self._poll_now()
 
     def on_mount(self) -> None:
         self.query_one("#progress-box").border_title = "Progress"
@@ -306,10 +312,9 @@ class TrackerApp(App[int]):
         self.query_one("#items").border_title = "Items & payments"
         self.query_one("#money").border_title = "Money"
         self._fit(self.size.width, self.size.height)
-        self._client = self._client_factory()
         self._signals.install(self)
         self.set_interval(1.0, self.refresh_freshness, name="freshness")
-        self._poll_now()
+        self.refresh_freshness()
 
     async def on_unmount(self) -> None:
         self._signals.remove()
@@ -402,7 +407,7 @@ class TrackerApp(App[int]):
         self._failure = None
         self._stopped = None
         self._updated_at = self.clock.wall()
-        if isinstance(self.screen, ErrorScreen):
+        if self._showing_error():
             self.pop_screen()
             self.exit_code = EXIT_OK
         previous = self.order
@@ -425,7 +430,7 @@ class TrackerApp(App[int]):
         now = self.clock.monotonic()
         if isinstance(error, ToteError) and error.transient:
             self._failure = error
-            if isinstance(self.screen, ErrorScreen):  # a retry from it: now reconnecting
+            if self._showing_error():  # a retry from it: now reconnecting
                 self.pop_screen()
                 self.exit_code = EXIT_OK
             plan = self.plan if self.plan is not None else self.policy.before_first(now)
@@ -445,7 +450,9 @@ class TrackerApp(App[int]):
         self.exit_code = EXIT_API_ERROR
         self._cancel_timer()
         self._next_due = None
-        if isinstance(self.screen, ErrorScreen):
+        from tote_track.tui.tracker.dialogs import ErrorScreen
+
+        if self._showing_error():
             self.pop_screen()
         self.push_screen(ErrorScreen(failure.title, failure.message, failure.next_step))
 
@@ -598,7 +605,10 @@ class TrackerApp(App[int]):
 
     def refresh_freshness(self) -> None:
         """Redraw the freshness line (once a second, and whenever polling changes)."""
-        # The 1 Hz tick can land while the app is closing and its widgets are gone.
+        # The 1 Hz tick can land while the app is closing and its widgets are gone; the
+        # first fetch starts before there is a screen.
+        if not self.screen_stack:
+            return
         for line in self.query(FreshnessLine):
             text, state = self.freshness_text()
             line.show(text, state=state)
@@ -618,6 +628,8 @@ class TrackerApp(App[int]):
             self.notify_literally("The order is still loading; try again in a moment.")
             return
         eligibility = cancel_eligibility(order)
+        from tote_track.tui.tracker.dialogs import CancelDraft, CancelScreen, MessageScreen
+
         if not eligibility.allowed:
             self.push_screen(
                 MessageScreen("This order can't be cancelled online", eligibility.reason)
@@ -626,7 +638,7 @@ class TrackerApp(App[int]):
         self._cancel_screen = CancelScreen(
             code=order.short_code,
             eligibility=eligibility.reason,
-            draft=self._cancel_draft,
+            draft=self._cancel_draft or CancelDraft(),
             on_confirm=self._send_cancel,
         )
         self.push_screen(self._cancel_screen, self._cancel_dialog_closed)
@@ -668,7 +680,9 @@ class TrackerApp(App[int]):
 
     def _cancel_succeeded(self) -> None:
         self._cancel_key = None
-        self._cancel_draft = CancelDraft()
+        from tote_track.tui.tracker.dialogs import CancelDraft
+
+        self._cancel_draft = None
         self._close_cancel_screen(CancelDraft())
         self._announce_cancel = True
         self.refresh_bindings()
@@ -687,6 +701,8 @@ class TrackerApp(App[int]):
             screen = self._cancel_screen
             if screen is not None:
                 self._close_cancel_screen(screen.draft)
+            from tote_track.tui.tracker.dialogs import MessageScreen
+
             server_said = printable(error.message.strip()) or "Cancel not allowed."
             self.push_screen(
                 MessageScreen(
@@ -715,7 +731,7 @@ class TrackerApp(App[int]):
     # -- keys, help, palette -----------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if isinstance(self.screen, ErrorScreen) and action in ("cancel_order", "cancelling"):
+        if self._showing_error() and action in ("cancel_order", "cancelling"):
             return False  # no order to cancel
         if action == "cancel_order":
             # "Cancelling…" takes its place while a cancel is in flight. A finished order
@@ -726,8 +742,10 @@ class TrackerApp(App[int]):
         if action == "cancelling":
             return None if self.cancelling else False
         if action == "qa_console":
-            return self.sandbox_url is not None and not isinstance(
-                self.screen, ModalScreen | ErrorScreen
+            return (
+                self.sandbox_url is not None
+                and not isinstance(self.screen, ModalScreen)
+                and not self._showing_error()
             )
         return True
 
@@ -737,8 +755,16 @@ class TrackerApp(App[int]):
             self.qa_console.toggle()
 
     def action_help(self) -> None:
+        from tote_track.tui.tracker.dialogs import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(qa_console=self.qa_console is not None))
+
+    def _showing_error(self) -> bool:
+        """Whether the load-error screen is up. The dialogs are imported when first shown
+        (the first frame needs none of them): until then no screen can be one."""
+        dialogs = sys.modules.get("tote_track.tui.tracker.dialogs")
+        return dialogs is not None and isinstance(self.screen, dialogs.ErrorScreen)
 
     async def action_quit(self) -> None:
         self.terminal_gone()
@@ -778,8 +804,13 @@ def run_tracker(
     policy: PollingPolicy | None = None,
 ) -> int:
     """Run the tracker in this terminal until the customer quits; returns the exit code."""
+    # The client is made in a thread while the app starts: over https it loads the trusted
+    # CAs (tens of ms, mostly without the GIL) while the stylesheet is read and parsed.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="client")
+    client_ready = pool.submit(ToteClient, config)
+    pool.shutdown(wait=False)  # the one task still runs to its end
     app = TrackerApp(
-        lambda: ToteClient(config),
+        client_ready.result,
         order_id,
         notify=notify,
         bell=bell,

@@ -24,7 +24,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tote_track.api.models import Order, OrderSummary
+from tote_track.api.models import Order, OrderSummary, short_code
 from tote_track.tracking.lifecycle import CancelEligibility
 from tote_track.tracking.presentation import (
     format_money,
@@ -113,7 +113,7 @@ class OrderHeader(_ShowsOnChange):
         grid.add_column(ratio=1, overflow="fold")
         grid.add_column(justify="right", no_wrap=True)
         if order is None:
-            left = Text.assemble(("Order ", "bold"), literal(self._order_id, "bold"))
+            left = literal(f"Order {short_code(self._order_id)}", "bold")
             right = Text("")
         else:
             left = Text.assemble(
@@ -225,8 +225,8 @@ class Headline(Widget):
 
     def render(self) -> RenderResult:
         progress = self.progress
-        if progress is None:
-            return Text("")
+        if progress is None:  # the first frame, before the order arrives
+            return Text("Fetching order…", style=self.get_component_rich_style("headline--ongoing"))
         if progress.outcome is Outcome.COMPLETED:
             tone = "headline--good"
         elif progress.outcome is not None and progress.outcome is not Outcome.RETURNED:

@@ -1,0 +1,12 @@
+"""The floor: the bare Textual app that also imports exactly the libraries the tracker's
+first paint of an order needs (httpx, pydantic, the API's models and client)."""
+
+import httpx  # noqa: F401
+import pydantic  # noqa: F401
+
+import tote_track.api.client
+import tote_track.api.models  # noqa: F401
+from bare_app import BareApp
+
+if __name__ == "__main__":
+    BareApp().run()
