@@ -80,17 +80,16 @@ def parse_serve_address(value: str) -> ServeAddress:
         if closing < 0 or text[closing + 1 : closing + 2] != ":":
             raise ValueError(f"{value!r} is not [HOST:]PORT; write an IPv6 host as [::1]:8080.")
         host, port_text = text[1:closing], text[closing + 2 :]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"{host!r} is not an IPv6 address.") from None
     elif ":" in text:
         host, _, port_text = text.rpartition(":")
         if ":" in host:
             raise ValueError(f"{value!r} is not [HOST:]PORT; write an IPv6 host as [::1]:8080.")
     if not host or any(ch.isspace() for ch in host):
         raise ValueError(f"{value!r} names no host; use PORT or HOST:PORT, e.g. 127.0.0.1:8080.")
-    if ":" in host:
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise ValueError(f"{host!r} is not an IPv6 address.") from None
     try:
         port = int(port_text)
     except ValueError:
