@@ -3,6 +3,10 @@
 Every picture is the real tracker against the real sandbox (in-process, no network), with
 a frozen clock and reproducible ids, so a regenerated set only differs where the UI did.
 Writes ``NAME.svg`` (Textual's export) and ``NAME.png`` (cairosvg) next to this file.
+
+``board-kiosk`` is the store board (``board --kiosk``) the same way. ``board-browser.png``
+is the board served by ``board --serve`` as headless Chromium shows it (skipped where
+Chromium or Playwright is missing, and with ``--svg-only``).
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from tote_track.api.config import ClientConfig
 from tote_track.sandbox.app import create_app
 from tote_track.sandbox.engine import Engine, NewOrder
 from tote_track.sandbox.faults import FaultConfig
+from tote_track.sandbox.seed import LOCATIONS
 from tote_track.tracking.lifecycle import LifecycleEvent as E
+from tote_track.tui.board.app import BoardApp
 from tote_track.tui.tracker.app import Clock, TrackerApp
 
 HERE = Path(__file__).parent
@@ -159,6 +165,69 @@ async def take(shot: Shot, out: Path = HERE, *, png: bool = True) -> Path:
     return png_path
 
 
+BOARD_SIZE = (100, 30)
+BOARD_LOCATION = LOCATIONS[0].id
+BOARD_PREPARING = (*PAID, E.ACCEPT, E.START_PREPARING)
+BOARD_STORE = (
+    (BOARD_PREPARING, 7),
+    ((*BOARD_PREPARING, E.READY), 4),
+)
+"""The board's store: (events, how many orders), one order a minute; the last ready
+orders are marked NEW."""
+
+
+def fill_store(engine: Engine, clock: SandboxClock) -> None:
+    for events, count in BOARD_STORE:
+        for _ in range(count):
+            body = {"location_id": BOARD_LOCATION, "handoff": {"mode": "PICKUP"}}
+            order = engine.create_order(NewOrder.model_validate(body))
+            for event in events:
+                order = engine.apply_event(order.id, event)
+            clock.tick()
+
+
+async def take_board(out: Path = HERE, *, png: bool = True) -> Path:
+    """``board-kiosk``: the kiosk board of a store with orders preparing and ready."""
+    clock = SandboxClock()
+    engine = Engine(clock=clock, rng=random.Random(1), id_rng=random.Random("board-kiosk"))
+    fill_store(engine, clock)
+    app_server = create_app(token="sandbox", engine=engine)
+    viewed_at = clock.now
+    async with app_server.router.lifespan_context(app_server):
+        transport = httpx.ASGITransport(app=app_server)
+        config = ClientConfig(base_url=BASE_URL, token="sandbox")
+        board = BoardApp(
+            lambda: ToteClient(config, transport=transport, max_retries=0),
+            BOARD_LOCATION,
+            kiosk=True,
+            clock=lambda: viewed_at,
+            tz=UTC,
+            auto_sweep=False,
+        )
+        async with board.run_test(size=BOARD_SIZE) as pilot:
+            await settle(pilot)
+            while board.shown is None:
+                await pilot.pause(0.05)
+            await settle(pilot)
+            svg_path = out / "board-kiosk.svg"
+            svg_path.write_text(board.export_screenshot(title="tote-track board --kiosk"))
+    if not png:
+        return svg_path
+    png_path = svg_path.with_suffix(".png")
+    rasterize(svg_path.read_text(), png_path)
+    return png_path
+
+
+def take_board_in_browser(out: Path = HERE) -> Path | None:
+    """``board-browser.png``: ``board --kiosk --serve`` as headless Chromium shows it."""
+    from browser_board import chromium, served_board_screenshot
+
+    if chromium() is None:
+        print("  board-browser.png skipped: Chromium is not installed (apt-get install chromium)")
+        return None
+    return served_board_screenshot(out / "board-browser.png")
+
+
 def rasterize(svg: str, png_path: Path) -> None:
     """PNG of a Textual SVG, drawn with DejaVu Sans Mono.
 
@@ -183,6 +252,12 @@ async def main() -> None:
             continue
         written = await take(shot, args.out, png=not args.svg_only)
         print(f"  {written}")
+    if not args.names or "board-kiosk" in args.names:
+        print(f"  {await take_board(args.out, png=not args.svg_only)}")
+    if not args.svg_only and (not args.names or "board-browser" in args.names):
+        browser_png = await asyncio.to_thread(take_board_in_browser, args.out)
+        if browser_png is not None:
+            print(f"  {browser_png}")
 
 
 if __name__ == "__main__":

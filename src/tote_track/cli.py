@@ -9,11 +9,14 @@ from __future__ import annotations
 import math
 import sys
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from tote_track import __version__, exit_codes
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -108,6 +111,7 @@ def main() -> None:
     tote-track watch ORDER_ID  follow one order in a script (a line per change)
     tote-track list            list orders (a table, or JSON)
     tote-track board --location UUID   a live board of a store's orders
+    tote-track board --location UUID --serve 8080   the board in a web browser
     """
 
 
@@ -360,6 +364,35 @@ def _location_value(ctx: click.Context, param: click.Parameter, value: str | Non
         ) from None
 
 
+def _serve_value(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    from tote_track.serve import parse_serve_address
+
+    try:
+        return parse_serve_address(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _serve_option(what: str) -> Callable[[_Command], _Command]:
+    return click.option(
+        "--serve",
+        callback=_serve_value,
+        metavar="[HOST:]PORT",
+        help=f"Serve {what} to web browsers instead: one app per browser tab, the API token "
+        "kept in this process. PORT alone listens on 127.0.0.1 (this machine only); name "
+        "another address to reach it from a TV or tablet, e.g. 0.0.0.0:8080. Prints the URL.",
+    )
+
+
+def _not_a_terminal_unless_served() -> str | None:
+    """As _not_a_terminal, but a session textual-serve started draws in a browser tab."""
+    from tote_track.serve import served_to_browser
+
+    return None if served_to_browser() else _not_a_terminal()
+
+
 def _moment_value(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     """An aware UTC datetime from an ISO 8601 date or date-time (no offset: UTC).
 
@@ -527,14 +560,24 @@ def _list_orders(
     is_flag=True,
     help="Show the store board instead: a steady stream of orders at one sandbox store (q quits).",
 )
-def demo_command(scenario: str, speed: float, board: bool) -> None:
+@_serve_option("the demo")
+def demo_command(scenario: str, speed: float, board: bool, serve: Any) -> None:
     """The tracker on a built-in sandbox: no token or network needed.
 
     Starts the sandbox API on a free loopback port (its URL is shown, so you can curl it),
     creates an order that moves by itself, and opens the tracker on it. With --board, a
     busy store's orders arrive every few seconds and the board shows them.
+
+    With --serve, the demo opens in web browsers: each tab of the tracker demo plays its
+    own order; with --board one sandbox and one stream of orders feed every tab's board.
     """
-    not_terminal = _not_a_terminal()
+    if serve is not None:
+        from tote_track.serve import serve_board_demo, serve_tracker_demo
+
+        if board:
+            sys.exit(serve_board_demo(speed, serve, echo=click.echo))
+        sys.exit(serve_tracker_demo(scenario, speed, serve, echo=click.echo))
+    not_terminal = _not_a_terminal_unless_served()
     if board:
         if not_terminal:
             click.echo(f"Error: the board needs a terminal ({not_terminal} is not one).", err=True)
@@ -583,16 +626,29 @@ def demo_command(scenario: str, speed: float, board: bool) -> None:
     "Ctrl+Q or Ctrl+C close it.",
 )
 @_api_options
+@_serve_option("the board")
 def board_command(
-    location: str, kiosk: bool, base_url: str | None, token: str | None, ca_bundle: str | None
+    location: str,
+    kiosk: bool,
+    base_url: str | None,
+    token: str | None,
+    ca_bundle: str | None,
+    serve: Any,
 ) -> None:
     """A live board of one store's orders: "Preparing" and "Ready for pickup".
 
     Each order shows as its short code only, refreshed every 5 s; newly ready orders are
     marked NEW. r refreshes, q quits. Exits 2 on a bad location id or base URL.
+
+    With --serve [HOST:]PORT the board opens in web browsers (a TV, a tablet): each tab
+    runs its own board; the API token stays in this process and never reaches the page.
     """
     config = _resolve_config(base_url, token, ca_bundle)
-    not_terminal = _not_a_terminal()
+    if serve is not None:
+        from tote_track.serve import serve_board
+
+        sys.exit(serve_board(config, location, serve, kiosk=kiosk, echo=click.echo))
+    not_terminal = _not_a_terminal_unless_served()
     if not_terminal:
         click.echo(f"Error: the board needs a terminal ({not_terminal} is not one).", err=True)
         sys.exit(exit_codes.USAGE)

@@ -39,6 +39,7 @@ __all__ = [
     "DemoFeed",
     "DemoScenario",
     "create_demo_order",
+    "demo_feed",
     "demo_order_body",
     "run_board_demo",
     "run_demo",
@@ -229,11 +230,25 @@ class DemoFeed:
                 await self._sleep(max(wake - self._monotonic(), 0.05))
 
 
+def demo_feed(config: ClientConfig, speed: float) -> tuple[DemoFeed, Any]:
+    """The demo's stream of orders at the sandbox's first store, and that store."""
+    from tote_track.sandbox.autoplay import SCENARIOS, scenario_order_body
+    from tote_track.sandbox.seed import LOCATIONS
+
+    location = LOCATIONS[0]
+    scenarios = {
+        name: DemoScenario(
+            tuple((step.delay, step.event.value) for step in SCENARIOS[name].steps),
+            scenario_order_body(name),
+        )
+        for name, _ in DEMO_SCENARIOS
+    }
+    return DemoFeed(config, location.id, scenarios, speed=speed), location
+
+
 def run_board_demo(speed: float = 1.0) -> int:
     """``tote-track demo --board``: the sandbox, a stream of orders, the board (q quits)."""
 
-    from tote_track.sandbox.autoplay import SCENARIOS, scenario_order_body
-    from tote_track.sandbox.seed import LOCATIONS
     from tote_track.sandbox.server import EmbeddedSandbox
     from tote_track.tui.board.app import BoardApp
 
@@ -246,15 +261,7 @@ def run_board_demo(speed: float = 1.0) -> int:
         print(printable(f"Error: the demo sandbox could not start: {error}"), file=sys.stderr)
         return EXIT_SANDBOX_FAILED
     try:
-        location = LOCATIONS[0]
-        scenarios = {
-            name: DemoScenario(
-                tuple((step.delay, step.event.value) for step in SCENARIOS[name].steps),
-                scenario_order_body(name),
-            )
-            for name, _ in DEMO_SCENARIOS
-        }
-        feed = DemoFeed(sandbox.config, location.id, scenarios, speed=speed)
+        feed, location = demo_feed(sandbox.config, speed)
         try:
             asyncio.run(feed.warm_up())
         except ToteError as error:

@@ -1,0 +1,121 @@
+"""The board served to a browser (``board --kiosk --serve``), photographed by headless Chromium.
+
+A real ``tote-track`` server process against the sandbox on a loopback socket; the page is
+loaded in the system's Chromium through Playwright (no browser download) and photographed
+once the board has drawn its codes (read from the page's xterm.js buffer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tote_track.api.client import ToteClient
+from tote_track.api.control import SandboxControl
+from tote_track.sandbox.seed import LOCATIONS
+from tote_track.sandbox.server import EmbeddedSandbox
+from tote_track.tracking.lifecycle import LifecycleEvent
+
+LOCATION = LOCATIONS[0].id
+PREPARING = ("payment_started", "payment_completed", "accept", "start_preparing")
+STORE = ((PREPARING, 7), ((*PREPARING, "ready"), 4))
+VIEWPORT = {"width": 1280, "height": 720}
+DEADLINE = 60.0
+
+# xterm.js draws on a canvas: keep each Terminal as it is built (it sets its `_core`), so
+# the page's text can be read from its buffer.
+KEEP_TERMINALS = """
+window.__terminals = [];
+Object.defineProperty(Object.prototype, "_core", {
+  configurable: true,
+  set(value) {
+    Object.defineProperty(this, "_core", {value, writable: true, configurable: true});
+    window.__terminals.push(this);
+  },
+});
+"""
+READ_SCREEN = """() => {
+  const terminal = window.__terminals.find((t) => t.buffer && t.buffer.active);
+  if (!terminal) return "";
+  const buffer = terminal.buffer.active;
+  const lines = [];
+  for (let y = 0; y < terminal.rows; y++) {
+    const line = buffer.getLine(buffer.viewportY + y);
+    lines.push(line ? line.translateToString(true) : "");
+  }
+  return lines.join("\\n");
+}"""
+
+
+def chromium() -> str | None:
+    """The system's Chromium, or None (also when Playwright is not installed)."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+async def fill_store(config: Any) -> int:
+    """Orders preparing and ready at LOCATION; how many are ready."""
+    async with ToteClient(config) as client:
+        control = SandboxControl(client)
+        for events, count in STORE:
+            for _ in range(count):
+                order = await control.create_order({"location_id": LOCATION})
+                for event in events:
+                    await control.fire_event(order.id, LifecycleEvent(event))
+    return sum(count for events, count in STORE if "ready" in events)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def served_board_screenshot(png_path: Path) -> Path:
+    from playwright.sync_api import sync_playwright
+
+    with EmbeddedSandbox(token="screenshot-token-0123456789") as sandbox:
+        asyncio.run(fill_store(sandbox.config))
+        port = free_port()
+        env = {**os.environ, "TOTE_API_BASE_URL": sandbox.base_url}
+        env["TOTE_API_TOKEN"] = sandbox.token
+        board = [sys.executable, "-m", "tote_track", "board", "--location", LOCATION, "--kiosk"]
+        server = subprocess.Popen(
+            [*board, "--serve", str(port)], env=env, stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert server.stdout is not None
+            server.stdout.readline()  # "Serving on URL": it listens
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=chromium(), args=["--no-sandbox", "--disable-gpu"]
+                )
+                try:
+                    page = browser.new_page(viewport=VIEWPORT)  # type: ignore[arg-type]
+                    page.add_init_script(KEEP_TERMINALS)
+                    page.goto(f"http://127.0.0.1:{port}/")
+                    deadline = time.monotonic() + DEADLINE
+                    while "updated" not in page.evaluate(READ_SCREEN):
+                        if time.monotonic() > deadline:
+                            raise RuntimeError("the served board did not draw in time")
+                        time.sleep(0.1)
+                    page.wait_for_timeout(500)  # the page's fade-in
+                    page.screenshot(path=png_path)
+                finally:
+                    browser.close()
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=20)
+    return png_path
