@@ -11,7 +11,7 @@ Two rules shape this module:
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Generic, Self, TypeVar
+from typing import Annotated, Generic, Self, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
@@ -36,6 +36,7 @@ __all__ = [
     "PaymentState",
     "PaymentStatus",
     "TolerantEnum",
+    "short_code",
 ]
 
 
@@ -184,6 +185,12 @@ class Handoff(_Wire):
     delivery_instructions: str | None = None
 
 
+def short_code(order_id: str) -> str:
+    """The code customers and the board see: the id's first 6 characters, upper-cased
+    (also where only the id is known, before the order arrives)."""
+    return order_id[:6].upper()
+
+
 class OrderSummary(_Wire):
     """An order as ``GET /orders`` lists it: everything but ``items`` and ``payments``."""
 
@@ -205,8 +212,7 @@ class OrderSummary(_Wire):
 
     @property
     def short_code(self) -> str:
-        """The code customers and the board see: the id's first 6 characters, upper-cased."""
-        return self.id[:6].upper()
+        return short_code(self.id)
 
 
 class Order(OrderSummary):
@@ -214,10 +220,6 @@ class Order(OrderSummary):
 
     items: list[Item]
     payments: list[Payment]
-
-    def summary(self) -> OrderSummary:
-        data = self.model_dump(exclude={"items", "payments"})
-        return OrderSummary.model_validate(data)
 
 
 class CancelRequest(_Wire):
@@ -259,8 +261,3 @@ class ErrorBody(_Wire):
 
 class ErrorEnvelope(_Wire):
     error: ErrorBody
-
-
-def dump_json(model: BaseModel, **kwargs: Any) -> str:
-    """Serialize a wire model the way the API writes it (no nulls for absent options)."""
-    return model.model_dump_json(exclude_none=True, **kwargs)
