@@ -314,6 +314,31 @@ async def test_keys_are_in_the_palette_and_every_binding_has_an_id_and_a_tooltip
             assert binding.tooltip
 
 
+def test_every_key_runs_a_real_action() -> None:
+    """A binding to a missing action does nothing (or, worse, works only by falling
+    through to another binding of the same key)."""
+    for owner in (TrackerApp, CancelScreen, MessageScreen, HelpScreen, ErrorScreen):
+        for binding in owner.BINDINGS:
+            assert isinstance(binding, Binding)
+            namespace, _, action = binding.action.rpartition(".")
+            target = TrackerApp if namespace == "app" else owner
+            assert callable(getattr(target, f"action_{action}", None)), (owner, binding.action)
+
+
+async def test_r_on_the_error_screen_asks_again_and_shows_the_order() -> None:
+    api = FakeApi()
+    api.queue.append(envelope(404, "not_found", "Order not found"))
+    app = make_app(api.transport)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        await poll(pilot)
+        assert not isinstance(app.screen, ErrorScreen)
+        assert "Your order is being prepared." in screen_words(app)
+    assert len(api.gets()) == 2
+    assert app.exit_code == EXIT_OK
+
+
 @pytest.mark.parametrize("theme", ["textual-light", "nord"])
 async def test_works_with_no_color_and_other_themes(
     theme: str, monkeypatch: pytest.MonkeyPatch
