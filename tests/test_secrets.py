@@ -202,7 +202,7 @@ def tracker(
 ) -> TrackerApp:
     config = ClientConfig(base_url=sandbox.base_url, token=token)
     return TrackerApp(
-        lambda: ToteClient(config, sleep=no_sleep),
+        lambda: ToteClient(config, max_retries=0),
         order_id,
         auto_poll=False,
         sandbox_url=sandbox.base_url if demo else None,
@@ -215,9 +215,8 @@ async def scan_tracker(pilot: Pilot[Any], where: str) -> str:
     app = pilot.app
     assert isinstance(app, TrackerApp)
     scan_app(app, where)
-    for error in (app._failure, app._stopped):
-        if error is not None:
-            scan_exception(error, f"{where}: the tracker's error")
+    if app.last_error is not None:
+        scan_exception(app.last_error, f"{where}: the tracker's error")
     assert_clean(repr(app.client) + repr(app.client.config), f"{where}: client repr")
     return screen_words(app)
 
@@ -287,11 +286,11 @@ async def test_tracker_reconnecting_through_server_errors(sandbox: EmbeddedSandb
         finally:
             await asyncio.to_thread(ctl.faults)
         assert app.freshness_text()[1] == "reconnecting"
-        assert "reconnecting" in text
-        assert isinstance(app._failure, ServerError)
+        assert "server error · retry in" in text
+        assert isinstance(app.last_error, ServerError)
         await pilot.press("r")
         await scan_tracker(pilot, "tracker, reconnected")
-        assert app._failure is None
+        assert app.last_error is None
 
 
 # -- watch and list ------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from typing import Any
 from tote_track import exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.api.errors import ToteError
-from tote_track.api.models import FulfillmentStatus, OrderStatus, OrderSummary
+from tote_track.api.models import FulfillmentStatus, OrderStatus, OrderSummary, short_code
 from tote_track.tracking.lifecycle import (
     TERMINAL_ORDER_STATUSES,
     completed,
@@ -156,7 +156,7 @@ def event_object(report: _Report) -> dict[str, Any]:
         "seen_at": _iso(report.seen_at),
         "event": report.event.value,
         "id": order.id if order is not None else report.order_id,
-        "short_code": order.short_code if order is not None else report.order_id[:6].upper(),
+        "short_code": short_code(report.order_id),
         "status": order.status.value if order is not None else None,
         "payment_status": order.payment_status.value if order is not None else None,
         "fulfillment_status": order.fulfillment_status.value if order is not None else None,

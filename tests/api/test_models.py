@@ -71,14 +71,6 @@ def test_money_arithmetic_keeps_currency() -> None:
         _ = a + Money(amount=1, currency="EUR")
 
 
-def test_summary_drops_items_and_payments(guide_order_json: dict[str, Any]) -> None:
-    summary = Order.model_validate(guide_order_json).summary()
-    assert type(summary) is OrderSummary
-    dumped = summary.model_dump(mode="json", exclude_unset=True)
-    assert "items" not in dumped
-    assert "payments" not in dumped
-
-
 def test_page_and_error_envelopes(guide_order_json: dict[str, Any]) -> None:
     summary = {k: v for k, v in guide_order_json.items() if k not in ("items", "payments")}
     page = Page[OrderSummary].model_validate(

@@ -16,7 +16,7 @@ from rich.console import Console
 from textual.app import App
 from textual.pilot import Pilot
 
-from tote_track.api.client import ToteClient
+from tote_track.api.client import DEFAULT_MAX_RETRIES, ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.tracking.polling import PollingPolicy
 from tote_track.tui.tracker.app import Clock, TrackerApp
@@ -139,10 +139,29 @@ async def no_sleep(_: float) -> None:
 
 
 def make_client(
-    transport: httpx.AsyncBaseTransport, base_url: str = BASE_URL, token: str = "sandbox"
+    transport: httpx.AsyncBaseTransport,
+    base_url: str = BASE_URL,
+    token: str = "sandbox",
+    *,
+    max_retries: int = DEFAULT_MAX_RETRIES,
 ) -> ToteClient:
     config = ClientConfig(base_url=base_url, token=token)
-    return ToteClient(config, transport=transport, sleep=no_sleep)
+    return ToteClient(config, transport=transport, sleep=no_sleep, max_retries=max_retries)
+
+
+class RecordingTracker(TrackerApp):
+    """The tracker, with every notification it raised kept: words in ``notified``, titles
+    in ``notified_titles``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.notified: list[str] = []
+        self.notified_titles: list[str] = []
+
+    def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
+        self.notified.append(message)
+        self.notified_titles.append(str(kwargs.get("title", "")))
+        super().notify(message, *args, **kwargs)
 
 
 def make_app(
@@ -156,10 +175,13 @@ def make_app(
     policy: PollingPolicy | None = None,
     notify: bool = True,
     bell: bool = True,
-) -> TrackerApp:
-    """The tracker on ``transport`` with a frozen clock, UTC times and no automatic polls."""
-    return TrackerApp(
-        lambda: make_client(transport, base_url, token),
+) -> RecordingTracker:
+    """The tracker on ``transport`` with a frozen clock, UTC times and no automatic polls.
+
+    Its client never retries, as ``run_tracker``'s: every wait is the polling policy's.
+    """
+    return RecordingTracker(
+        lambda: make_client(transport, base_url, token, max_retries=0),
         order_id,
         clock=(clock or FakeClock()).clock,
         policy=policy,

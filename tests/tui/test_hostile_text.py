@@ -16,7 +16,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.hostile_server import HostileServer, error_reply, json_reply
-from tests.tui.support import FakeClock, guide_order, screen_text, settle
+from tests.tui.support import FakeClock, RecordingTracker, guide_order, screen_text, settle
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.tracking.lifecycle import LifecycleEvent
@@ -56,9 +56,9 @@ def with_currency(order: dict[str, Any], currency: str) -> dict[str, Any]:
     return result
 
 
-def tracker(server: HostileServer, *, sandbox: bool = False) -> TrackerApp:
+def tracker(server: HostileServer, *, sandbox: bool = False) -> RecordingTracker:
     config = ClientConfig(base_url=server.base_url, token="sandbox")
-    return TrackerApp(
+    return RecordingTracker(
         lambda: ToteClient(config, max_retries=0),
         guide_order()["id"],
         clock=FakeClock().clock,
@@ -272,12 +272,10 @@ async def test_notifications_show_the_servers_words_as_text(
         hostile_server.route("GET", ORDER_PATH, json_reply(ready))
         await pilot.press("r")
         text = await shown(app, pilot)
-        assert app.alerts, "the ready order raised an alert"
+        assert app.notified, "the ready order raised an alert"
         assert control_characters(text) == []
-        notes = list(app._notifications)
-        assert notes
-        assert all(not control_characters(n.message + n.title) for n in notes)
-        assert any("Order ␛C[/]B" in n.title for n in notes)
+        assert all(not control_characters(n) for n in app.notified + app.notified_titles)
+        assert any("Order ␛C[/]B" in title for title in app.notified_titles)
 
 
 async def test_the_qa_console_shows_the_servers_answer_as_text(

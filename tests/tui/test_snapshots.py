@@ -101,7 +101,7 @@ def test_reconnecting(snap_compare: SnapCompare) -> None:
 
     async def outage(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        api.queue.extend(envelope(503, "internal", "Service unavailable") for _ in range(3))
+        api.queue.append(envelope(503, "internal", "Service unavailable"))
         await pilot.press("r")
         await settle(pilot)
 

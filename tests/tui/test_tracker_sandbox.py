@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from tests.tui.conftest import Sandbox
-from tests.tui.support import FakeClock, make_app, poll, screen_words, settle
+from tests.tui.support import FakeClock, RecordingTracker, make_app, poll, screen_words, settle
 from tote_track.tracking.polling import Scenario, StopReason
-from tote_track.tui.tracker.app import TrackerApp
 from tote_track.tui.tracker.dialogs import CancelScreen, MessageScreen
 
 PICKUP: dict[str, Any] = {"handoff": {"mode": "PICKUP"}}
@@ -26,7 +25,7 @@ DELIVERY: dict[str, Any] = {
 PAID_AND_ACCEPTED = ("payment_completed", "accept")
 
 
-def tracker(sandbox: Sandbox, order_id: str, clock: FakeClock | None = None) -> TrackerApp:
+def tracker(sandbox: Sandbox, order_id: str, clock: FakeClock | None = None) -> RecordingTracker:
     app = make_app(sandbox.transport, order_id=order_id, clock=clock)
     app.bells = 0  # type: ignore[attr-defined]
 
@@ -58,7 +57,7 @@ async def test_first_load_and_refresh_follow_the_order(sandbox: Sandbox) -> None
         text = screen_words(app)
         assert "● Preparing" in text
         assert "can no longer be cancelled online" in text
-    assert app.alerts == []  # nothing to interrupt the customer for yet
+    assert app.notified == []  # nothing to interrupt the customer for yet
 
 
 @pytest.mark.parametrize(
@@ -96,7 +95,7 @@ async def test_each_ending_of_a_confirmed_order(
         else:
             assert "tracking finished" in text
             assert app.plan.stop is StopReason.TERMINAL
-        assert (len(app.alerts) == 1) is alerted
+        assert (len(app.notified) == 1) is alerted
         assert (app.bells == 1) is alerted  # type: ignore[attr-defined]
 
 
@@ -122,7 +121,7 @@ async def test_an_order_that_never_gets_paid(
         assert words in text
         assert f"✔ Placed {mark}" in text.replace("─ ", "")
         assert "tracking finished" in text
-        assert app.alerts  # the words were also a notification
+        assert app.notified  # the words were also a notification
         assert app.check_action("cancel_order", ()) is True  # the key stays and explains
         await pilot.press("c")
         await settle(pilot)
@@ -139,9 +138,8 @@ async def test_ready_for_pickup_alerts_with_notification_and_bell(sandbox: Sandb
         await settle(pilot)
         await sandbox.fire(order.id, "ready")
         await poll(pilot)
-        assert app.alerts == ["Your order is ready for pickup."]
+        assert app.notified == ["Your order is ready for pickup."]
         assert app.bells == 1  # type: ignore[attr-defined]
-        assert any("ready for pickup" in n.message for n in app._notifications)
 
 
 async def cancel_via_dialog(pilot: Any, *, reason_downs: int = 0) -> None:
@@ -168,8 +166,8 @@ async def test_cancel_refunds_a_paid_order(sandbox: Sandbox) -> None:
         assert "Balance due" not in text
         assert "Nothing charged" not in text
         assert "tracking finished" in text
-        assert app.alerts[-1].startswith("Order ")
-        assert "Refunded $19.45 to your credit card" in app.alerts[-1]
+        assert app.notified[-1].startswith("Order ")
+        assert "Refunded $19.45 to your credit card" in app.notified[-1]
     cancels = sandbox.transport.cancels()
     assert len(cancels) == 1
     assert b'"Ordered by mistake"' in cancels[0].content
@@ -262,7 +260,7 @@ async def test_reconnecting_then_recovering(sandbox: Sandbox, clock: FakeClock) 
         await poll(pilot)
         line, state = app.freshness_text()
         assert state == "reconnecting"
-        assert line.startswith("reconnecting · retry in 10 s · server error")
+        assert line.startswith("server error · retry in 10 s")
         assert "The store accepted your order." in screen_words(app)  # still shown
         await sandbox.control.clear_faults()
         await sandbox.fire(order.id, "start_preparing")

@@ -392,9 +392,17 @@ class ToteClient:
             seen.add(cursor)
 
     async def cancel_order(
-        self, order_id: str, reason: str, *, idempotency_key: str | None = None
+        self,
+        order_id: str,
+        reason: str,
+        *,
+        idempotency_key: str | None = None,
+        max_retries: int | None = None,
     ) -> CancelResult:
         """``POST /orders/{order_id}/cancel`` with one ``Idempotency-Key`` for all retries.
+
+        ``max_retries`` overrides the client's for this call: a client that never retries
+        its polls can still retry the cancel, which the key makes safe.
 
         Raises :class:`CancelNotAllowedError` once preparation began (never retried).
         """
@@ -411,6 +419,7 @@ class ToteClient:
             path,
             json=body.model_dump(mode="json"),
             headers={"Idempotency-Key": key},
+            max_retries=max_retries,
         )
         return parse_model(CancelResult, reply.payload, "cancel result", **self._meta(reply))
 
@@ -499,8 +508,10 @@ class ToteClient:
         headers: Mapping[str, str] | None = None,
         retry: bool = True,
         allow_empty: bool = False,
+        max_retries: int | None = None,
     ) -> _Reply:
-        attempts = 1 + (self._max_retries if retry else 0)
+        retries = self._max_retries if max_retries is None else max_retries
+        attempts = 1 + (retries if retry else 0)
         attempt = 1
         while True:
             try:

@@ -11,7 +11,7 @@ Two rules shape this module:
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Generic, Self, TypeVar
+from typing import Annotated, Generic, Self, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
@@ -212,7 +212,7 @@ class OrderSummary(_Wire):
 
     @property
     def short_code(self) -> str:
-        """The code customers and the board see: the id's first 6 characters, upper-cased."""
+        """The code customers and the board see (see :func:`short_code`)."""
         return short_code(self.id)
 
 
@@ -221,10 +221,6 @@ class Order(OrderSummary):
 
     items: list[Item]
     payments: list[Payment]
-
-    def summary(self) -> OrderSummary:
-        data = self.model_dump(exclude={"items", "payments"})
-        return OrderSummary.model_validate(data)
 
 
 class CancelRequest(_Wire):
@@ -266,8 +262,3 @@ class ErrorBody(_Wire):
 
 class ErrorEnvelope(_Wire):
     error: ErrorBody
-
-
-def dump_json(model: BaseModel, **kwargs: Any) -> str:
-    """Serialize a wire model the way the API writes it (no nulls for absent options)."""
-    return model.model_dump_json(exclude_none=True, **kwargs)

@@ -30,7 +30,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from tote_track.api.errors import RETRY_AFTER_CAP
-from tote_track.api.models import FulfillmentStatus, OrderStatus, OrderSummary
+from tote_track.api.models import FulfillmentStatus, OrderStatus, OrderSummary, short_code
 from tote_track.tracking.lifecycle import TERMINAL_ORDER_STATUSES
 from tote_track.tracking.polling import SCHEDULES, Scenario
 
@@ -104,7 +104,7 @@ class BoardOrder:
 
     @property
     def code(self) -> str:
-        return self.id[:6].upper()
+        return short_code(self.id)
 
 
 def board_order(order: OrderSummary) -> BoardOrder | None:

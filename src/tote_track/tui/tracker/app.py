@@ -12,7 +12,7 @@ token refused, an answer that is not an order), like ``watch``'s API errors.
 
 from __future__ import annotations
 
-import math
+import asyncio
 import sys
 import time
 import uuid
@@ -20,49 +20,39 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
 from textual.notifications import SeverityLevel
+from textual.reactive import var
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer
-from textual.worker import Worker, WorkerState
 
 from tote_track import exit_codes
-from tote_track.api.client import ToteClient
+from tote_track.api.client import DEFAULT_MAX_RETRIES, ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.errors import (
     ApiConnectionError,
-    ApiTimeoutError,
-    BadRequestError,
-    BadResponseError,
     CancelNotAllowedError,
     ConflictError,
-    InsecureTransportError,
-    InvalidConfigError,
-    NotFoundError,
     RateLimitedError,
     ServerError,
     ToteError,
-    UnauthorizedError,
 )
 from tote_track.api.models import FulfillmentStatus, Order, OrderStatus
+from tote_track.tracking.alerts import alert_for
+from tote_track.tracking.errors import describe_error
+from tote_track.tracking.freshness import Phase, freshness, load_failure, phase_after
 from tote_track.tracking.lifecycle import cancel_eligibility
-from tote_track.tracking.polling import (
-    PollingPolicy,
-    PollPlan,
-    Scenario,
-    StopReason,
-    should_replace,
-)
-from tote_track.tracking.presentation import format_duration, printable, settlement_lines
-from tote_track.tracking.stepper import Outcome, Progress, progress_of, record_seen
+from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
+from tote_track.tracking.presentation import printable, settlement_lines
+from tote_track.tracking.stepper import Progress, progress_of, record_seen
 from tote_track.tui.signals import TerminalSignals
 from tote_track.tui.tracker.widgets import (
     CancelHint,
@@ -85,13 +75,10 @@ __all__ = ["EXIT_API_ERROR", "EXIT_OK", "Clock", "TrackerApp", "run_tracker"]
 EXIT_OK = exit_codes.OK
 EXIT_API_ERROR = exit_codes.API_ERROR
 
-# Changes worth interrupting the customer for (a notification and the bell).
-ALERT_FULFILLMENT = frozenset(
-    {FulfillmentStatus.READY_FOR_PICKUP, FulfillmentStatus.DELIVERED, FulfillmentStatus.CANCELLED}
-)
-ALERT_STATUS = frozenset({OrderStatus.CANCELLED, OrderStatus.FAILED})
 # Below this size the boxes lose their borders so everything fits in 80x24.
 ROOMY_SIZE = (100, 34)
+# A timer may fire this early (the event loop's clock resolution): the check is due.
+DUE_SLACK = 0.05
 # Narrower than this, the footer is compact and drops the palette's hint (ctrl+p still
 # works), so every key, q Quit included, fits in 40 columns.
 NARROW_WIDTH = 60
@@ -113,80 +100,16 @@ class Clock:
 ClientFactory = Callable[[], ToteClient]
 
 
-def _short_cause(error: BaseException) -> str:
-    """Two or three words for the freshness line."""
-    if isinstance(error, ApiTimeoutError):
-        return "no answer in time"
-    if isinstance(error, ApiConnectionError):
-        return "no connection"
-    if isinstance(error, RateLimitedError):
-        return "too many requests"
-    if isinstance(error, ServerError):
-        return "server error"
-    return "request failed"
-
-
-def _said(error: BaseException) -> str:
-    """An error in words: the API's sentence (token-free by construction), or its kind."""
-    if isinstance(error, ToteError):
-        return str(error)
-    return f"unexpected {type(error).__name__}"
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
-@dataclass(frozen=True)
-class LoadFailure:
-    title: str
-    message: str
-    next_step: str
-
-
-def explain_load_error(error: BaseException, order_id: str, base_url: str) -> LoadFailure:
-    """What to tell the customer when the order cannot be loaded at all, and what to do."""
-    again = "Press r to try again or q to quit."
-    if isinstance(error, NotFoundError):
-        return LoadFailure(
-            "Order not found",
-            f"Order {order_id} was not found at {base_url}.",
-            "Check the id in your order confirmation (it looks like "
-            "f9a8b7c6-d5e4-3210-fedc-ba9876543210) and that --base-url points at the API "
-            f"that took the order. {again}",
-        )
-    if isinstance(error, UnauthorizedError):
-        return LoadFailure(
-            "The API refused the token",
-            f"{error.message.rstrip('.')}.",
-            "Set TOTE_API_TOKEN (or pass --token) to a valid API token, then run tote-track again.",
-        )
-    if isinstance(error, InsecureTransportError | InvalidConfigError):
-        return LoadFailure("Unsafe or invalid API address", str(error), "Fix --base-url.")
-    if isinstance(error, BadRequestError):
-        return LoadFailure(
-            "The API rejected the request",
-            str(error),
-            f"Check the order id and --base-url. {again}",
-        )
-    if isinstance(error, BadResponseError):
-        return LoadFailure(
-            "The answer was not an order",
-            str(error),
-            "Check that --base-url points at the Tote Online Ordering API (it ends in "
-            f"/v1/online-ordering). {again}",
-        )
-    if isinstance(error, ToteError):
-        return LoadFailure("Could not load the order", str(error), again)
-    return LoadFailure(
-        "Something went wrong",
-        f"The order could not be shown ({type(error).__name__}).",
-        again,
-    )
-
-
 class TrackerApp(App[int]):
     """Follow one order: progress, statuses, money, cancel; polling by the policy."""
+
+    phase: var[Phase] = var(Phase.LOADING, init=False)
+    """Where tracking is (loading, live, checking, failing, ...): drives the freshness line
+    and, entering or leaving the error screen, the keys."""
+    plan: var[PollPlan | None] = var(None, init=False)
+    """What polling does next (the policy's latest plan)."""
+    cancelling: var[bool] = var(False, init=False, bindings=True)
+    """A cancel is on its way: "Cancelling…" takes the cancel key's place."""
 
     CSS_PATH = Path(__file__).with_name("tracker.tcss")  # absolute: subclasses live elsewhere
     TITLE = "tote-track"
@@ -261,24 +184,21 @@ class TrackerApp(App[int]):
         self._seen: dict[FulfillmentStatus, datetime] = {}
         self._updated_at: datetime | None = None
         # Polling.
-        self.plan: PollPlan | None = None
         self._next_due: float | None = None
         self._timer: Timer | None = None
-        self._poll_worker: Worker[Order] | None = None
-        self._checking = False
-        self._failure: BaseException | None = None
-        self._stopped: BaseException | None = None
+        self.last_error: BaseException | None = None
+        """The last failed check's error (None after a success)."""
         # Cancelling.
-        self._cancel_worker: Worker[Any] | None = None
         self._cancel_screen: CancelScreen | None = None
         self._cancel_draft: CancelDraft | None = None  # None: an empty one
         self._cancel_key: tuple[str, str] | None = None
         self._announce_cancel = False
         # The QA console (sandbox only).
         self.qa_console: QAConsole | None = None
-        # Alerts raised (their words), for whoever wants to know.
-        self.alerts: list[str] = []
         self._signals = TerminalSignals(self.terminal_gone)
+        # Set once the screen exists: the first fetch starts before it (on_load), and its
+        # answer waits here to be shown.
+        self._mounted = asyncio.Event()
 
     # -- layout ------------------------------------------------------------------------
 
@@ -315,6 +235,7 @@ class TrackerApp(App[int]):
         self._signals.install(self)
         self.set_interval(1.0, self.refresh_freshness, name="freshness")
         self.refresh_freshness()
+        self._mounted.set()
 
     async def on_unmount(self) -> None:
         self._signals.remove()
@@ -346,66 +267,54 @@ class TrackerApp(App[int]):
             self._timer.stop()
             self._timer = None
 
-    def _poll_now(self) -> Worker[Order]:
+    def _poll_now(self) -> None:
         """Fetch the order now, in the one poll worker (a fetch in flight is replaced)."""
         self._cancel_timer()
         self._next_due = None
-        self._checking = True
-        self._poll_worker = self.run_worker(
-            self._fetch,
-            name="poll",
-            group="poll",
-            description=f"GET order {self.order_id}",
-            exclusive=True,
-            exit_on_error=False,
-        )
-        self.refresh_freshness()
-        return self._poll_worker
+        self.phase = Phase.LOADING if self.order is None else Phase.CHECKING
+        self._fetch()
 
-    def _scheduled_poll(self) -> None:
+    def poll_if_due(self) -> None:
+        """Check now if the planned check is due on the tracker's clock (the next-poll
+        timer calls this; tests with a frozen clock call it after moving time on)."""
         self._timer = None
+        if self._next_due is None:
+            return
+        remaining = self._next_due - self.clock.monotonic()
+        if remaining > DUE_SLACK:
+            if self.auto_poll:  # woken early: wait for the rest
+                self._timer = self.set_timer(remaining, self.poll_if_due, name="next-poll")
+            return
         self._poll_now()
 
-    async def _fetch(self) -> Order:
-        return await self.client.get_order(self.order_id)
+    @work(exclusive=True, group="poll", exit_on_error=False, description="GET the order")
+    async def _fetch(self) -> None:
+        # One request, no retries inside the client: every wait is the policy's, so the
+        # freshness line can say what it waits for and until when.
+        try:
+            order = await self.client.get_order(self.order_id)
+        except Exception as error:  # every failure is shown (a bug too), none ends the app
+            await self._mounted.wait()
+            self._poll_failed(error)
+        else:
+            await self._mounted.wait()
+            self._poll_succeeded(order)
 
-    def _set_plan(self, plan: PollPlan) -> None:
-        self.plan = plan
+    def _set_plan(self, plan: PollPlan, error: BaseException | None = None) -> None:
+        """Follow ``plan`` after a check that ended with ``error`` (None: it succeeded)."""
         self._cancel_timer()
         if plan.delay is None:
             self._next_due = None
         else:
             self._next_due = self.clock.monotonic() + plan.delay
             if self.auto_poll:
-                self._timer = self.set_timer(plan.delay, self._scheduled_poll, name="next-poll")
-        self.refresh_freshness()
+                self._timer = self.set_timer(plan.delay, self.poll_if_due, name="next-poll")
+        self.last_error = error
+        self.plan = plan
+        self.phase = phase_after(plan, error)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker is self._poll_worker:
-            if event.state is WorkerState.SUCCESS:
-                self._poll_worker = None
-                self._poll_succeeded(worker.result)
-            elif event.state is WorkerState.ERROR:
-                self._poll_worker = None
-                self._poll_failed(worker.error)
-        elif worker is self._cancel_worker:
-            if event.state is WorkerState.SUCCESS:
-                self._cancel_worker = None
-                self._cancel_succeeded()
-            elif event.state is WorkerState.ERROR:
-                self._cancel_worker = None
-                self._cancel_failed(worker.error)
-            elif event.state is WorkerState.CANCELLED:
-                self._cancel_worker = None
-
-    def _poll_succeeded(self, order: Order | None) -> None:
-        self._checking = False
-        if order is None:  # pragma: no cover - a successful fetch always returns one
-            return
+    def _poll_succeeded(self, order: Order) -> None:
         now = self.clock.monotonic()
-        self._failure = None
-        self._stopped = None
         self._updated_at = self.clock.wall()
         if self._showing_error():
             self.pop_screen()
@@ -423,38 +332,34 @@ class TrackerApp(App[int]):
             plan = self.policy.after_success(self.plan, shown, now)
         self._set_plan(plan)
 
-    def _poll_failed(self, error: BaseException | None) -> None:
-        self._checking = False
-        if error is None:  # pragma: no cover - an errored worker always has one
-            return
+    def _poll_failed(self, error: Exception) -> None:
         now = self.clock.monotonic()
         if isinstance(error, ToteError) and error.transient:
-            self._failure = error
             if self._showing_error():  # a retry from it: now reconnecting
                 self.pop_screen()
                 self.exit_code = EXIT_OK
             plan = self.plan if self.plan is not None else self.policy.before_first(now)
-            self._set_plan(self.policy.after_failure(plan, now, retry_after=error.retry_after))
+            after = self.policy.after_failure(plan, now, retry_after=error.retry_after)
+            self._set_plan(after, error)
             return
+        self._cancel_timer()
+        self._next_due = None
+        self.last_error = error
         if self.order is None:
             self._show_load_error(error)
             return
         # The order is on screen but can no longer be fetched: stop and say so.
-        self._stopped = error
-        self._cancel_timer()
-        self._next_due = None
-        self.refresh_freshness()
+        self.phase = Phase.STOPPED
 
-    def _show_load_error(self, error: BaseException) -> None:
-        failure = explain_load_error(error, self.order_id, self.client.base_url)
+    def _show_load_error(self, error: Exception) -> None:
+        words = load_failure(error, order_id=self.order_id, base_url=self.client.base_url)
         self.exit_code = EXIT_API_ERROR
-        self._cancel_timer()
-        self._next_due = None
         from tote_track.tui.tracker.dialogs import ErrorScreen
 
         if self._showing_error():
             self.pop_screen()
-        self.push_screen(ErrorScreen(failure.title, failure.message, failure.next_step))
+        self.push_screen(ErrorScreen(words.title, words.sentence, words.next_step))
+        self.phase = Phase.ERROR
 
     def action_poll_now(self) -> None:
         """``r``: check now; after a pause (max duration passed) tracking starts over."""
@@ -464,7 +369,8 @@ class TrackerApp(App[int]):
             and self.order is not None
         ):
             self.plan = self.policy.resume(self.plan, self.order, self.clock.monotonic())
-        self._stopped = None
+        if self.phase in (Phase.STOPPED, Phase.ERROR):
+            self.last_error = None  # a fresh start: the words of that failure go
         self._poll_now()
 
     # -- rendering ---------------------------------------------------------------------
@@ -492,22 +398,14 @@ class TrackerApp(App[int]):
             self._maybe_alert(previous, order, progress)
 
     def _maybe_alert(self, previous: Order, order: Order, progress: Progress) -> None:
-        became = (
-            order.fulfillment_status != previous.fulfillment_status
-            and order.fulfillment_status in ALERT_FULFILLMENT
-        ) or (order.status != previous.status and order.status in ALERT_STATUS)
-        if not became:
+        alert = alert_for(previous, order, progress)
+        if alert is None:
             return
-        bad = progress.outcome not in (None, Outcome.COMPLETED)
-        self._alert(progress.headline, severity="warning" if bad else "information")
-
-    def _alert(self, message: str, *, severity: str = "information") -> None:
-        self.alerts.append(message)
         if self.notify_enabled:
             self.notify_literally(
-                message,
-                title=f"Order {self.order.short_code}" if self.order else "Order",
-                severity="warning" if severity == "warning" else "information",
+                alert.message,
+                title=f"Order {order.short_code}",
+                severity="warning" if alert.warning else "information",
                 timeout=12,
             )
         if self.bell_enabled:
@@ -533,7 +431,6 @@ class TrackerApp(App[int]):
 
     def _announce_cancelled(self, order: Order) -> None:
         words = f"Order {order.short_code} is cancelled. {'; '.join(settlement_lines(order))}."
-        self.alerts.append(words)
         if self.notify_enabled:
             self.notify_literally(words, title="Cancelled", timeout=12)
 
@@ -544,80 +441,45 @@ class TrackerApp(App[int]):
         hint.show(eligibility, cancelling=self.cancelling, finished=finished)
 
     def freshness_text(self) -> tuple[str, str]:
-        """The freshness line and its state (live, checking, reconnecting, finished, ...)."""
-        plan = self.plan
-        updated = self._updated_text()
-        next_in = self._next_in_text()
-        if self._stopped is not None:
-            return (f"stopped: {_said(self._stopped)} · press r to try again", "error")
-        if plan is None:
-            if self.order is None and self._checking:
-                return ("checking the order…", "checking")
-            return ("waiting for the first check", "checking")
-        if plan.stop is StopReason.TERMINAL:
-            parts = ["tracking finished", updated]
-            if self._checking:
-                parts.append("checking now…")
-            elif self._failure is not None:
-                parts.append(f"last check failed ({_short_cause(self._failure)})")
-            return (" · ".join(p for p in parts if p), "finished")
-        if plan.stop is StopReason.GAVE_UP:
-            assert plan.scenario is not None
-            waited = format_duration(self.policy.schedule(plan.scenario).max_duration)
-            if self._checking:
-                return (f"paused after {waited} · checking now…", "paused")
-            parts = [f"paused after {waited}", "press r to resume"]
-            if self._failure is not None:
-                parts.insert(1, f"could not reach the API ({_short_cause(self._failure)})")
-            return (" · ".join(parts), "paused")
-        if self._failure is not None:
-            retry = "retrying now…" if self._checking else f"retry in {next_in}"
-            parts = ["reconnecting", retry, _short_cause(self._failure)]
-            if updated:
-                parts.append(f"last {updated}")
-            return (" · ".join(parts), "reconnecting")
-        assert plan.scenario is not None
-        schedule = self.policy.schedule(plan.scenario)
-        if plan.scenario is Scenario.COMPLETED:
-            # A return may still come: checks go on slowly, then stop by themselves.
-            check = "checking now…" if self._checking else f"next check in {next_in}"
-            stops = f"checks stop after {format_duration(schedule.max_duration)}"
-            return (" · ".join(p for p in (updated, "order complete", check, stops) if p), "live")
-        rhythm = (
-            f"{plan.scenario.value} ({_number(schedule.initial)}→{_number(schedule.maximum)} s)"
+        """The freshness line and its mood (live, checking, reconnecting, finished, ...)."""
+        now = self.clock.monotonic()
+        updated_ago = (
+            None
+            if self._updated_at is None
+            else (self.clock.wall() - self._updated_at).total_seconds()
         )
-        check = "checking now…" if self._checking else f"next check in {next_in}"
-        return (" · ".join(p for p in (updated, check, rhythm) if p), "live")
-
-    def _updated_text(self) -> str:
-        if self._updated_at is None:
-            return ""
-        seconds = (self.clock.wall() - self._updated_at).total_seconds()
-        if seconds < 1:
-            return "updated just now"
-        return f"updated {format_duration(math.floor(seconds))} ago"
-
-    def _next_in_text(self) -> str:
-        if self._next_due is None:
-            return "—"
-        seconds = max(0.0, self._next_due - self.clock.monotonic())
-        return format_duration(math.ceil(seconds))
+        words = freshness(
+            self.phase,
+            self.plan,
+            self.policy,
+            updated_ago=updated_ago,
+            next_in=None if self._next_due is None else self._next_due - now,
+            error=self.last_error,
+        )
+        return words.text, words.mood
 
     def refresh_freshness(self) -> None:
-        """Redraw the freshness line (once a second, and whenever polling changes)."""
+        """Redraw the freshness line (once a second, and whenever the phase or plan changes)."""
         # The 1 Hz tick can land while the app is closing and its widgets are gone; the
         # first fetch starts before there is a screen.
         if not self.screen_stack:
             return
         for line in self.query(FreshnessLine):
-            text, state = self.freshness_text()
-            line.show(text, state=state)
+            text, mood = self.freshness_text()
+            line.show(text, state=mood)
+
+    def watch_phase(self, old: Phase, new: Phase) -> None:
+        self.refresh_freshness()
+        if Phase.ERROR in (old, new):
+            # Only the error screen changes the keys (no cancel without an order). A poll
+            # never does: rebuilding the Footer on every poll would leak (Textual 8.2.8's
+            # Footer keeps every key widget it ever drew).
+            self.refresh_bindings()
+
+    def watch_plan(self) -> None:
+        self.refresh_freshness()
 
     # -- cancelling --------------------------------------------------------------------
-
-    @property
-    def cancelling(self) -> bool:
-        return self._cancel_worker is not None
 
     def action_cancel_order(self) -> None:
         """``c``: explain why not, or open the cancel dialog."""
@@ -639,7 +501,6 @@ class TrackerApp(App[int]):
             code=order.short_code,
             eligibility=eligibility.reason,
             draft=self._cancel_draft or CancelDraft(),
-            on_confirm=self._send_cancel,
         )
         self.push_screen(self._cancel_screen, self._cancel_dialog_closed)
 
@@ -651,26 +512,34 @@ class TrackerApp(App[int]):
             self._cancel_draft = draft
         self._cancel_screen = None
 
-    def _send_cancel(self, reason: str) -> None:
+    def on_cancel_screen_confirmed(self, message: CancelScreen.Confirmed) -> None:
+        # Named, not decorated: the dialogs module is imported only when a dialog opens.
         if self.cancelling or self.order is None:
             return
         # One idempotency key per cancel attempt: trying again with the same reason after
         # an error reuses it, so the store can never see two cancels. (The client also
         # reuses it for its own retries.) Another reason is another request.
+        reason = message.reason
         if self._cancel_key is None or self._cancel_key[0] != reason:
             self._cancel_key = (reason, str(uuid.uuid4()))
-        key = self._cancel_key[1]
-        order_id = self.order.id
-        self._cancel_worker = self.run_worker(
-            partial(self.client.cancel_order, order_id, reason, idempotency_key=key),
-            name="cancel",
-            group="cancel",
-            description=f"cancel order {order_id}",
-            exclusive=True,
-            exit_on_error=False,
-        )
-        self.refresh_bindings()
+        self.cancelling = True
         self._render_cancel_hint()
+        self._send_cancel(self.order.id, reason, self._cancel_key[1])
+
+    @work(exclusive=True, group="cancel", exit_on_error=False, description="cancel the order")
+    async def _send_cancel(self, order_id: str, reason: str, key: str) -> None:
+        # The cancel is idempotent (one key for every attempt), so it keeps the client's
+        # own retries, unlike the polls.
+        try:
+            await self.client.cancel_order(
+                order_id, reason, idempotency_key=key, max_retries=DEFAULT_MAX_RETRIES
+            )
+        except Exception as error:  # every failure is shown in the dialog, none ends the app
+            self.cancelling = False
+            self._cancel_failed(error)
+        else:
+            self.cancelling = False
+            self._cancel_succeeded()
 
     def _close_cancel_screen(self, draft: CancelDraft) -> None:
         screen = self._cancel_screen
@@ -685,14 +554,10 @@ class TrackerApp(App[int]):
         self._cancel_draft = None
         self._close_cancel_screen(CancelDraft())
         self._announce_cancel = True
-        self.refresh_bindings()
         self._render_cancel_hint()
         self._poll_now()
 
-    def _cancel_failed(self, error: BaseException | None) -> None:
-        if error is None:  # pragma: no cover - an errored worker always has one
-            error = RuntimeError("no error given")
-        self.refresh_bindings()
+    def _cancel_failed(self, error: Exception) -> None:
         self._render_cancel_hint()
         if isinstance(error, CancelNotAllowedError) or (
             isinstance(error, ConflictError) and not error.transient
@@ -717,11 +582,11 @@ class TrackerApp(App[int]):
             self._poll_now()
             return
         if isinstance(error, ApiConnectionError | ServerError | RateLimitedError):
-            what = f"Could not reach the store ({_short_cause(error)})."
+            what = f"Could not reach the store ({describe_error(error).brief})."
         elif isinstance(error, ToteError):
             what = f"The cancel did not go through: {error.message.rstrip('.')}."
         else:
-            what = f"The cancel did not go through ({_said(error)})."
+            what = f"The cancel did not go through ({describe_error(error).brief})."
         message = f"{what} Press y to try again; it will never be sent twice."
         if self._cancel_screen is not None and self._cancel_screen.is_attached:
             self._cancel_screen.show_error(message)
@@ -731,7 +596,7 @@ class TrackerApp(App[int]):
     # -- keys, help, palette -----------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self._showing_error() and action in ("cancel_order", "cancelling"):
+        if self.phase is Phase.ERROR and action in ("cancel_order", "cancelling"):
             return False  # no order to cancel
         if action == "cancel_order":
             # "Cancelling…" takes its place while a cancel is in flight. A finished order
@@ -807,7 +672,9 @@ def run_tracker(
     # The client is made in a thread while the app starts: over https it loads the trusted
     # CAs (tens of ms, mostly without the GIL) while the stylesheet is read and parsed.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="client")
-    client_ready = pool.submit(ToteClient, config)
+    # One request per check (no retries inside the client): the polling policy owns every
+    # wait, Retry-After included, so the screen always says what it waits for.
+    client_ready = pool.submit(ToteClient, config, max_retries=0)
     pool.shutdown(wait=False)  # the one task still runs to its end
     app = TrackerApp(
         client_ready.result,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -12,6 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
 
@@ -55,10 +55,19 @@ class CancelDraft:
 class CancelScreen(ModalScreen[CancelDraft]):
     """Asks why, then confirms with ``y`` (or the button); ``n`` or Escape backs out.
 
-    The dialog stays open while the request is in flight ("Cancelling…", a second ``y``
-    does nothing) and after an error, so nothing the customer chose or typed is lost. It is
-    dismissed with the draft (for next time) when the customer backs out.
+    Confirming posts :class:`CancelScreen.Confirmed` with the reason; whoever sends the
+    cancel answers with :meth:`show_error` or dismisses the dialog. The dialog stays open
+    while the request is in flight ("Cancelling…", a second ``y`` does nothing) and after an
+    error, so nothing the customer chose or typed is lost. It is dismissed with the draft
+    (for next time) when the customer backs out.
     """
+
+    class Confirmed(Message):
+        """The customer confirmed the cancel with ``reason``."""
+
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -85,13 +94,11 @@ class CancelScreen(ModalScreen[CancelDraft]):
         code: str,
         eligibility: str,
         draft: CancelDraft,
-        on_confirm: Callable[[str], None],
     ) -> None:
         super().__init__()
         self._code = code
         self._eligibility = eligibility
         self._initial = draft
-        self._on_confirm = on_confirm
         self.busy = False
 
     def compose(self) -> ComposeResult:
@@ -139,7 +146,7 @@ class CancelScreen(ModalScreen[CancelDraft]):
         confirm.label = "Cancelling…"
         confirm.disabled = True
         self.query_one("#cancel-back", Button).disabled = True
-        self._on_confirm(reason)
+        self.post_message(self.Confirmed(reason))
 
     def action_back(self) -> None:
         if self.busy:
@@ -278,7 +285,7 @@ class ErrorScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "r",
-            "app.refresh",
+            "app.poll_now",
             "Try again",
             id="error.retry",
             tooltip="Ask the API for the order again",
