@@ -156,7 +156,7 @@ def event_object(report: _Report) -> dict[str, Any]:
         "seen_at": _iso(report.seen_at),
         "event": report.event.value,
         "id": order.id if order is not None else report.order_id,
-        "short_code": short_code(report.order_id),
+        "short_code": short_code(order.id if order is not None else report.order_id),
         "status": order.status.value if order is not None else None,
         "payment_status": order.payment_status.value if order is not None else None,
         "fulfillment_status": order.fulfillment_status.value if order is not None else None,
