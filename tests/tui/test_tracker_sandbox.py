@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.tui.conftest import Sandbox
-from tests.tui.support import FakeClock, make_app, poll, screen_words, settle
+from tests.tui.support import FakeClock, make_app, poll, region_words, screen_words, settle
 from tote_track.tracking.polling import Scenario, StopReason
 from tote_track.tui.tracker.app import TrackerApp
 from tote_track.tui.tracker.dialogs import CancelScreen, MessageScreen
@@ -199,11 +199,20 @@ async def test_cancel_refused_when_the_store_started_meanwhile(sandbox: Sandbox)
         await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, MessageScreen)
-        text = screen_words(app)
+        text = region_words(app, app.screen.query_one("#message-dialog").region)
         assert "Too late to cancel online" in text
-        assert "The store's system said: “Order" in text
-        assert "To cancel it now, contact the store" in text
-        await pilot.press("enter")
+        # Said once: one sentence, one next step; the server's sentence only as details.
+        assert "The store has already started on this order." in text
+        assert text.lower().count("contact the store") == 1
+        assert text.lower().count("cancel") == 2  # the title and the next step
+        assert "cannot be cancelled at" not in text
+        assert "▶ Details" in text
+        await pilot.press("tab", "enter")  # open the details line
+        await settle(pilot)
+        text = region_words(app, app.screen.query_one("#message-dialog").region)
+        assert "cannot be cancelled at" in text
+        await pilot.press("shift+tab", "enter")  # OK
+        await settle(pilot)
         text = screen_words(app)
         assert "● Preparing" in text  # the order was refreshed
         assert "Contact the store directly to ask them to cancel it." in text

@@ -58,7 +58,12 @@ from tote_track.tracking.polling import (
     StopReason,
     should_replace,
 )
-from tote_track.tracking.presentation import format_duration, printable, settlement_lines
+from tote_track.tracking.presentation import (
+    cancel_refusal,
+    format_duration,
+    printable,
+    settlement_lines,
+)
 from tote_track.tracking.stepper import Outcome, Progress, progress_of, record_seen
 from tote_track.tui.signals import TerminalSignals
 from tote_track.tui.tracker.dialogs import (
@@ -686,17 +691,9 @@ class TrackerApp(App[int]):
             screen = self._cancel_screen
             if screen is not None:
                 self._close_cancel_screen(screen.draft)
-            server_said = printable(error.message.strip()) or "Cancel not allowed."
-            self.push_screen(
-                MessageScreen(
-                    "Too late to cancel online",
-                    "The store has already started on this order, so it can no longer be "
-                    "cancelled here. To cancel it now, contact the store directly and ask "
-                    "them to.\n\n"
-                    f"The store's system said: “{server_said}”\n\n"
-                    "The order is shown as it is now.",
-                )
-            )
+            refusal = cancel_refusal(error.message)
+            body = f"{refusal.sentence} {refusal.next_step}"
+            self.push_screen(MessageScreen(refusal.title, body, details=refusal.details))
             self._poll_now()
             return
         if isinstance(error, ApiConnectionError | ServerError | RateLimitedError):

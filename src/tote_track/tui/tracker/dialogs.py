@@ -13,7 +13,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import (
+    Button,
+    Collapsible,
+    Footer,
+    Input,
+    Label,
+    RadioButton,
+    RadioSet,
+    Static,
+)
 
 from tote_track.tui.tracker.widgets import literal
 
@@ -182,7 +191,11 @@ class CancelScreen(ModalScreen[CancelDraft]):
 
 
 class MessageScreen(ModalScreen[None]):
-    """A short message with a title (why a cancel could not happen, and what to do)."""
+    """A short message with a title (why a cancel could not happen, and what to do).
+
+    ``details`` (a server's own words) sit behind a collapsed "Details" line: there for
+    whoever wants them, never in the way of the message.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -195,16 +208,24 @@ class MessageScreen(ModalScreen[None]):
         ),
     ]
 
-    def __init__(self, title: str, body: str, *, tone: str = "warning") -> None:
+    AUTO_FOCUS = "#message-ok"
+
+    def __init__(
+        self, title: str, body: str, *, tone: str = "warning", details: str | None = None
+    ) -> None:
         super().__init__()
         self._title = title
         self._body = body
         self._tone = tone
+        self._details = details
 
     def compose(self) -> ComposeResult:
         with Vertical(id="message-dialog", classes=f"dialog -{self._tone}"):
             yield Label(literal(self._title), classes="dialog-title")
             yield Static(literal(self._body, lines=True), classes="dialog-body")
+            if self._details:
+                with Collapsible(title="Details", collapsed=True, id="message-details"):
+                    yield Static(literal(self._details), classes="dialog-details")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", id="message-ok", variant="primary")
 
