@@ -282,3 +282,69 @@ async def test_reconnecting_then_recovering(sandbox: Sandbox, clock: FakeClock) 
         assert "● Preparing" in screen_words(app)
         assert app.plan is not None
         assert app.plan.failures == 0
+
+
+def dialog_words(app: TrackerApp) -> str:
+    return region_words(app, app.screen.query_one("#cancel-dialog").region)
+
+
+async def test_cancel_dialog_keys_tell_the_truth_in_the_text_box(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP, *PAID_AND_ACCEPTED)
+    app = tracker(sandbox, order.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        assert isinstance(app.screen, CancelScreen)
+        text = dialog_words(app)
+        assert "Yes, cancel y" in text
+        assert "No, keep it n" in text
+        await pilot.press("tab")  # into the text box
+        await settle(pilot)
+        text = dialog_words(app)
+        assert "Yes, cancel enter" in text
+        assert "No, keep it esc" in text
+        await pilot.press("y", "e", "s")  # letters, not a confirmation
+        await settle(pilot)
+        assert isinstance(app.screen, CancelScreen)
+        assert sandbox.transport.cancels() == []
+        await pilot.press("n", "o")
+        assert isinstance(app.screen, CancelScreen)
+        await pilot.press("enter")  # Enter in the text box confirms
+        await settle(pilot)
+        assert app.order is not None
+        assert app.order.status == "CANCELLED"
+    [sent] = sandbox.transport.cancels()
+    assert b'"Changed my mind: yesno"' in sent.content
+
+
+async def test_escape_in_the_text_box_backs_out_and_keeps_the_text(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP, *PAID_AND_ACCEPTED)
+    app = tracker(sandbox, order.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c", "tab", "n", "o", "escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, CancelScreen)
+        await pilot.press("c")
+        await settle(pilot)
+        assert "No, keep it n" in dialog_words(app)  # focus is back on the reasons
+    assert sandbox.transport.cancels() == []
+
+
+async def test_the_chosen_reason_reads_without_colour(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP, *PAID_AND_ACCEPTED)
+    app = tracker(sandbox, order.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        text = dialog_words(app)
+        assert "●" not in text
+        assert "(•) Changed my mind" in text
+        assert text.count("( )") == 3
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        text = dialog_words(app)
+        assert "( ) Changed my mind" in text
+        assert "(•) Ordered by mistake" in text
+        assert text.count("( )") == 3

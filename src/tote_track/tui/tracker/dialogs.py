@@ -12,6 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     Button,
@@ -33,6 +34,7 @@ __all__ = [
     "ErrorScreen",
     "HelpScreen",
     "MessageScreen",
+    "ReasonButton",
 ]
 
 PRESET_REASONS: tuple[str, ...] = (
@@ -61,8 +63,26 @@ class CancelDraft:
         return f"{preset}: {text}"[:MAX_REASON] if text else preset
 
 
+class ReasonButton(RadioButton):
+    """One reason: ``(•)`` when chosen, ``( )`` when not, so the choice reads without colour
+    (Textual's radio buttons all show ``●`` and tell them apart by colour only)."""
+
+    @property
+    def _button(self) -> Content:
+        return Content.styled("(•)" if self.value else "( )", "bold" if self.value else "")
+
+
+# What the keys are, wherever focus is: in the text box letters are text, so Enter sends
+# and Escape backs out; elsewhere y and n work too.
+CONFIRM_LABEL = "Yes, cancel  {key}"
+BACK_LABEL = "No, keep it  {key}"
+
+
 class CancelScreen(ModalScreen[CancelDraft]):
     """Asks why, then confirms with ``y`` (or the button); ``n`` or Escape backs out.
+
+    In the text box, ``y`` and ``n`` are letters: Enter confirms and Escape backs out there,
+    and the buttons (and the footer) say so while the box has focus.
 
     The dialog stays open while the request is in flight ("Cancelling…", a second ``y``
     does nothing) and after an error, so nothing the customer chose or typed is lost. It is
@@ -83,6 +103,23 @@ class CancelScreen(ModalScreen[CancelDraft]):
             "No, keep it",
             key_display="n/esc",
             id="cancel_dialog.back",
+            tooltip="Close this dialog; nothing is sent",
+        ),
+        # Shown instead of the two above while the text box has focus (it takes y and n as
+        # letters, and Enter there submits): the footer tells the truth in both cases.
+        Binding(
+            "enter",
+            "confirm_from_text",
+            "Yes, cancel",
+            id="cancel_dialog.confirm_from_text",
+            tooltip="Send the cancellation with the reason chosen here",
+        ),
+        Binding(
+            "escape",
+            "back_from_text",
+            "No, keep it",
+            key_display="esc",
+            id="cancel_dialog.back_from_text",
             tooltip="Close this dialog; nothing is sent",
         ),
     ]
@@ -115,7 +152,7 @@ class CancelScreen(ModalScreen[CancelDraft]):
             yield Label("Why are you cancelling?", classes="dialog-label")
             with RadioSet(id="cancel-reasons"):
                 for index, reason in enumerate(PRESET_REASONS):
-                    yield RadioButton(reason, value=index == self._initial.preset)
+                    yield ReasonButton(reason, value=index == self._initial.preset)
             yield Input(
                 value=self._initial.text,
                 placeholder="Anything else the store should know (optional)",
@@ -124,8 +161,46 @@ class CancelScreen(ModalScreen[CancelDraft]):
             )
             yield Static("", id="cancel-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Yes, cancel  y", id="cancel-confirm", variant="error")
-                yield Button("No, keep it  n", id="cancel-back", variant="primary")
+                yield Button(CONFIRM_LABEL.format(key="y"), id="cancel-confirm", variant="error")
+                yield Button(BACK_LABEL.format(key="n"), id="cancel-back", variant="primary")
+
+    @property
+    def typing(self) -> bool:
+        """Whether the text box has focus (y and n are letters there)."""
+        focused = self.focused
+        return focused is not None and focused.id == "cancel-text"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("confirm", "back"):
+            return not self.typing
+        if action in ("confirm_from_text", "back_from_text"):
+            return self.typing
+        return True
+
+    def action_confirm_from_text(self) -> None:
+        self.action_confirm()
+
+    def action_back_from_text(self) -> None:
+        self.action_back()
+
+    def _show_keys(self) -> None:
+        """The buttons name the keys that work where focus is now."""
+        if not self.is_attached or not self.query("#cancel-back"):
+            return  # still composing, or closed
+        confirm = self.query_one("#cancel-confirm", Button)
+        back = self.query_one("#cancel-back", Button)
+        if not self.busy:
+            confirm.label = CONFIRM_LABEL.format(key="enter" if self.typing else "y")
+        back.label = BACK_LABEL.format(key="esc" if self.typing else "n")
+        confirm.refresh(layout=True)
+        back.refresh(layout=True)
+        self.refresh_bindings()
+
+    def on_descendant_focus(self) -> None:
+        self._show_keys()
+
+    def on_descendant_blur(self) -> None:
+        self.call_after_refresh(self._show_keys)
 
     @property
     def draft(self) -> CancelDraft:
@@ -172,7 +247,7 @@ class CancelScreen(ModalScreen[CancelDraft]):
         self.busy = False
         self.query_one("#cancel-error", Static).update(literal(f"✖ {message}", lines=True))
         confirm = self.query_one("#cancel-confirm", Button)
-        confirm.label = "Yes, cancel  y"
+        confirm.label = CONFIRM_LABEL.format(key="y")
         confirm.disabled = False
         self.query_one("#cancel-back", Button).disabled = False
         confirm.focus()
