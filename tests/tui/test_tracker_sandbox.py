@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from textual.widgets._toast import Toast
 
 from tests.tui.conftest import Sandbox
 from tests.tui.support import FakeClock, make_app, poll, region_words, screen_words, settle
 from tote_track.tracking.polling import Scenario, StopReason
 from tote_track.tui.tracker.app import TrackerApp
 from tote_track.tui.tracker.dialogs import CancelScreen, MessageScreen
+from tote_track.tui.tracker.widgets import StatusPanel
 
 PICKUP: dict[str, Any] = {"handoff": {"mode": "PICKUP"}}
 DELIVERY: dict[str, Any] = {
@@ -348,3 +350,48 @@ async def test_the_chosen_reason_reads_without_colour(sandbox: Sandbox) -> None:
         assert "( ) Changed my mind" in text
         assert "(•) Ordered by mistake" in text
         assert text.count("( )") == 3
+
+
+def toasts(app: TrackerApp) -> list[Toast]:
+    return list(app.screen.query(Toast))
+
+
+async def test_toasts_cover_nothing_that_matters_at_80x24(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP, *PAID_AND_ACCEPTED, "start_preparing")
+    app = tracker(sandbox, order.id)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        await sandbox.fire(order.id, "ready")
+        await poll(pilot)
+        await settle(pilot)
+        assert app.alerts == ["Your order is ready for pickup."]
+        [toast] = toasts(app)
+        freshness = app.query_one("#freshness").region
+        money = app.query_one("#money").region
+        statuses = app.query_one(StatusPanel).region
+        headline = app.query_one("#headline").region
+        assert "updated just now" in region_words(app, freshness)
+        assert "Total $19.45" in region_words(app, money)
+        for covered in (freshness, money, statuses, headline):
+            assert not toast.region.overlaps(covered), (toast.region, covered)
+        # The order moves on: the "ready" toast does not outlive its state.
+        await sandbox.fire(order.id, "picked_up")
+        await poll(pilot)
+        await settle(pilot)
+        assert toasts(app) == []
+
+
+async def test_the_layout_stays_still_when_the_headline_loses_its_detail(
+    sandbox: Sandbox,
+) -> None:
+    order = await sandbox.order(PICKUP)
+    app = tracker(sandbox, order.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        rows = []
+        for event in ("payment_completed", "accept", "start_preparing", "ready"):
+            rows.append(app.query_one(StatusPanel).region.y)
+            await sandbox.fire(order.id, event)
+            await poll(pilot)
+        rows.append(app.query_one(StatusPanel).region.y)
+        assert len(set(rows)) == 1, rows

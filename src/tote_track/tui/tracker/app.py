@@ -486,6 +486,11 @@ class TrackerApp(App[int]):
             self._announce_cancel = False
             self._announce_cancelled(order)
         elif previous is not None:
+            if (order.status, order.fulfillment_status) != (
+                previous.status,
+                previous.fulfillment_status,
+            ):
+                self.clear_notifications()  # an alert about an older state is stale now
             self._maybe_alert(previous, order, progress)
 
     def _maybe_alert(self, previous: Order, order: Order, progress: Progress) -> None:
