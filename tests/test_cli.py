@@ -45,7 +45,7 @@ def invoke(*args: str) -> Any:
 def test_a_malformed_order_id_is_a_usage_error() -> None:
     result = invoke("not-an-order")
     assert result.exit_code == 2
-    assert "'not-an-order' is not an order id" in result.output
+    assert "'not-an-order' is not an order: give the order's 6-character code" in result.output
     assert "f9a8b7c6-d5e4-3210-fedc-ba9876543210" in result.output
 
 
@@ -101,6 +101,34 @@ def test_without_a_terminal_an_unknown_order_exits_4(sandbox: EmbeddedSandbox) -
     assert result.exit_code == 4
     assert "error:" in result.output
     assert sandbox.token not in result.output.replace("sandbox API", "")
+
+
+def test_a_short_code_is_found_and_followed(sandbox: EmbeddedSandbox) -> None:
+    done = make_order(
+        sandbox, "payment_completed", "accept", "start_preparing", "ready", "picked_up"
+    )
+    code = done[:6].upper()
+    for args in ([code.lower()], ["track", code], ["watch", code]):
+        result = invoke(*args, "--base-url", sandbox.base_url, "--token", sandbox.token)
+        assert result.exit_code == 0, result.output
+        assert f"{code} COMPLETED PAID FULFILLED · Picked up. Enjoy!" in result.output
+
+
+def test_an_order_link_is_followed_on_the_configured_api(sandbox: EmbeddedSandbox) -> None:
+    done = make_order(
+        sandbox, "payment_completed", "accept", "start_preparing", "ready", "picked_up"
+    )
+    link = f"https://shop.invalid/orders/{done}?from=mail"
+    result = invoke("watch", link, "--base-url", sandbox.base_url, "--token", sandbox.token)
+    assert result.exit_code == 0, result.output
+    assert f"{done[:6].upper()} COMPLETED PAID FULFILLED" in result.output
+
+
+def test_a_code_no_recent_order_has_exits_4(sandbox: EmbeddedSandbox) -> None:
+    result = invoke("watch", "000000", "--base-url", sandbox.base_url, "--token", sandbox.token)
+    assert result.exit_code == 4
+    assert "Error: No order with the code 000000 among" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_demo_rejects_an_unknown_scenario_before_starting_anything() -> None:

@@ -58,11 +58,11 @@ def case(id: str, *argv: str, says: tuple[str, ...] | str, **kw: Any) -> Case:
 
 CASES = [
     # -- tote-track ORDER_ID / track ---------------------------------------------------
-    case("track-bad-id", "not-an-order", says=("'not-an-order' is not an order id", ORDER)),
-    case("track-empty-id", "", says=("'' is not an order id", "UUIDs like")),
-    case("track-almost-uuid", f"{ORDER}0", says=("is not an order id", "UUIDs like")),
-    case("track-explicit-bad-id", "track", "xyz", says=("'xyz' is not an order id", ORDER)),
-    case("track-missing-id", "track", says="Missing argument 'ORDER_ID'"),
+    case("track-bad-id", "not-an-order", says=("'not-an-order' is not an order:", ORDER)),
+    case("track-empty-id", "", says=("'' is not an order:", "its id (like")),
+    case("track-almost-uuid", f"{ORDER}0", says=("is not an order:", "its id (like")),
+    case("track-explicit-bad-id", "track", "xyz", says=("'xyz' is not an order:", ORDER)),
+    case("track-missing-id", "track", says="Missing argument 'ORDER'"),
     case("track-unknown-option", ORDER, "--frobnicate", says="No such option '--frobnicate'"),
     case(
         "track-option-without-value",
@@ -140,8 +140,8 @@ CASES = [
         own_url=True,
     ),
     # -- watch -------------------------------------------------------------------------
-    case("watch-missing-id", "watch", says="Missing argument 'ORDER_ID'"),
-    case("watch-bad-id", "watch", "zzz", says=("'zzz' is not an order id", ORDER)),
+    case("watch-missing-id", "watch", says="Missing argument 'ORDER'"),
+    case("watch-bad-id", "watch", "zzz", says=("'zzz' is not an order:", ORDER)),
     case(
         "watch-unknown-until",
         "watch",

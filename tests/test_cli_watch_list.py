@@ -220,7 +220,7 @@ def test_watch_until_delivered_on_a_picked_up_order_exits_1(live: EmbeddedSandbo
 def test_watch_a_malformed_order_id_is_a_usage_error() -> None:
     run = invoke("watch", "order-42")
     assert run.exit_code == 2
-    assert "'order-42' is not an order id" in run.stderr
+    assert "'order-42' is not an order: give the order's 6-character code" in run.stderr
 
 
 def test_watch_until_an_unknown_state_names_every_allowed_one(live: EmbeddedSandbox) -> None:

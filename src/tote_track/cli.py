@@ -105,33 +105,74 @@ def main() -> None:
     """Follow a Tote online order from your terminal.
 
     \b
-    tote-track ORDER_ID        track one order (live progress, cancel)
+    tote-track ORDER           track one order (live progress, cancel)
     tote-track demo            the tracker on a built-in sandbox, no token needed
     tote-track sandbox         a local Tote Orders API for testing
-    tote-track watch ORDER_ID  follow one order in a script (a line per change)
+    tote-track watch ORDER     follow one order in a script (a line per change)
     tote-track list            list orders (a table, or JSON)
     tote-track board --location UUID   a live board of a store's orders
     tote-track board --location UUID --serve 8080   the board in a web browser
+
+    ORDER is the order's 6-character code (27C343), its id (a UUID) or a link to it
+    (https://.../orders/<id>; only the id is taken from a link, the order is read from
+    the configured API). A code is looked up among the orders of the last 7 days (at most
+    the 500 most recent).
     """
 
 
-ORDER_ID_EXAMPLE = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
 DEMO_SPEED = 1.0
 
 
-def _order_id(value: str) -> str:
-    """The order id in its canonical form; a usage error (exit 2) unless it is a UUID."""
+def _order_ref(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """``value`` checked as an order id, a link to an order or a short code; a usage error
+    (exit 2) when it is none of these. The short code is looked up later (:func:`_order_id`)."""
+    from tote_track.tracking.order_ref import parse_order_ref
+
     try:
-        return str(uuid.UUID(value.strip()))
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an order id. Order ids are UUIDs like {ORDER_ID_EXAMPLE}.",
-            param_hint="ORDER_ID",
-        ) from None
+        parse_order_ref(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="ORDER") from None
+    return value
+
+
+def _order_id(config: Any, value: str) -> str:
+    """The order id ``value`` names; a short code is looked up among the recent orders.
+
+    Exits 4 when no order has the code (or the API fails), 2 when several do (listed)."""
+    from tote_track.tracking.order_ref import parse_order_ref
+
+    ref = parse_order_ref(value)
+    if ref.order_id is not None:
+        return ref.order_id
+    import asyncio
+
+    from tote_track.api.client import ToteClient
+    from tote_track.api.errors import InvalidConfigError, ToteError
+    from tote_track.headless import EXIT_API_ERROR, OrderLookupError, find_order
+
+    async def lookup() -> str:
+        async with ToteClient(config) as client:
+            return await find_order(client, value)
+
+    try:
+        return asyncio.run(lookup())
+    except OrderLookupError as error:
+        _echo_error(f"Error: {error.message}")
+        for line in error.lines:
+            _echo_error(line)
+        sys.exit(error.exit_code)
+    except InvalidConfigError as error:
+        _echo_error(f"Error: {error}")
+        sys.exit(2)
+    except ToteError as error:
+        _echo_error(f"Error: could not look up the code {ref.short_code}: {error.message}")
+        sys.exit(EXIT_API_ERROR)
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 @main.command("track")
-@click.argument("order_id")
+@click.argument("order_id", callback=_order_ref, metavar="ORDER")
 @_api_options
 @click.option("--no-notify", is_flag=True, help="No pop-up notification when the order changes.")
 @click.option("--no-bell", is_flag=True, help="No terminal bell when the order changes.")
@@ -150,8 +191,8 @@ def track_command(
     order ends (exit codes as `watch`: 0 completed, 1 ended another way, 3 gave up, 4 API
     error).
     """
-    order_id = _order_id(order_id)
     config = _resolve_config(base_url, token, ca_bundle)
+    order_id = _order_id(config, order_id)
     not_terminal = _not_a_terminal()
     if not_terminal:
         click.echo(
@@ -268,7 +309,7 @@ def _until_value(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 
 @main.command("watch")
-@click.argument("order_id")
+@click.argument("order_id", callback=_order_ref, metavar="ORDER")
 @click.option(
     "--until",
     metavar="STATE",
@@ -328,8 +369,8 @@ def watch_command(
     and exit_code; error adds error and exit_code. error is {message, code,
     status_code, request_id}. A final error also gets one line on stderr.
     """
-    order_id = _order_id(order_id)
     config = _resolve_config(base_url, token, ca_bundle)
+    order_id = _order_id(config, order_id)
     policy = None
     if poll_speed != 1.0:
         from tote_track.tracking.polling import PollingPolicy

@@ -32,7 +32,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -46,6 +46,7 @@ from tote_track.tracking.lifecycle import (
     target_reachable,
     target_reached,
 )
+from tote_track.tracking.order_ref import parse_order_ref
 from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
 from tote_track.tracking.presentation import format_duration, format_money, printable
 from tote_track.tracking.stepper import progress_of, record_seen
@@ -57,10 +58,15 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "LOOKUP_DAYS",
+    "LOOKUP_PAGES",
+    "LOOKUP_PAGE_SIZE",
     "TARGETS",
+    "OrderLookupError",
     "WatchEvent",
     "change_line",
     "event_object",
+    "find_order",
     "follow_order",
     "orders_json",
     "orders_table",
@@ -405,3 +411,75 @@ def orders_json(orders: Sequence[OrderSummary]) -> str:
     (fields the server left out stay out; fields this version does not know are kept)."""
     data = [order.model_dump(mode="json", exclude_unset=True) for order in orders]
     return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+# -- finding an order by what the customer has ---------------------------------------------
+
+# A short code is looked up among recent orders only: those created in the last
+# LOOKUP_DAYS days, newest first, at most LOOKUP_PAGES pages of LOOKUP_PAGE_SIZE (500
+# orders). An older order is tracked by its id or its link.
+LOOKUP_DAYS = 7
+LOOKUP_PAGES = 5
+LOOKUP_PAGE_SIZE = 100
+
+
+class OrderLookupError(Exception):
+    """The order named by a short code could not be found (exactly once): one sentence (and
+    the candidates, when several match) and the exit code to end with."""
+
+    def __init__(self, message: str, exit_code: int, lines: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+        self.lines = tuple(lines)
+
+
+async def find_order(client: ToteClient, text: str, *, now: datetime | None = None) -> str:
+    """The id of the order ``text`` names: an id, a link to the order, or its short code.
+
+    A link gives only the id (the order is read from ``client``'s API, never from the link's
+    host). A short code is matched against the recent orders (see ``LOOKUP_DAYS``).
+
+    Raises ValueError (bad input, exit 2) or :class:`OrderLookupError`: no match (exit 4),
+    several matches (exit 2, listed so the customer can pick one by id); a
+    :class:`ToteError` from the list endpoint passes through.
+    """
+    ref = parse_order_ref(text)
+    if ref.order_id is not None:
+        return ref.order_id
+    code = ref.short_code or ""
+    since = (now or datetime.now(UTC)) - timedelta(days=LOOKUP_DAYS)
+    matches: list[OrderSummary] = []
+    cursor: str | None = None
+    searched = 0
+    page = None
+    for _ in range(LOOKUP_PAGES):
+        page = await client.list_orders(date_from=since, limit=LOOKUP_PAGE_SIZE, cursor=cursor)
+        searched += len(page.data)
+        matches += [order for order in page.data if order.short_code == code]
+        cursor = page.pagination.next_cursor
+        if not page.pagination.has_more or not cursor:
+            break
+    where = f"the orders of the last {LOOKUP_DAYS} days"
+    if page is not None and page.pagination.has_more and cursor:
+        where = f"the {searched} most recent orders of the last {LOOKUP_DAYS} days"
+    if not matches:
+        raise OrderLookupError(
+            f"No order with the code {code} among {where}; "
+            "track it by its full order id or its link instead.",
+            EXIT_API_ERROR,
+        )
+    if len(matches) > 1:
+        raise OrderLookupError(
+            f"{len(matches)} orders have the code {code}; "
+            "run again with the full order id of the one you mean:",
+            EXIT_USAGE,
+            [
+                printable(
+                    f"  {order.id}  {order.created_at.astimezone().strftime('%Y-%m-%d %H:%M')}"
+                    f"  {order.status.value}  {format_money(order.total)}"
+                )
+                for order in matches
+            ],
+        )
+    return matches[0].id

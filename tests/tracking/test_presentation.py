@@ -6,6 +6,7 @@ from tote_track.api.models import Handoff, Money
 from tote_track.tracking.presentation import (
     CURRENCY_EXPONENTS,
     StatusLine,
+    cancel_refusal,
     format_duration,
     format_money,
     handoff_summary,
@@ -270,3 +271,19 @@ def test_printable_makes_every_control_character_visible(text: str, shown: str) 
 def test_printable_leaves_no_control_character() -> None:
     every = "".join(chr(code) for code in range(0x2500))
     assert not [c for c in printable(every) if c < " " or "\x7f" <= c <= "\x9f"]
+
+
+def test_cancel_refusal_says_it_once_and_keeps_the_server_words_as_details() -> None:
+    said = (
+        "Order 27C343 cannot be cancelled at status CONFIRMED, payment PAID.\n"
+        "Contact the store\x1b[31m."
+    )
+    refusal = cancel_refusal(said)
+    main = f"{refusal.title} {refusal.sentence} {refusal.next_step}"
+    assert main.lower().count("contact the store") == 1
+    assert "CONFIRMED" not in main
+    assert refusal.details is not None
+    assert "\x1b" not in refusal.details
+    assert "\n" not in refusal.details
+    assert refusal.details.startswith("Order 27C343 cannot be cancelled at status CONFIRMED")
+    assert cancel_refusal("  ").details is None

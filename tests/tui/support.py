@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from rich.console import Console
 from textual.app import App
+from textual.geometry import Region
 from textual.pilot import Pilot
 
 from tote_track.api.client import DEFAULT_MAX_RETRIES, ToteClient
@@ -223,6 +224,12 @@ def screen_text(app: App[Any]) -> str:
     update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
     console.print(update)
     return console.export_text()
+
+
+def region_words(app: App[Any], region: Region) -> str:
+    """The words on one rectangle of the screen (a dialog, a panel), as for screen_words."""
+    rows = screen_text(app).splitlines()[region.y : region.bottom]
+    return " ".join(" ".join(row[region.x : region.right] for row in rows).split())
 
 
 def screen_words(app: App[Any]) -> str:

@@ -170,6 +170,18 @@ async def test_open_close_and_keyboard_focus_at_80x24(sandbox: Sandbox) -> None:
         assert not any(worker.is_running for worker in app.workers)
         await pilot.press("tab")
         assert faults.has_focus
+        # Focus stays inside while it is open: tab cycles between the two lists.
+        await pilot.press("tab")
+        assert events.has_focus
+        await pilot.press("tab", "tab", "tab")
+        assert faults.has_focus
+        await pilot.press("shift+tab")
+        assert events.has_focus
+        await pilot.press("shift+tab", "e")  # e with focus in the console closes it
+        await settle(pilot)
+        assert not console.is_open
+        await pilot.press("e")
+        assert console.is_open
         await pilot.press("escape")
         assert not console.is_open
         assert not console.display

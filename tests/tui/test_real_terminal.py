@@ -8,6 +8,7 @@ about 6 s later, a window wide enough for a loaded test machine.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -116,3 +117,35 @@ def test_demo_follows_cancels_and_quits_cleanly(tmux: Tmux) -> None:
     assert "Cancelled" not in screen
     assert tmux.flag("alternate_on") == "0"
     assert tmux.flag("cursor_flag") == "1"
+
+
+def test_cancel_dialog_keys_in_a_real_terminal_without_colour(tmux: Tmux) -> None:
+    # Speed 1: the store waits about half a minute before it even accepts the order.
+    command = f"NO_COLOR=1 {shlex.quote(str(TOTE_TRACK))} demo --scenario cancel_window --speed 1"
+    tmux.keys(f"clear; {command}; echo EXIT=$?", "Enter")
+    tmux.wait_for(lambda s: "You can cancel until the store starts preparing." in s, poke="r")
+
+    tmux.keys("c")
+    screen = tmux.wait_for(lambda s: "Why are you cancelling?" in s)
+    # The chosen reason reads without colour.
+    assert "(•) Changed my mind" in screen
+    assert "( ) Ordered by mistake" in screen
+    assert "●" not in screen.split("Why are you cancelling?")[1]
+    assert "Yes, cancel  y" in screen
+
+    tmux.keys("Tab")  # into the text box: y is a letter there, Enter sends
+    screen = tmux.wait_for(lambda s: "Yes, cancel  enter" in s)
+    assert "No, keep it  esc" in screen
+    tmux.keys("y")
+    screen = tmux.wait_for(lambda s: re.search(r"▊ +y +▎", s) is not None)  # the text box
+    assert "Why are you cancelling?" in screen  # still open: y was typed, not a confirmation
+    tmux.keys("Enter")  # sends the cancel (a loaded machine may be too late: a 409)
+    screen = tmux.wait_for(lambda s: "✖ Cancelled" in s or "Too late to cancel online" in s)
+    assert "Why are you cancelling?" not in screen
+
+    if "Too late to cancel online" in screen:
+        tmux.keys("Enter")  # OK (sent apart from q: ESC then q would read as alt+q)
+        tmux.wait_for(lambda s: "Too late to cancel online" not in s)
+    tmux.keys("q")
+    screen = tmux.wait_for(lambda s: "EXIT=" in s)
+    assert "EXIT=0" in screen

@@ -9,11 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from textual.widgets._toast import Toast
 
 from tests.tui.conftest import Sandbox
-from tests.tui.support import FakeClock, RecordingTracker, make_app, poll, screen_words, settle
+from tests.tui.support import (
+    FakeClock,
+    RecordingTracker,
+    make_app,
+    poll,
+    region_words,
+    screen_words,
+    settle,
+)
 from tote_track.tracking.polling import Scenario, StopReason
 from tote_track.tui.tracker.dialogs import CancelScreen, MessageScreen
+from tote_track.tui.tracker.widgets import StatusPanel
 
 PICKUP: dict[str, Any] = {"handoff": {"mode": "PICKUP"}}
 DELIVERY: dict[str, Any] = {
@@ -197,11 +207,20 @@ async def test_cancel_refused_when_the_store_started_meanwhile(sandbox: Sandbox)
         await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, MessageScreen)
-        text = screen_words(app)
+        text = region_words(app, app.screen.query_one("#message-dialog").region)
         assert "Too late to cancel online" in text
-        assert "The store's system said: “Order" in text
-        assert "To cancel it now, contact the store" in text
-        await pilot.press("enter")
+        # Said once: one sentence, one next step; the server's sentence only as details.
+        assert "The store has already started on this order." in text
+        assert text.lower().count("contact the store") == 1
+        assert text.lower().count("cancel") == 2  # the title and the next step
+        assert "cannot be cancelled at" not in text
+        assert "▶ Details" in text
+        await pilot.press("tab", "enter")  # open the details line
+        await settle(pilot)
+        text = region_words(app, app.screen.query_one("#message-dialog").region)
+        assert "cannot be cancelled at" in text
+        await pilot.press("shift+tab", "enter")  # OK
+        await settle(pilot)
         text = screen_words(app)
         assert "● Preparing" in text  # the order was refreshed
         assert "Contact the store directly to ask them to cancel it." in text
@@ -271,3 +290,114 @@ async def test_reconnecting_then_recovering(sandbox: Sandbox, clock: FakeClock) 
         assert "● Preparing" in screen_words(app)
         assert app.plan is not None
         assert app.plan.failures == 0
+
+
+def dialog_words(app: RecordingTracker) -> str:
+    return region_words(app, app.screen.query_one("#cancel-dialog").region)
+
+
+async def test_cancel_dialog_keys_tell_the_truth_in_the_text_box(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP, *PAID_AND_ACCEPTED)
+    app = tracker(sandbox, order.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        assert isinstance(app.screen, CancelScreen)
+        text = dialog_words(app)
+        assert "Yes, cancel y" in text
+        assert "No, keep it n" in text
+        await pilot.press("tab")  # into the text box
+        await settle(pilot)
+        text = dialog_words(app)
+        assert "Yes, cancel enter" in text
+        assert "No, keep it esc" in text
+        await pilot.press("y", "e", "s")  # letters, not a confirmation
+        await settle(pilot)
+        assert isinstance(app.screen, CancelScreen)
+        assert sandbox.transport.cancels() == []
+        await pilot.press("n", "o")
+        assert isinstance(app.screen, CancelScreen)
+        await pilot.press("enter")  # Enter in the text box confirms
+        await settle(pilot)
+        assert app.order is not None
+        assert app.order.status == "CANCELLED"
+    [sent] = sandbox.transport.cancels()
+    assert b'"Changed my mind: yesno"' in sent.content
+
+
+async def test_escape_in_the_text_box_backs_out_and_keeps_the_text(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP, *PAID_AND_ACCEPTED)
+    app = tracker(sandbox, order.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c", "tab", "n", "o", "escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, CancelScreen)
+        await pilot.press("c")
+        await settle(pilot)
+        assert "No, keep it n" in dialog_words(app)  # focus is back on the reasons
+    assert sandbox.transport.cancels() == []
+
+
+async def test_the_chosen_reason_reads_without_colour(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP, *PAID_AND_ACCEPTED)
+    app = tracker(sandbox, order.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        text = dialog_words(app)
+        assert "●" not in text
+        assert "(•) Changed my mind" in text
+        assert text.count("( )") == 3
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        text = dialog_words(app)
+        assert "( ) Changed my mind" in text
+        assert "(•) Ordered by mistake" in text
+        assert text.count("( )") == 3
+
+
+def toasts(app: RecordingTracker) -> list[Toast]:
+    return list(app.screen.query(Toast))
+
+
+async def test_toasts_cover_nothing_that_matters_at_80x24(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP, *PAID_AND_ACCEPTED, "start_preparing")
+    app = tracker(sandbox, order.id)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        await sandbox.fire(order.id, "ready")
+        await poll(pilot)
+        await settle(pilot)
+        assert app.notified == ["Your order is ready for pickup."]
+        [toast] = toasts(app)
+        freshness = app.query_one("#freshness").region
+        money = app.query_one("#money").region
+        statuses = app.query_one(StatusPanel).region
+        headline = app.query_one("#headline").region
+        assert "updated just now" in region_words(app, freshness)
+        assert "Total $19.45" in region_words(app, money)
+        for covered in (freshness, money, statuses, headline):
+            assert not toast.region.overlaps(covered), (toast.region, covered)
+        # The order moves on: the "ready" toast does not outlive its state.
+        await sandbox.fire(order.id, "picked_up")
+        await poll(pilot)
+        await settle(pilot)
+        assert toasts(app) == []
+
+
+async def test_the_layout_stays_still_when_the_headline_loses_its_detail(
+    sandbox: Sandbox,
+) -> None:
+    order = await sandbox.order(PICKUP)
+    app = tracker(sandbox, order.id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        rows = []
+        for event in ("payment_completed", "accept", "start_preparing", "ready"):
+            rows.append(app.query_one(StatusPanel).region.y)
+            await sandbox.fire(order.id, event)
+            await poll(pilot)
+        rows.append(app.query_one(StatusPanel).region.y)
+        assert len(set(rows)) == 1, rows

@@ -29,8 +29,10 @@ __all__ = [
     "CURRENCY_EXPONENTS",
     "CURRENCY_SYMBOLS",
     "ENDED_UNSUCCESSFULLY",
+    "CancelRefusal",
     "MoneyRow",
     "StatusLine",
+    "cancel_refusal",
     "format_duration",
     "format_money",
     "handoff_summary",
@@ -353,3 +355,31 @@ def format_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes} min {secs} s" if secs else f"{minutes} min"
     return f"{secs} s"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRefusal:
+    """What the customer reads when the API refuses a cancel (409): said once."""
+
+    title: str
+    sentence: str
+    """Why, in one sentence."""
+    next_step: str
+    """What to do now, in one sentence."""
+    details: str | None
+    """The server's own message (printable), for whoever wants it; None when it said nothing."""
+
+
+def cancel_refusal(server_message: str) -> CancelRefusal:
+    """The refusal of a cancel: one sentence, one next step, the server's words as details.
+
+    The server's message restates the refusal in the API's terms (statuses, payment
+    states), so it is kept out of the main text and offered only as details.
+    """
+    said = printable(" ".join(server_message.split()))
+    return CancelRefusal(
+        title="Too late to cancel online",
+        sentence="The store has already started on this order.",
+        next_step="To cancel it now, contact the store directly.",
+        details=said or None,
+    )

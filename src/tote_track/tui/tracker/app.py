@@ -51,7 +51,7 @@ from tote_track.tracking.errors import describe_error
 from tote_track.tracking.freshness import Phase, freshness, load_failure, phase_after
 from tote_track.tracking.lifecycle import cancel_eligibility
 from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
-from tote_track.tracking.presentation import printable, settlement_lines
+from tote_track.tracking.presentation import cancel_refusal, printable, settlement_lines
 from tote_track.tracking.stepper import Progress, progress_of, record_seen
 from tote_track.tui.signals import TerminalSignals
 from tote_track.tui.tracker.widgets import (
@@ -395,6 +395,11 @@ class TrackerApp(App[int]):
             self._announce_cancel = False
             self._announce_cancelled(order)
         elif previous is not None:
+            if (order.status, order.fulfillment_status) != (
+                previous.status,
+                previous.fulfillment_status,
+            ):
+                self.clear_notifications()  # an alert about an older state is stale now
             self._maybe_alert(previous, order, progress)
 
     def _maybe_alert(self, previous: Order, order: Order, progress: Progress) -> None:
@@ -568,17 +573,9 @@ class TrackerApp(App[int]):
                 self._close_cancel_screen(screen.draft)
             from tote_track.tui.tracker.dialogs import MessageScreen
 
-            server_said = printable(error.message.strip()) or "Cancel not allowed."
-            self.push_screen(
-                MessageScreen(
-                    "Too late to cancel online",
-                    "The store has already started on this order, so it can no longer be "
-                    "cancelled here. To cancel it now, contact the store directly and ask "
-                    "them to.\n\n"
-                    f"The store's system said: “{server_said}”\n\n"
-                    "The order is shown as it is now.",
-                )
-            )
+            refusal = cancel_refusal(error.message)
+            body = f"{refusal.sentence} {refusal.next_step}"
+            self.push_screen(MessageScreen(refusal.title, body, details=refusal.details))
             self._poll_now()
             return
         if isinstance(error, ApiConnectionError | ServerError | RateLimitedError):

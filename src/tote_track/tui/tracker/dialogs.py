@@ -11,9 +11,19 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import (
+    Button,
+    Collapsible,
+    Footer,
+    Input,
+    Label,
+    RadioButton,
+    RadioSet,
+    Static,
+)
 
 from tote_track.tui.tracker.widgets import literal
 
@@ -24,6 +34,7 @@ __all__ = [
     "ErrorScreen",
     "HelpScreen",
     "MessageScreen",
+    "ReasonButton",
 ]
 
 PRESET_REASONS: tuple[str, ...] = (
@@ -52,14 +63,32 @@ class CancelDraft:
         return f"{preset}: {text}"[:MAX_REASON] if text else preset
 
 
+class ReasonButton(RadioButton):
+    """One reason: ``(•)`` when chosen, ``( )`` when not, so the choice reads without colour
+    (Textual's radio buttons all show ``●`` and tell them apart by colour only)."""
+
+    @property
+    def _button(self) -> Content:
+        return Content.styled("(•)" if self.value else "( )", "bold" if self.value else "")
+
+
+# What the keys are, wherever focus is: in the text box letters are text, so Enter sends
+# and Escape backs out; elsewhere y and n work too.
+CONFIRM_LABEL = "Yes, cancel  {key}"
+BACK_LABEL = "No, keep it  {key}"
+
+
 class CancelScreen(ModalScreen[CancelDraft]):
     """Asks why, then confirms with ``y`` (or the button); ``n`` or Escape backs out.
 
     Confirming posts :class:`CancelScreen.Confirmed` with the reason; whoever sends the
-    cancel answers with :meth:`show_error` or dismisses the dialog. The dialog stays open
-    while the request is in flight ("Cancelling…", a second ``y`` does nothing) and after an
-    error, so nothing the customer chose or typed is lost. It is dismissed with the draft
-    (for next time) when the customer backs out.
+    cancel answers with :meth:`show_error` or dismisses the dialog. In the text box, ``y``
+    and ``n`` are letters: Enter confirms and Escape backs out there, and the buttons (and
+    the footer) say so while the box has focus.
+
+    The dialog stays open while the request is in flight ("Cancelling…", a second ``y``
+    does nothing) and after an error, so nothing the customer chose or typed is lost. It is
+    dismissed with the draft (for next time) when the customer backs out.
     """
 
     class Confirmed(Message):
@@ -83,6 +112,23 @@ class CancelScreen(ModalScreen[CancelDraft]):
             "No, keep it",
             key_display="n/esc",
             id="cancel_dialog.back",
+            tooltip="Close this dialog; nothing is sent",
+        ),
+        # Shown instead of the two above while the text box has focus (it takes y and n as
+        # letters, and Enter there submits): the footer tells the truth in both cases.
+        Binding(
+            "enter",
+            "confirm_from_text",
+            "Yes, cancel",
+            id="cancel_dialog.confirm_from_text",
+            tooltip="Send the cancellation with the reason chosen here",
+        ),
+        Binding(
+            "escape",
+            "back_from_text",
+            "No, keep it",
+            key_display="esc",
+            id="cancel_dialog.back_from_text",
             tooltip="Close this dialog; nothing is sent",
         ),
     ]
@@ -113,7 +159,7 @@ class CancelScreen(ModalScreen[CancelDraft]):
             yield Label("Why are you cancelling?", classes="dialog-label")
             with RadioSet(id="cancel-reasons"):
                 for index, reason in enumerate(PRESET_REASONS):
-                    yield RadioButton(reason, value=index == self._initial.preset)
+                    yield ReasonButton(reason, value=index == self._initial.preset)
             yield Input(
                 value=self._initial.text,
                 placeholder="Anything else the store should know (optional)",
@@ -122,8 +168,46 @@ class CancelScreen(ModalScreen[CancelDraft]):
             )
             yield Static("", id="cancel-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Yes, cancel  y", id="cancel-confirm", variant="error")
-                yield Button("No, keep it  n", id="cancel-back", variant="primary")
+                yield Button(CONFIRM_LABEL.format(key="y"), id="cancel-confirm", variant="error")
+                yield Button(BACK_LABEL.format(key="n"), id="cancel-back", variant="primary")
+
+    @property
+    def typing(self) -> bool:
+        """Whether the text box has focus (y and n are letters there)."""
+        focused = self.focused
+        return focused is not None and focused.id == "cancel-text"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("confirm", "back"):
+            return not self.typing
+        if action in ("confirm_from_text", "back_from_text"):
+            return self.typing
+        return True
+
+    def action_confirm_from_text(self) -> None:
+        self.action_confirm()
+
+    def action_back_from_text(self) -> None:
+        self.action_back()
+
+    def _show_keys(self) -> None:
+        """The buttons name the keys that work where focus is now."""
+        if not self.is_attached or not self.query("#cancel-back"):
+            return  # still composing, or closed
+        confirm = self.query_one("#cancel-confirm", Button)
+        back = self.query_one("#cancel-back", Button)
+        if not self.busy:
+            confirm.label = CONFIRM_LABEL.format(key="enter" if self.typing else "y")
+        back.label = BACK_LABEL.format(key="esc" if self.typing else "n")
+        confirm.refresh(layout=True)
+        back.refresh(layout=True)
+        self.refresh_bindings()
+
+    def on_descendant_focus(self) -> None:
+        self._show_keys()
+
+    def on_descendant_blur(self) -> None:
+        self.call_after_refresh(self._show_keys)
 
     @property
     def draft(self) -> CancelDraft:
@@ -170,7 +254,7 @@ class CancelScreen(ModalScreen[CancelDraft]):
         self.busy = False
         self.query_one("#cancel-error", Static).update(literal(f"✖ {message}", lines=True))
         confirm = self.query_one("#cancel-confirm", Button)
-        confirm.label = "Yes, cancel  y"
+        confirm.label = CONFIRM_LABEL.format(key="y")
         confirm.disabled = False
         self.query_one("#cancel-back", Button).disabled = False
         confirm.focus()
@@ -189,7 +273,11 @@ class CancelScreen(ModalScreen[CancelDraft]):
 
 
 class MessageScreen(ModalScreen[None]):
-    """A short message with a title (why a cancel could not happen, and what to do)."""
+    """A short message with a title (why a cancel could not happen, and what to do).
+
+    ``details`` (a server's own words) sit behind a collapsed "Details" line: there for
+    whoever wants them, never in the way of the message.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -202,16 +290,24 @@ class MessageScreen(ModalScreen[None]):
         ),
     ]
 
-    def __init__(self, title: str, body: str, *, tone: str = "warning") -> None:
+    AUTO_FOCUS = "#message-ok"
+
+    def __init__(
+        self, title: str, body: str, *, tone: str = "warning", details: str | None = None
+    ) -> None:
         super().__init__()
         self._title = title
         self._body = body
         self._tone = tone
+        self._details = details
 
     def compose(self) -> ComposeResult:
         with Vertical(id="message-dialog", classes=f"dialog -{self._tone}"):
             yield Label(literal(self._title), classes="dialog-title")
             yield Static(literal(self._body, lines=True), classes="dialog-body")
+            if self._details:
+                with Collapsible(title="Details", collapsed=True, id="message-details"):
+                    yield Static(literal(self._details), classes="dialog-details")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", id="message-ok", variant="primary")
 

@@ -156,6 +156,10 @@ class QAConsole(Vertical):
             id="qa.close",
             tooltip="Hide the QA console (e opens it again)",
         ),
+        # Focus stays inside while the console is open: tab moves between its two lists,
+        # never out to the order (where e would then close the console under the cursor).
+        Binding("tab", "switch_list", "Events / faults", show=False, id="qa.next_list"),
+        Binding("shift+tab", "switch_list", "Events / faults", show=False, id="qa.previous_list"),
     ]
 
     def __init__(
@@ -243,6 +247,15 @@ class QAConsole(Vertical):
 
     def action_close(self) -> None:
         self.close()
+
+    def action_switch_list(self) -> None:
+        """Tab: the other list (the faults alone when no event is allowed)."""
+        events = self.query_one("#qa-events", OptionList)
+        faults = self.query_one("#qa-faults", OptionList)
+        if faults.has_focus and events.display:
+            events.focus()
+        else:
+            faults.focus()
 
     # -- the order ---------------------------------------------------------------------
 
