@@ -13,11 +13,18 @@ Which class is raised:
 * no answer (refused connection, reset, DNS failure) -> :class:`ApiConnectionError`;
   no answer in time -> :class:`ApiTimeoutError`;
 * a success status whose body is empty, not JSON, or not the expected object ->
-  :class:`BadResponseError`;
+  :class:`BadResponseError`; a listing that goes on past the client's bound ->
+  :class:`PaginationLimitError` (a :class:`BadResponseError` too);
 * a configuration the client refuses -> :class:`InvalidConfigError` (also a ``ValueError``),
   or :class:`InsecureTransportError` for a token over plain ``http://``.
 
 ``transient`` says whether trying again later may succeed; the client retries only those.
+
+Every string an error keeps that came from a server (its message, code, request id, a
+redirect's location) went through :func:`server_text` first: the token replaced by
+``<redacted>``, control characters shown as ``\x1b``-style escapes, and cut to
+:data:`SERVER_TEXT_LIMIT` characters with an ellipsis. So ``str()``, ``repr()`` and the
+client's log records are safe to print, whatever the server sent.
 """
 
 from __future__ import annotations
@@ -25,6 +32,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "REDACTED",
+    "SECRET_MIN_LENGTH",
+    "SERVER_TEXT_LIMIT",
     "ApiConnectionError",
     "ApiStatusError",
     "ApiTimeoutError",
@@ -36,13 +46,50 @@ __all__ = [
     "InsecureTransportError",
     "InvalidConfigError",
     "NotFoundError",
+    "PaginationLimitError",
     "RateLimitedError",
     "ServerError",
     "ToteError",
     "UnauthorizedError",
     "UnprocessableError",
     "error_for_status",
+    "server_text",
+    "shorten",
 ]
+
+SERVER_TEXT_LIMIT = 200
+"""The most characters of one server-supplied string an error or log record keeps."""
+
+REDACTED = "<redacted>"
+SECRET_MIN_LENGTH = 8
+"""Shorter tokens are not scrubbed: not secrets worth the name (the local sandbox's public
+default is ``sandbox``), and replacing them would garble ordinary words."""
+
+
+def shorten(text: str, limit: int = SERVER_TEXT_LIMIT) -> str:
+    """``text`` cut to at most ``limit`` characters, the last an ellipsis when cut."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def _visible(char: str) -> str:
+    if char.isprintable() or char == " ":
+        return char
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def server_text(text: str, secret: str | None = None, limit: int = SERVER_TEXT_LIMIT) -> str:
+    """A string from a server, made safe to keep in an error or a log record.
+
+    ``secret`` (the API token) is replaced by ``<redacted>`` before the text is cut, so no
+    prefix of it survives; control and other unprintable characters become visible
+    escapes (``\x1b``), so the text cannot drive a terminal or forge a log line.
+    """
+    if secret and len(secret) >= SECRET_MIN_LENGTH and secret in text:
+        text = text.replace(secret, REDACTED)
+    if not text.isprintable():
+        text = "".join(_visible(char) for char in text)
+    return shorten(text, limit)
 
 
 class ToteError(Exception):
@@ -123,6 +170,21 @@ class ApiTimeoutError(ApiConnectionError):
 
 class BadResponseError(ToteError):
     """The API answered, but not with the JSON the client expected."""
+
+
+class PaginationLimitError(BadResponseError):
+    """A listing went on past the client's bound on pages or orders (``iter_orders``).
+
+    ``limit`` is the bound reached and ``unit`` what it counts (``pages`` or ``orders``).
+    """
+
+    def __init__(self, limit: int, unit: str) -> None:
+        super().__init__(
+            f"Stopped after {limit:,} {unit}, the most one listing reads; narrow the filters "
+            "(status, location, dates) to list fewer orders at a time"
+        )
+        self.limit = limit
+        self.unit = unit
 
 
 class ApiStatusError(ToteError):
