@@ -33,7 +33,7 @@ from enum import StrEnum
 from typing import Any
 
 from tote_track.api.client import ToteClient
-from tote_track.api.errors import ToteError
+from tote_track.api.errors import ToteError, shorten
 from tote_track.api.models import FulfillmentStatus, OrderStatus, OrderSummary
 from tote_track.tracking.lifecycle import FULFILLMENT_TRANSITIONS, ORDER_TRANSITIONS
 from tote_track.tracking.polling import (
@@ -103,7 +103,7 @@ def parse_target(text: str) -> str:
     statuses = ", ".join(s.value for s in OrderStatus)
     fulfillment = ", ".join(s.value for s in FulfillmentStatus)
     raise ValueError(
-        f"{text!r} is not an order state. Use a status ({statuses}) or a fulfillment "
+        f"{shorten(text, 100)!r} is not an order state. Use a status ({statuses}) or a fulfillment "
         f"status ({fulfillment}); case does not matter."
     )
 
