@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 import click
 
 from tote_track import __version__, exit_codes
+from tote_track.api.errors import shorten
+from tote_track.tracking.order_ref import ECHO_LIMIT
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
@@ -68,6 +70,13 @@ def _api_options(func: Any) -> Any:
     )(func)
 
 
+"""The most characters of a refused argument a message quotes (a 10 KB one is cut)."""
+
+
+def _quoted(value: object) -> str:
+    return repr(shorten(str(value), ECHO_LIMIT))
+
+
 class _IntRange(click.IntRange):
     """click's IntRange whose error for a non-number names the numbers allowed."""
 
@@ -77,7 +86,8 @@ class _IntRange(click.IntRange):
                 int(value)
             except ValueError:
                 self.fail(
-                    f"{value!r} is not a valid integer in the range {self._describe_range()}.",
+                    f"{_quoted(value)} is not a valid integer in the range "
+                    f"{self._describe_range()}.",
                     param,
                     ctx,
                 )
@@ -93,9 +103,9 @@ class _FloatRange(click.FloatRange):
         try:
             number = float(value)
         except (TypeError, ValueError):
-            self.fail(f"{value!r} is not {allowed}.", param, ctx)
+            self.fail(f"{_quoted(value)} is not {allowed}.", param, ctx)
         if math.isnan(number):
-            self.fail(f"{value!r} is not {allowed}.", param, ctx)
+            self.fail(f"{_quoted(value)} is not {allowed}.", param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -390,7 +400,7 @@ def _enum_value(ctx: click.Context, param: click.Parameter, value: str | None) -
     text = value.strip().upper().replace("-", "_")
     if text in allowed:
         return text
-    raise click.BadParameter(f"{value!r} is not one of {', '.join(allowed)} (any case).")
+    raise click.BadParameter(f"{_quoted(value)} is not one of {', '.join(allowed)} (any case).")
 
 
 def _location_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -400,7 +410,7 @@ def _location_value(ctx: click.Context, param: click.Parameter, value: str | Non
         return str(uuid.UUID(value.strip()))
     except ValueError:
         raise click.BadParameter(
-            f"{value!r} is not a location id. Location ids are UUIDs like "
+            f"{_quoted(value)} is not a location id. Location ids are UUIDs like "
             "b5a7c8d9-e0f1-4a2b-8c3d-4e5f6a7b8c9d."
         ) from None
 
@@ -457,7 +467,7 @@ def _moment_value(ctx: click.Context, param: click.Parameter, value: str | None)
         return moment.astimezone(UTC)
     except (ValueError, OverflowError):
         raise click.BadParameter(
-            f"{value!r} is not a date or date-time. Use ISO 8601: 2026-01-31, "
+            f"{_quoted(value)} is not a date or date-time. Use ISO 8601: 2026-01-31, "
             "2026-01-31T10:07:00Z or 2026-01-31T10:07:00+01:00 (without an offset: UTC)."
         ) from None
 
@@ -701,7 +711,12 @@ def board_command(
 @main.command("sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8787, show_default=True, type=_IntRange(0, 65535))
-@click.option("--token", default="sandbox", show_default=True, help="Bearer token to accept.")
+@click.option(
+    "--token",
+    default="sandbox",
+    show_default=True,
+    help="Bearer token to accept (beyond loopback: a secret of 16 or more characters).",
+)
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, writable=True),

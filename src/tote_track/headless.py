@@ -38,7 +38,7 @@ from typing import Any
 
 from tote_track import exit_codes
 from tote_track.api.client import ToteClient
-from tote_track.api.errors import ToteError
+from tote_track.api.errors import ToteError, shorten
 from tote_track.api.models import FulfillmentStatus, OrderStatus, OrderSummary, short_code
 from tote_track.tracking.lifecycle import (
     TERMINAL_ORDER_STATUSES,
@@ -109,7 +109,7 @@ def parse_target(text: str) -> str:
     statuses = ", ".join(s.value for s in OrderStatus)
     fulfillment = ", ".join(s.value for s in FulfillmentStatus)
     raise ValueError(
-        f"{text!r} is not an order state. Use a status ({statuses}) or a fulfillment "
+        f"{shorten(text, 100)!r} is not an order state. Use a status ({statuses}) or a fulfillment "
         f"status ({fulfillment}); case does not matter."
     )
 

@@ -860,8 +860,12 @@ async def test_iter_orders_stops_on_a_repeated_cursor(guide_order_json: dict[str
     assert len(got) == 3
 
 
-async def test_iter_orders_stops_when_more_is_promised_without_a_cursor() -> None:
-    server = Server(page([], has_more=True, cursor=None), repeat_last=False)
+async def test_iter_orders_stops_when_more_is_promised_without_a_cursor(
+    guide_order_json: dict[str, Any],
+) -> None:
+    server = Server(
+        page([summary_of(guide_order_json)], has_more=True, cursor=None), repeat_last=False
+    )
     async with make_client(server) as client:
         with pytest.raises(BadResponseError, match="no next_cursor"):
             _ = [s async for s in client.iter_orders()]

@@ -127,7 +127,11 @@ def test_config_is_frozen() -> None:
     ("host", "expected"),
     [
         ("localhost", True),
-        ("localhost.", True),
+        ("localhost.", False),
+        ("LOCALHOST.", False),
+        ("LocalHost", True),
+        ("localhost.localdomain", False),
+        ("127.1", False),
         ("127.0.0.1", True),
         ("127.255.255.254", True),
         ("[::1]", True),

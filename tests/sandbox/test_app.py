@@ -491,6 +491,9 @@ async def test_create_order_with_a_body(client: httpx.AsyncClient) -> None:
         {"payments": [{"amount": {"amount": 5000}}]},
         {"payments": [{"amount": {"amount": 100}, "payment_method": "BITCOIN"}]},
         {"created_at": "2026-01-30T09:00:00"},
+        {"created_at": "0001-01-01T00:00:00+14:00"},
+        {"created_at": "9999-12-31T23:59:59-14:00"},
+        {"created_at": "9999-12-31T23:59:59Z"},
         {"autoplay": {"scenario": "pickup", "speed": 0}},
     ],
 )

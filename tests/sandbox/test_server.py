@@ -223,6 +223,18 @@ def test_refuses_a_public_address_with_the_default_token() -> None:
     assert out.getvalue() == ""
 
 
+@pytest.mark.parametrize("token", ["Q", "fifteen-chars-Q"])
+def test_refuses_a_public_address_with_a_token_shorter_than_16_characters(token: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = run_sandbox(host="0.0.0.0", port=0, token=token, db=None, seed=0, out=out, err=err)
+    assert code == 2
+    said = err.getvalue()
+    assert said.startswith("error: refusing to listen on 0.0.0.0 with a token of ")
+    assert "at least 16 characters" in said
+    assert token not in said
+    assert out.getvalue() == ""
+
+
 def test_a_port_in_use_is_one_clear_line() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -369,7 +381,9 @@ def test_run_sandbox_serves_until_ctrl_c_in_process(tmp_path: Path) -> None:
 def test_an_address_that_is_not_ours_is_one_clear_line() -> None:
     out, err = io.StringIO(), io.StringIO()
     # 192.0.2.1 is reserved for documentation: never an address of this machine.
-    code = run_sandbox(host="192.0.2.1", port=0, token="t0ken", db=None, orders=0, out=out, err=err)
+    code = run_sandbox(
+        host="192.0.2.1", port=0, token="t0ken-of-16-chars", db=None, orders=0, out=out, err=err
+    )
     assert code == 1
     assert err.getvalue().startswith("error: cannot listen on 192.0.2.1 port 0")
     assert out.getvalue() == ""

@@ -22,13 +22,21 @@ Behaviour the guide leaves open, decided here:
 * Redirects are not followed (an ``Authorization`` header must not wander); a 3xx is a
   :class:`BadResponseError` naming the new location. Bodies over 8 MiB are refused.
 * Logging goes to ``tote_track.api`` at DEBUG: method, path, status, request id, attempt
-  and delay. Headers and the token are never logged; a server message or library error
-  that echoes the token has it replaced by ``<redacted>``.
+  and delay. Headers and the token are never logged.
+* Every string kept from a server (request id, error code and message, a redirect's
+  location) and every library error's text goes through ``errors.server_text``: the
+  token becomes ``<redacted>``, control characters become visible escapes, and it is cut
+  to 200 characters. A path (a 10 KB order id, say) is cut the same way in logs and errors.
+* ``iter_orders`` reads at most ``max_pages`` pages (default 1,000) and ``max_orders``
+  orders (default 100,000: 1,000 full pages) per iteration, then raises
+  :class:`PaginationLimitError` saying to narrow the filters; a page with no orders that
+  says more follow is a :class:`BadResponseError` (a server looping on empty pages).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json as jsonlib
 import logging
 import math
@@ -50,11 +58,15 @@ from tote_track import __version__
 from tote_track.api.config import ClientConfig
 from tote_track.api.errors import (
     RETRY_AFTER_CAP,
+    SECRET_MIN_LENGTH,
     ApiConnectionError,
     ApiTimeoutError,
     BadResponseError,
+    PaginationLimitError,
     ToteError,
     error_for_status,
+    server_text,
+    shorten,
 )
 from tote_track.api.models import (
     CancelRequest,
@@ -77,6 +89,8 @@ __all__ = [
     "BACKOFF_BASE",
     "BACKOFF_CAP",
     "DEFAULT_ATTEMPT_TIMEOUT",
+    "DEFAULT_MAX_ORDERS",
+    "DEFAULT_MAX_PAGES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "MAX_BODY_BYTES",
@@ -99,7 +113,9 @@ BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_PAGE_SIZE = 100
-SCRUB_MIN_TOKEN_LENGTH = 8
+DEFAULT_MAX_PAGES = 1000
+DEFAULT_MAX_ORDERS = 100_000
+SCRUB_MIN_TOKEN_LENGTH = SECRET_MIN_LENGTH
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -219,7 +235,19 @@ def _datetime_param(name: str, value: datetime | None) -> str | None:
         return None
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{name} is out of range in UTC") from None
+    return utc.isoformat().replace("+00:00", "Z")
+
+
+def _check_positive(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return value
 
 
 def _check_limit(name: str, value: int) -> int:
@@ -358,16 +386,27 @@ class ToteClient:
         date_from: datetime | None = None,
         date_to: datetime | None = None,
         page_size: int = MAX_PAGE_SIZE,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        max_orders: int = DEFAULT_MAX_ORDERS,
     ) -> AsyncIterator[OrderSummary]:
         """Every order matching the filters, page after page, following ``next_cursor``.
 
-        A server that says ``has_more`` without a cursor, or hands out a cursor it handed
-        out before, ends the iteration with :class:`BadResponseError` (never a loop).
+        Bounded: after ``max_pages`` pages or ``max_orders`` orders, when the server says
+        more follow, the iteration ends with :class:`PaginationLimitError` (the orders
+        before it were yielded), so no server can make it read forever. A server that says
+        ``has_more`` on a page without orders, or without a cursor, or hands out a cursor it
+        handed out before, ends it with :class:`BadResponseError` (never a loop).
         """
         _check_limit("page_size", page_size)
-        seen: set[str] = set()
+        _check_positive("max_pages", max_pages)
+        _check_positive("max_orders", max_orders)
+        # Digests, not the cursors: a server may hand out megabytes of cursor per page.
+        seen: set[bytes] = set()
         cursor: str | None = None
+        pages = orders = 0
         while True:
+            if pages >= max_pages:
+                raise PaginationLimitError(max_pages, "pages")
             page = await self.list_orders(
                 status=status,
                 fulfillment_status=fulfillment_status,
@@ -377,19 +416,32 @@ class ToteClient:
                 limit=page_size,
                 cursor=cursor,
             )
+            pages += 1
+            more = page.pagination.has_more
+            if more and not page.data:
+                raise BadResponseError(
+                    "The server sent an empty page but said more orders follow; stopping "
+                    "instead of asking again"
+                )
             for summary in page.data:
+                if orders >= max_orders:
+                    raise PaginationLimitError(max_orders, "orders")
+                orders += 1
                 yield summary
-            if not page.pagination.has_more:
+            if not more:
                 return
+            if orders >= max_orders:
+                raise PaginationLimitError(max_orders, "orders")
             cursor = page.pagination.next_cursor
             if not cursor:
                 raise BadResponseError("The server said more orders follow but sent no next_cursor")
-            if cursor in seen:
+            digest = hashlib.sha256(cursor.encode("utf-8", "surrogatepass")).digest()
+            if digest in seen:
                 raise BadResponseError(
                     "The server sent a next_cursor it had already sent; stopping instead of "
                     "reading the same orders again"
                 )
-            seen.add(cursor)
+            seen.add(digest)
 
     async def cancel_order(
         self,
@@ -482,16 +534,10 @@ class ToteClient:
         return {name: value for name, value in candidates.items() if value is not None}
 
     def _scrub(self, text: str) -> str:
-        """Remove the token from text that may echo it (server messages, library errors).
-
-        Tokens shorter than :data:`SCRUB_MIN_TOKEN_LENGTH` are left alone: they are not
-        secrets worth the name (the local sandbox's public default is ``sandbox``) and
-        scrubbing them would garble ordinary words in the server's sentences.
-        """
-        token = self._config.token
-        if token and len(token) >= SCRUB_MIN_TOKEN_LENGTH and token in text:
-            text = text.replace(token, "<redacted>")
-        return text
+        """Text from a server or a library, safe to keep (``errors.server_text``): no token
+        (unless shorter than :data:`SCRUB_MIN_TOKEN_LENGTH`), no control characters, at
+        most 200 characters."""
+        return server_text(text, self._config.token)
 
     def _backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**(attempt - 1))]."""
@@ -532,7 +578,7 @@ class ToteClient:
                 logger.debug(
                     "%s %s: %s; retrying in %.2f s (attempt %d of %d)",
                     method,
-                    path,
+                    shorten(path),
                     type(err).__name__,
                     delay,
                     attempt + 1,
@@ -553,16 +599,17 @@ class ToteClient:
         allow_empty: bool,
     ) -> _Reply:
         started = time.perf_counter()
+        shown = shorten(path)  # an order id may be 10 KB: logs and errors get its start
         if not path.startswith("/"):
             # An absolute URL would bypass the base URL and carry the token elsewhere.
-            raise ValueError(f"request path must start with '/', got {path!r}")
+            raise ValueError(f"request path must start with '/', got {shown!r}")
         trace = ConnectionTrace()
         try:
             request = self._http.build_request(
                 method, path, json=json, params=params, headers=headers, extensions={"trace": trace}
             )
         except httpx.InvalidURL as exc:
-            raise ValueError(f"invalid request path {path!r}: {exc}") from None
+            raise ValueError(f"invalid request path {shown!r}: {shorten(str(exc))}") from None
         try:
             async with asyncio.timeout(self._attempt_timeout):
                 response = await self._http.send(request, stream=True)
@@ -571,7 +618,7 @@ class ToteClient:
                 finally:
                     await response.aclose()
         except (httpx.TimeoutException, TimeoutError) as exc:
-            logger.debug("%s %s: timed out (attempt %d)", method, path, attempt)
+            logger.debug("%s %s: timed out (attempt %d)", method, shown, attempt)
             stalled = connect_timeout_error(request.url, trace)
             if stalled is not None:
                 raise stalled from exc
@@ -584,7 +631,7 @@ class ToteClient:
                 f"The Tote API at {request.url.host} sent a body that could not be decoded"
             ) from exc
         except httpx.RequestError as exc:
-            logger.debug("%s %s: %s (attempt %d)", method, path, type(exc).__name__, attempt)
+            logger.debug("%s %s: %s (attempt %d)", method, shown, type(exc).__name__, attempt)
             failure = (
                 connect_error(exc, request.url, trace)
                 if isinstance(exc, httpx.TransportError)
@@ -597,11 +644,11 @@ class ToteClient:
                 f"Could not reach the Tote API at {request.url.host}: {reason}"
             ) from exc
 
-        request_id = response.headers.get("x-request-id") or None
+        request_id = self._request_id(response)
         logger.debug(
             "%s %s -> %d (request %s, attempt %d, %.0f ms)",
             method,
-            path,
+            shown,
             response.status_code,
             request_id or "-",
             attempt,
@@ -648,14 +695,18 @@ class ToteClient:
                 raise BadResponseError(
                     f"The server's answer is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB",
                     status_code=response.status_code,
-                    request_id=response.headers.get("x-request-id") or None,
+                    request_id=self._request_id(response),
                 )
         return bytes(body)
 
-    @staticmethod
-    def _content_type(response: httpx.Response) -> str:
+    def _request_id(self, response: httpx.Response) -> str | None:
+        """The answer's ``X-Request-Id``, made safe to print (it may echo the token)."""
+        raw = response.headers.get("x-request-id")
+        return self._scrub(raw) if raw else None
+
+    def _content_type(self, response: httpx.Response) -> str:
         content_type = response.headers.get("content-type", "").split(";")[0].strip()
-        return content_type or "no content type"
+        return self._scrub(content_type) if content_type else "no content type"
 
     def _status_error(
         self, response: httpx.Response, body: bytes, request_id: str | None
@@ -675,7 +726,7 @@ class ToteClient:
                 message = raw_message if isinstance(raw_message, str) and raw_message else None
                 raw_id = error.get("request_id")
                 if request_id is None and isinstance(raw_id, str) and raw_id:
-                    request_id = raw_id
+                    request_id = self._scrub(raw_id)
             elif isinstance(payload.get("detail"), str) and payload["detail"]:
                 message = payload["detail"]
         cls = error_for_status(status, code)

@@ -13,6 +13,12 @@ checked configuration:
   client trusts *in addition to* the system's, must be a readable file holding at least one
   PEM certificate; otherwise :class:`InvalidConfigError`.
 
+Loopback means a literal loopback address, or the name ``localhost`` exactly (any case:
+host names are case-blind). Any other spelling is a name for a resolver, which may ask DNS:
+``localhost.`` (the fully qualified form, which skips the hosts file's short names on some
+resolvers), ``localhost.localdomain``, ``127.1`` (not an address ``ipaddress`` reads, but
+one ``getaddrinfo`` expands) are all refused a token over plain ``http://``.
+
 The token never shows in ``repr()`` or in any error message.
 """
 
@@ -31,8 +37,9 @@ DEFAULT_BASE_URL = "https://sandbox.api.tote.ai/v1/online-ordering"
 
 
 def is_loopback_host(host: str) -> bool:
-    """True for ``localhost`` and loopback IP addresses (127.0.0.0/8, ::1)."""
-    host = host.strip("[]").rstrip(".").lower()
+    """True for ``localhost`` (exactly, any case) and literal loopback IP addresses
+    (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104); never for a name with a trailing dot."""
+    host = host.strip("[]").lower()
     if host == "localhost":
         return True
     try:

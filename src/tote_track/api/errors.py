@@ -15,19 +15,31 @@ Which class is raised:
   handshake -> :class:`TlsError`; a proxy refusing the CONNECT -> :class:`ProxyRefusedError`
   (the sentences are ``api/network.py``'s);
 * a success status whose body is empty, not JSON, or not the expected object ->
-  :class:`BadResponseError`;
+  :class:`BadResponseError`; a listing that goes on past the client's bound ->
+  :class:`PaginationLimitError` (a :class:`BadResponseError` too);
 * a configuration the client refuses -> :class:`InvalidConfigError` (also a ``ValueError``),
   or :class:`InsecureTransportError` for a token over plain ``http://``.
 
 ``transient`` says whether trying again later may succeed; the client retries only those.
+
+Every string an error keeps that came from a server (its message, code, request id, a
+redirect's location) went through :func:`server_text` first: the token replaced by
+``<redacted>``, control characters shown as ``\x1b``-style escapes, and cut to
+:data:`SERVER_TEXT_LIMIT` characters with an ellipsis. So ``str()``, ``repr()`` and the
+client's log records are safe to print, whatever the server sent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import ClassVar
 
 __all__ = [
+    "REDACTED",
     "RETRY_AFTER_CAP",
+    "SECRET_MIN_LENGTH",
+    "SERVER_TEXT_LIMIT",
     "ApiConnectionError",
     "ApiStatusError",
     "ApiTimeoutError",
@@ -39,6 +51,7 @@ __all__ = [
     "InsecureTransportError",
     "InvalidConfigError",
     "NotFoundError",
+    "PaginationLimitError",
     "ProxyRefusedError",
     "RateLimitedError",
     "ServerError",
@@ -47,11 +60,62 @@ __all__ = [
     "UnauthorizedError",
     "UnprocessableError",
     "error_for_status",
+    "printable",
+    "server_text",
+    "shorten",
 ]
 
 RETRY_AFTER_CAP = 300.0
 """The longest a server's ``Retry-After`` may hold back any request of tote-track, in
 seconds: the client's own retries and the polling policies stop there (one rule, here)."""
+
+SERVER_TEXT_LIMIT = 200
+"""The most characters of one server-supplied string an error or log record keeps."""
+
+REDACTED = "<redacted>"
+SECRET_MIN_LENGTH = 8
+"""Shorter tokens are not scrubbed: not secrets worth the name (the local sandbox's public
+default is ``sandbox``), and replacing them would garble ordinary words."""
+
+
+def shorten(text: str, limit: int = SERVER_TEXT_LIMIT) -> str:
+    """``text`` cut to at most ``limit`` characters, the last an ellipsis when cut."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+# Every C0 control (ESC, BEL, CR, LF, TAB...), DEL and every C1 control, each mapped to a
+# visible stand-in of one cell: the Unicode "control pictures" (ESC -> ␛, BEL -> ␇, LF ->
+# ␊, DEL -> ␡), and U+FFFD for the C1 controls, which have no picture. A terminal then
+# shows an escape sequence as inert text (``␛]0;title␇``) instead of acting on it.
+_VISIBLE_CONTROLS: Mapping[int, str] = MappingProxyType(
+    {
+        **{code: chr(0x2400 + code) for code in range(0x20)},
+        0x7F: "\u2421",
+        **dict.fromkeys(range(0x80, 0xA0), "\ufffd"),
+    }
+)
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: every control character replaced by a visible one.
+
+    Use it on everything a server or a user wrote (item names, statuses, error messages,
+    ids) before it reaches a human-readable output; JSON output keeps the exact text.
+    Each character stays one character, so widths and short codes keep their length.
+    """
+    return text.translate(_VISIBLE_CONTROLS)
+
+
+def server_text(text: str, secret: str | None = None, limit: int = SERVER_TEXT_LIMIT) -> str:
+    """A string from a server, made safe to keep in an error or a log record.
+
+    ``secret`` (the API token) is replaced by ``<redacted>`` before the text is cut, so no
+    prefix of it survives; control characters become visible pictures (see
+    :func:`printable`), so the text cannot drive a terminal or forge a log line.
+    """
+    if secret and len(secret) >= SECRET_MIN_LENGTH and secret in text:
+        text = text.replace(secret, REDACTED)
+    return shorten(printable(text), limit)
 
 
 class ToteError(Exception):
@@ -147,6 +211,21 @@ class ProxyRefusedError(ApiConnectionError):
 
 class BadResponseError(ToteError):
     """The API answered, but not with the JSON the client expected."""
+
+
+class PaginationLimitError(BadResponseError):
+    """A listing went on past the client's bound on pages or orders (``iter_orders``).
+
+    ``limit`` is the bound reached and ``unit`` what it counts (``pages`` or ``orders``).
+    """
+
+    def __init__(self, limit: int, unit: str) -> None:
+        super().__init__(
+            f"Stopped after {limit:,} {unit}, the most one listing reads; narrow the filters "
+            "(status, location, dates) to list fewer orders at a time"
+        )
+        self.limit = limit
+        self.unit = unit
 
 
 class ApiStatusError(ToteError):

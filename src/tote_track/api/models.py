@@ -6,16 +6,25 @@ Two rules shape this module:
 * A newer server must not crash an older tracker: unknown fields are kept
   (``extra="allow"``) and unknown enum values become "pseudo-members" of the enum
   (``OrderStatus("ON_HOLD")`` works, ``.known`` is False) instead of raising.
+
+Every date-time of a model is a :data:`Moment`: one that can be shown in any local time zone
+(:func:`check_moment`). ``9999-12-31T23:59:59Z`` is a valid ISO 8601 date-time, but in Tokyo
+it is a moment of the year 10000, which ``datetime`` cannot hold: showing it would raise
+OverflowError. Such a date is a validation error where it enters (the client's answer, the
+sandbox's request), never a crash where it is shown.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Generic, Self, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 __all__ = [
+    "EARLIEST_MOMENT",
+    "LATEST_MOMENT",
     "Address",
     "CancelRequest",
     "CancelResult",
@@ -25,6 +34,7 @@ __all__ = [
     "Handoff",
     "HandoffMode",
     "Item",
+    "Moment",
     "Money",
     "Order",
     "OrderStatus",
@@ -36,8 +46,37 @@ __all__ = [
     "PaymentState",
     "PaymentStatus",
     "TolerantEnum",
+    "check_moment",
     "short_code",
 ]
+
+# A UTC offset is less than a day, so a moment a day inside datetime's range can be shown in
+# any zone; the second day leaves room for the hours the tracker adds to a date (deadlines).
+EARLIEST_MOMENT = datetime(1, 1, 3, tzinfo=UTC)
+"""The earliest date-time a model accepts (in UTC)."""
+LATEST_MOMENT = datetime(9999, 12, 29, 23, 59, 59, 999999, tzinfo=UTC)
+"""The latest date-time a model accepts (in UTC)."""
+
+
+def check_moment(moment: datetime) -> datetime:
+    """``moment`` itself if it can be shown in any local time zone, else ValueError.
+
+    The one rule for dates from outside: the client's models and the sandbox's request
+    bodies both call it. Accepted: aware date-times from :data:`EARLIEST_MOMENT` to
+    :data:`LATEST_MOMENT`. The error does not quote the value (it came from outside).
+    """
+    utc: datetime | None = None
+    if moment.tzinfo is not None and moment.utcoffset() is not None:
+        try:
+            utc = moment.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+14:00 is in the year 0 in UTC
+            utc = None
+    if utc is None or not EARLIEST_MOMENT <= utc <= LATEST_MOMENT:
+        raise ValueError(
+            f"the date-time must be between {EARLIEST_MOMENT.date().isoformat()} and "
+            f"{LATEST_MOMENT.date().isoformat()} (UTC), with a UTC offset"
+        )
+    return moment
 
 
 def short_code(order_id: str) -> str:
@@ -126,6 +165,10 @@ class HandoffMode(TolerantEnum):
     DELIVERY = "DELIVERY"
 
 
+Moment = Annotated[AwareDatetime, AfterValidator(check_moment)]
+"""An aware date-time that can be shown in any local time zone (see :func:`check_moment`)."""
+
+
 class _Wire(BaseModel):
     """Base of every wire model: immutable, and keeps fields it does not know."""
 
@@ -207,8 +250,8 @@ class OrderSummary(_Wire):
     total: Money
     total_paid: Money
     balance_due: Money
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
+    created_at: Moment
+    updated_at: Moment
 
     @property
     def short_code(self) -> str:

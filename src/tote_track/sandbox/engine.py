@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -56,6 +57,7 @@ from tote_track.api.models import (
     PaymentMethod,
     PaymentState,
     PaymentStatus,
+    check_moment,
 )
 from tote_track.sandbox.errors import (
     CancelNotAllowed,
@@ -230,7 +232,9 @@ class NewOrder(_Input):
         default_factory=list,
         description="Planned (split) payments; each joins `payments` when submitted.",
     )
-    created_at: Annotated[AwareDatetime, BeforeValidator(_text_only)] | None = None
+    created_at: (
+        Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(check_moment)] | None
+    ) = None
     autoplay: AutoplayRequest | None = Field(
         default=None, description="Drive the order through a scripted scenario."
     )

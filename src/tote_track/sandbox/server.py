@@ -2,7 +2,9 @@
 
 :func:`run_sandbox` is the command: it binds the port itself (so "address already in use" is
 one clear sentence, and ``--port 0`` prints the port it got), prints how to reach and
-authenticate against the API, and serves until Ctrl-C or SIGTERM, then exits 0.
+authenticate against the API, and serves until Ctrl-C or SIGTERM, then exits 0. Beyond
+loopback it needs a real secret: not the default token, and at least
+:data:`MIN_PUBLIC_TOKEN_LENGTH` characters (exit 2 otherwise).
 
 :class:`EmbeddedSandbox` runs the same app on ``127.0.0.1`` and a free port in a daemon thread,
 for ``tote-track demo``, tests and benchmarks. It prints nothing: the terminal belongs to the
@@ -39,9 +41,18 @@ if TYPE_CHECKING:
 
     from tote_track.sandbox.engine import Engine
 
-__all__ = ["BASE_PATH", "DEFAULT_TOKEN", "EmbeddedSandbox", "build_app", "run_sandbox"]
+__all__ = [
+    "BASE_PATH",
+    "DEFAULT_TOKEN",
+    "MIN_PUBLIC_TOKEN_LENGTH",
+    "EmbeddedSandbox",
+    "build_app",
+    "run_sandbox",
+]
 
 DEFAULT_TOKEN = "sandbox"
+MIN_PUBLIC_TOKEN_LENGTH = 16
+"""The shortest token the sandbox accepts when it listens beyond loopback."""
 BASE_PATH = "/v1/online-ordering"
 # Sample orders look the same on every start (same stores, states and totals for --orders N);
 # --seed S draws other ones, and makes the ids reproducible too.
@@ -248,6 +259,15 @@ def _serve_foreground(
             f'error: refusing to listen on {host} with the default token "{DEFAULT_TOKEN}": '
             "anyone who can reach this machine could read and cancel its orders.\n"
             "Listen on 127.0.0.1 (the default), or pass --token with a secret of your own.",
+            file=err,
+        )
+        return EXIT_USAGE
+    if not is_loopback_host(host) and len(token) < MIN_PUBLIC_TOKEN_LENGTH:
+        print(
+            f"error: refusing to listen on {host} with a token of {len(token)} "
+            f"character{'s' if len(token) != 1 else ''}: anyone who can reach this machine "
+            "could guess it. Pass --token with a secret of at least "
+            f"{MIN_PUBLIC_TOKEN_LENGTH} characters, or listen on 127.0.0.1 (the default).",
             file=err,
         )
         return EXIT_USAGE

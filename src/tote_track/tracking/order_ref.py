@@ -15,6 +15,11 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from tote_track.api.errors import shorten
+
+ECHO_LIMIT = 100
+"""The most characters of what the user typed that a message quotes back."""
+
 __all__ = ["ORDER_ID_EXAMPLE", "SHORT_CODE_LENGTH", "OrderRef", "parse_order_ref"]
 
 ORDER_ID_EXAMPLE = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
@@ -57,11 +62,11 @@ def parse_order_ref(text: str) -> OrderRef:
                 if order_id is not None:
                     return OrderRef(order_id=order_id)
         raise ValueError(
-            f"{value!r} is not a link to an order: its path has no /orders/<order id> "
-            f"(an order id looks like {ORDER_ID_EXAMPLE})."
+            f"{shorten(value, ECHO_LIMIT)!r} is not a link to an order: its path has no "
+            f"/orders/<order id> (an order id looks like {ORDER_ID_EXAMPLE})."
         )
     raise ValueError(
-        f"{value!r} is not an order: give the order's 6-character code (like "
+        f"{shorten(value, ECHO_LIMIT)!r} is not an order: give the order's 6-character code (like "
         f"{ORDER_ID_EXAMPLE[:SHORT_CODE_LENGTH].upper()}), its id (like {ORDER_ID_EXAMPLE}) "
         "or its link."
     )

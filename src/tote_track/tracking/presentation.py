@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from tote_track.api.errors import printable
 from tote_track.api.models import (
     FulfillmentStatus,
     Handoff,
@@ -43,29 +44,6 @@ __all__ = [
     "status_breakdown",
     "vehicle_description",
 ]
-
-# Every C0 control (ESC, BEL, CR, LF, TAB...), DEL and every C1 control, each mapped to a
-# visible stand-in of one cell: the Unicode "control pictures" (ESC -> ␛, BEL -> ␇, LF ->
-# ␊, DEL -> ␡), and U+FFFD for the C1 controls, which have no picture. A terminal then
-# shows an escape sequence as inert text (``␛]0;title␇``) instead of acting on it.
-_VISIBLE_CONTROLS: Mapping[int, str] = MappingProxyType(
-    {
-        **{code: chr(0x2400 + code) for code in range(0x20)},
-        0x7F: "\u2421",
-        **dict.fromkeys(range(0x80, 0xA0), "\ufffd"),
-    }
-)
-
-
-def printable(text: str) -> str:
-    """``text`` safe for a terminal: every control character replaced by a visible one.
-
-    Use it on everything a server or a user wrote (item names, statuses, error messages,
-    ids) before it reaches a human-readable output; JSON output keeps the exact text.
-    Each character stays one character, so widths and short codes keep their length.
-    """
-    return text.translate(_VISIBLE_CONTROLS)
-
 
 # Minor units per currency (ISO 4217 exponents) for the currencies the tracker knows.
 # Any other currency is taken to have 2 decimals, and is shown with its code.
