@@ -264,7 +264,7 @@ def run_board_demo(speed: float = 1.0) -> int:
             return EXIT_SANDBOX_FAILED
         config = sandbox.config
         app = BoardApp(
-            lambda: ToteClient(config),
+            lambda: ToteClient(config, max_retries=0),
             location.id,
             kiosk=True,
             allow_q=True,

@@ -26,25 +26,16 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner, Result
+from textual.binding import Binding
 from textual.pilot import Pilot
 from textual.widgets import Footer, Header
 
 from tests.tracking.orders import make_order
 from tests.tui.support import BASE_URL, FakeClock, make_client, screen_text, screen_words, settle
 from tote_track import cli
+from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.control import SandboxControl
-from tote_track.api.errors import (
-    ApiConnectionError,
-    ApiTimeoutError,
-    BadRequestError,
-    BadResponseError,
-    NotFoundError,
-    RateLimitedError,
-    ServerError,
-    ToteError,
-    UnauthorizedError,
-)
 from tote_track.api.models import Order
 from tote_track.demo import DEMO_WARM_ORDERS, DemoFeed, DemoScenario, run_board_demo
 from tote_track.sandbox.app import create_app
@@ -52,7 +43,6 @@ from tote_track.sandbox.engine import Engine, NewOrder
 from tote_track.tracking.board import NEW_FOR
 from tote_track.tracking.lifecycle import LifecycleEvent
 from tote_track.tui.board.app import BoardApp, run_board
-from tote_track.tui.board.app import _problem as problem
 from tote_track.tui.board.app import sweep as board_sweep
 from tote_track.tui.board.segments import big_code, fit_grid, seven_segment
 from tote_track.tui.board.widgets import CodeGrid
@@ -119,8 +109,10 @@ class Store:
         return order
 
     def app(self, *, kiosk: bool = False, token: str = "sandbox") -> BoardApp:
+        config = ClientConfig(base_url=BASE_URL, token=token)
+        # As run_board builds it: no retries inside the client, the board owns every wait.
         return BoardApp(
-            lambda: make_client(self.transport, BASE_URL, token),
+            lambda: ToteClient(config, transport=self.transport, max_retries=0),
             LOCATION,
             kiosk=kiosk,
             clock=self.clock.wall,
@@ -253,7 +245,8 @@ async def test_the_pages_turn_by_themselves_and_stop_when_everything_fits(store:
     app.page_every = 0.05
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app._page_timer is not None
+        assert app.shown is not None
+        assert app.shown.paging
         for _ in range(40):
             if app.turn:
                 break
@@ -263,7 +256,6 @@ async def test_the_pages_turn_by_themselves_and_stop_when_everything_fits(store:
             store.advance(order.id, "ready", "picked_up")
         app.refresh_board()
         await settle(pilot)
-        assert app._page_timer is None
         assert app.turn == 0
         assert not app.shown or not app.shown.paging
 
@@ -300,45 +292,61 @@ async def test_picked_up_orders_leave_the_board(store: Store) -> None:
         assert "No orders yet" in words(app)
 
 
-async def test_failed_sweeps_keep_the_board_then_pause_it_with_a_banner(store: Store) -> None:
+async def test_one_failed_sweep_makes_the_board_offline_and_one_good_sweep_clears_it(
+    store: Store,
+) -> None:
     store.order("preparing")
     ready = store.order("ready")
     app = store.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         before = shown_codes(app)
+        assert "OFFLINE" not in screen_text(app)
         await store.control.set_faults(error_rate=1.0)
         store.clock.advance(30)
-        await sweep(pilot)
-        assert shown_codes(app) == before
-        assert "retrying (the order system had an error)" in words(app)
-        assert "Board paused" not in screen_text(app)
-        store.clock.advance(30)
-        await sweep(pilot)
+        await sweep(pilot)  # one failed sweep is enough
         text = screen_text(app)
-        assert f"Board paused · last update {START:%H:%M:%S}" in text
-        assert drawn(ready.short_code, text)  # still shown
-        assert app.has_class("-paused")
+        assert shown_codes(app) == before  # the last codes stay visible
+        assert drawn(ready.short_code, text)
+        assert f"OFFLINE · codes as of {START:%H:%M}" in text
+        assert app.has_class("-offline")
+        assert "server error · retrying in 5 s" in words(app)
         await store.control.clear_faults()
         store.clock.advance(5)
+        await sweep(pilot)  # one good sweep clears it
+        assert "OFFLINE" not in screen_text(app)
+        assert not app.has_class("-offline")
+        assert f"updated {START + timedelta(seconds=35):%H:%M:%S}" in screen_text(app)
+
+
+async def test_an_offline_board_marks_nothing_new(store: Store) -> None:
+    order = store.order("preparing")
+    app = store.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        store.advance(order.id, "ready")
+        store.clock.advance(5)
         await sweep(pilot)
-        assert "Board paused" not in screen_text(app)
-        assert not app.has_class("-paused")
-        assert f"updated {START + timedelta(seconds=65):%H:%M:%S}" in screen_text(app)
+        assert [e.new for e in app.model.ready] == [True]
+        await store.control.set_faults(error_rate=1.0)
+        await sweep(pilot)
+        assert [e.new for e in app.model.ready] == [False]
+        assert shown_codes(app) == [[], [order.short_code]]
 
 
-async def test_the_banner_shows_on_time_even_while_a_sweep_hangs(store: Store) -> None:
+async def test_a_sweep_that_hangs_makes_the_board_offline_after_a_minute(store: Store) -> None:
     store.order("preparing")
     app = store.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.auto_sweep = True
-        app._arm_stale_timer()
-        assert app._stale_timer is not None
-        store.clock.advance(60)  # no sweep succeeded meanwhile
-        app._went_stale()
+        store.clock.advance(59)
+        app.tick()
         await pilot.pause()
-        assert "Board paused · last update" in screen_text(app)
+        assert "OFFLINE" not in screen_text(app)
+        store.clock.advance(1)  # no sweep succeeded meanwhile
+        app.tick()
+        await pilot.pause()
+        assert f"OFFLINE · codes as of {START:%H:%M}" in screen_text(app)
 
 
 async def test_a_board_that_cannot_load_says_why(store: Store) -> None:
@@ -347,12 +355,14 @@ async def test_a_board_that_cannot_load_says_why(store: Store) -> None:
         await settle(pilot)
         text = words(app)
         assert "Can't load the orders" in text
-        assert "the API refused the token" in text
+        assert "token refused" in text
         assert "not-the-token" not in text
         assert app.model.failures == 1
 
 
-async def test_unchanged_sweeps_do_not_repaint_the_codes(store: Store) -> None:
+async def test_unchanged_sweeps_do_not_repaint_the_codes(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store.orders("preparing", 3)
     app = store.app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -361,15 +371,22 @@ async def test_unchanged_sweeps_do_not_repaint_the_codes(store: Store) -> None:
         page = grid.page
         assert page is not None
         assert not grid.show(page, app.grid_layout)  # the same page again: no repaint
-        renders = grid.renders
+        renders: list[int] = []
+        draw = grid.render
+
+        def counted() -> Any:
+            renders.append(1)
+            return draw()
+
+        monkeypatch.setattr(grid, "render", counted)
         store.clock.advance(5)
         await sweep(pilot)
         await pilot.pause()
-        assert grid.renders == renders
+        assert not renders
         store.order("preparing")
         await sweep(pilot)
         await pilot.pause()
-        assert grid.renders > renders
+        assert renders
 
 
 async def test_thousands_of_orders_reuse_the_same_widgets(store: Store) -> None:
@@ -405,10 +422,10 @@ async def test_normal_mode_has_header_footer_and_keys(store: Store) -> None:
         text = screen_text(app)
         assert "Refresh" in text
         assert "Quit" in text
-        ids = {b.id for _, b in app._bindings if b.id}
-        assert {"board.refresh", "board.next_page", "board.quit"} <= ids
-        ours = [b for _, b in app._bindings if b.id and b.id.startswith("board.")]
+        ours = [b for b in BoardApp.BINDINGS if isinstance(b, Binding)]
+        assert {"board.refresh", "board.next_page", "board.quit"} <= {b.id for b in ours}
         assert all(b.tooltip for b in ours)
+        assert {"r", "q"} <= set(app.screen.active_bindings)
         await pilot.press("q")
     assert app.return_code == 0
 
@@ -439,62 +456,96 @@ async def test_the_terminal_going_away_ends_the_board(store: Store) -> None:
         app.terminal_gone()
         await pilot.pause()
     assert app.return_code == 0
-    assert not app.workers._workers
+    assert not list(app.workers)
 
 
-async def test_sweeps_run_by_themselves_steadily_then_back_off(store: Store) -> None:
+async def test_sweeps_run_steadily_then_back_off_one_request_each(store: Store) -> None:
     store.order("preparing")
     app = store.app()
-    app.auto_sweep = True
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        timer = app._next_sweep
-        assert timer is not None
-        assert timer._interval == 5.0
-        assert app._stale_timer is not None
+
+        def delay() -> float:
+            assert app.next_sweep_at is not None
+            return (app.next_sweep_at - store.clock.now).total_seconds()
+
+        assert delay() == 5.0
         await store.control.set_faults(error_rate=1.0)
-        app._scheduled_sweep()  # the timer's turn
-        await settle(pilot)
+        await sweep(pilot)
         assert app.model.failures == 1
-        assert app._next_sweep is not None
-        assert app._next_sweep._interval == 5.0
-        app._scheduled_sweep()
-        await settle(pilot)
+        assert delay() == 5.0
+        await sweep(pilot)
         assert app.model.failures == 2
-        assert app._next_sweep is not None
-        assert app._next_sweep._interval == 10.0
-        assert len(store.transport.sweeps()) == 1 + 2 * 3  # each failed sweep tried 3 times
+        assert delay() == 10.0
+        assert len(store.transport.sweeps()) == 1 + 2  # the client never retries by itself
 
 
-async def test_a_board_that_never_loaded_says_since_when_it_is_paused(store: Store) -> None:
+async def test_the_board_owns_every_wait_and_says_what_it_waits_for_second_by_second() -> None:
+    """429 with Retry-After: 45, then 503: one request per sweep (the client never retries
+    or sleeps), the waits are the board's, and the words count down on the fake clock."""
+    api = busy(preparing=2, ready=1)
+    answers: list[httpx.Response] = [
+        httpx.Response(
+            429,
+            json={"error": {"code": "rate_limited", "message": "Slow down"}},
+            headers={"Retry-After": "45"},
+        ),
+        httpx.Response(503, json={"error": {"code": "unavailable", "message": "Down for now"}}),
+    ]
+    sent: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return answers.pop(0) if api.failing and answers else api.handle(request)
+
+    clock = FakeClock(wall=SNAP_NOW)
+    config = ClientConfig(base_url=BASE_URL, token="sandbox")
+    app = BoardApp(
+        lambda: ToteClient(config, transport=httpx.MockTransport(handle), max_retries=0),
+        LOCATION,
+        clock=clock.wall,
+        tz=UTC,
+        auto_sweep=False,
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert len(sent) == 1
+        api.failing = True
+        clock.advance(5)
+        await sweep(pilot)
+        assert len(sent) == 2  # one request: no retry inside the client
+        for second in range(46):
+            text = words(app)
+            assert "OFFLINE · codes as of 12:30" in text
+            left = 45 - second
+            expected = f"retrying in {left} s" if left else "retrying now"
+            assert f"rate limited · {expected}" in text, (second, text)
+            clock.advance(1)
+            app.tick()
+            await pilot.pause()
+        assert len(sent) == 2  # nothing was sent while the board waited
+        await sweep(pilot)  # the 503
+        assert len(sent) == 3
+        assert "server error · retrying in 10 s" in words(app)  # the second failure's backoff
+        assert "OFFLINE · codes as of 12:30 Down for now (unavailable, HTTP 503)." in words(app)
+        clock.advance(10)
+        api.failing = False
+        await sweep(pilot)  # answers again
+        assert len(sent) == 4
+        text = words(app)
+        assert "OFFLINE" not in text
+        assert "retrying" not in text
+        assert [r.url.path for r in sent] == ["/v1/online-ordering/orders"] * 4
+
+
+async def test_a_board_that_never_loaded_says_since_when_it_is_offline(store: Store) -> None:
     await store.control.set_faults(error_rate=1.0)
     app = store.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        store.clock.advance(60)
-        await sweep(pilot)
         text = words(app)
-        assert f"Board paused · no update since it started at {START:%H:%M:%S}" in text
+        assert f"OFFLINE · no codes since the board started at {START:%H:%M:%S}" in text
         assert "Can't load the orders" in text
-
-
-@pytest.mark.parametrize(
-    ("error", "words"),
-    [
-        (UnauthorizedError("no"), "refused the token"),
-        (NotFoundError("no"), "address was not found"),
-        (BadRequestError("limit is bad"), "rejected the request: limit is bad"),
-        (BadResponseError("html"), "not the orders API's"),
-        (ApiTimeoutError("slow"), "did not answer in time"),
-        (ApiConnectionError("refused"), "no connection"),
-        (RateLimitedError("slow down"), "too many requests"),
-        (ServerError("boom"), "had an error"),
-        (ToteError("odd"), "odd"),
-        (KeyError("x"), "unexpected KeyError"),
-    ],
-)
-def test_why_a_sweep_failed_in_a_few_words(error: BaseException, words: str) -> None:
-    assert words in problem(error)
 
 
 def test_run_board_runs_the_app_on_the_given_api(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -509,6 +560,7 @@ def test_run_board_runs_the_app_on_the_given_api(monkeypatch: pytest.MonkeyPatch
     assert run_board(config, LOCATION, kiosk=True) == 0
     (app,) = ran
     assert (app.kiosk, app.allow_q, app.location_id) == (True, False, LOCATION)
+    assert app.client.max_retries == 0  # the board's policy owns every wait
 
 
 def test_the_board_demo_fills_a_store_then_shows_its_board(
@@ -533,6 +585,7 @@ def test_the_board_demo_fills_a_store_then_shows_its_board(
     assert app.allow_q  # q quits the demo
     assert "q quits" in app.note
     assert app._feed is not None
+    assert app.client.max_retries == 0
     assert len(seen["orders"]) == DEMO_WARM_ORDERS  # the store is busy from the start
     assert run_board_demo(speed=0) == 2
 
@@ -727,8 +780,9 @@ class BoardApi:
 
     def app(self, clock: FakeClock, *, kiosk: bool = False) -> BoardApp:
         transport = httpx.MockTransport(self.handle)
+        config = ClientConfig(base_url=BASE_URL, token="sandbox")
         return BoardApp(
-            lambda: make_client(transport),
+            lambda: ToteClient(config, transport=transport, max_retries=0),
             LOCATION,
             kiosk=kiosk,
             clock=clock.wall,
@@ -772,7 +826,7 @@ def test_snapshot_empty(snap_compare: SnapCompare) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=loaded)
 
 
-def test_snapshot_paused(snap_compare: SnapCompare) -> None:
+def test_snapshot_offline(snap_compare: SnapCompare) -> None:
     api = busy(preparing=6, ready=4)
     clock = FakeClock(wall=SNAP_NOW)
 

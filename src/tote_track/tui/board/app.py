@@ -3,9 +3,11 @@
 ``BoardApp`` sweeps ``GET /orders`` for the location (every page, following the cursors)
 in one worker, hands the result to ``tracking.board.BoardModel`` and shows each order as
 its short code in large type. Sweeps run every 5 s, the preparation scenario's cadence,
-steadily while they succeed and backing off to 30 s while they fail (see
-``tracking.board.refresh_delay``). A failed sweep keeps the board as it is; a minute
-without a good one shows a "Board paused" banner with the time of the last update.
+steadily while they succeed and backing off to 30 s while they fail, or as long as the
+server's Retry-After asks (see ``tracking.board.refresh_delay``). The board's client never
+retries by itself: every wait is the board's, and the board says what it waits for and until
+when. From the first failed sweep an OFFLINE banner says since when the codes date (they
+stay on screen) and why, until the next good sweep.
 
 Only the visible page is drawn: each column is one widget that renders the codes of its
 current page and repaints only when they change, so a location with thousands of orders
@@ -17,7 +19,8 @@ key (Ctrl+Q or Ctrl+C close it); the board quits cleanly when its terminal goes 
 (SIGHUP) or on SIGTERM.
 
 Between sweeps nothing runs but the next sweep's timer, the page-turn timer while there is
-more than one page, and a timer that shows the banner if no sweep succeeds in time.
+more than one page, a timer that shows the banner if a sweep hangs, and while offline a
+one-second countdown.
 """
 
 from __future__ import annotations
@@ -26,33 +29,22 @@ import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
-from textual.worker import Worker, WorkerState
 
 from tote_track import exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
-from tote_track.api.errors import (
-    ApiConnectionError,
-    ApiTimeoutError,
-    BadRequestError,
-    BadResponseError,
-    NotFoundError,
-    RateLimitedError,
-    ServerError,
-    ToteError,
-    UnauthorizedError,
-)
+from tote_track.api.errors import ToteError
 from tote_track.tracking.board import (
     NEW_FOR,
     SWEEP_STATUS,
@@ -64,7 +56,9 @@ from tote_track.tracking.board import (
     board_order,
     paginate,
     refresh_delay,
+    retry_words,
 )
+from tote_track.tracking.errors import describe_error
 from tote_track.tracking.presentation import printable
 from tote_track.tui.board.segments import fit_grid
 from tote_track.tui.board.widgets import CodeGrid, ColumnHeading
@@ -121,42 +115,6 @@ async def sweep(client: ToteClient, location_id: str, *, page_size: int = SWEEP_
         if order is not None:
             orders.append(order)
     return Sweep(tuple(orders), seen)
-
-
-def _problem(error: BaseException) -> str:
-    """Why a sweep failed, in a few words for the store's staff (the server's words made
-    printable)."""
-    return printable(_plain_problem(error))
-
-
-def _plain_problem(error: BaseException) -> str:
-    if isinstance(error, UnauthorizedError):
-        return "the API refused the token (check TOTE_API_TOKEN or --token)"
-    if isinstance(error, NotFoundError):
-        return "the API address was not found (check --base-url)"
-    if isinstance(error, BadRequestError):
-        return f"the API rejected the request: {error.message}"
-    if isinstance(error, BadResponseError):
-        # Its message says what was wrong: not JSON, or pages that never end.
-        said = error.message.strip().rstrip(".")
-        return f"the answer was not the orders API's: {said[:1].lower()}{said[1:]}"
-    if isinstance(error, ApiTimeoutError):
-        return "the order system did not answer in time"
-    if isinstance(error, ApiConnectionError):
-        return "no connection to the order system"
-    if isinstance(error, RateLimitedError):
-        return "too many requests; slowing down"
-    if isinstance(error, ServerError):
-        return "the order system had an error"
-    if isinstance(error, ToteError):
-        return str(error)
-    return f"unexpected {type(error).__name__}"
-
-
-def _sentence(words: str) -> str:
-    """``words`` as a sentence: a capital first letter and a full stop."""
-    words = words.strip().rstrip(".")
-    return f"{words[:1].upper()}{words[1:]}." if words else ""
 
 
 # --------------------------------------------------------------------------- the app
@@ -220,8 +178,12 @@ class BoardApp(App[int]):
         self.turn = 0
         self.sweeps = 0
         self.error: BaseException | None = None
-        self._sweep_worker: Worker[Sweep] | None = None
+        self.sweeping = False
+        self.next_sweep_at: datetime | None = None
+        """When the next sweep goes out (after a failure: the policy's backoff or the
+        server's Retry-After)."""
         self._next_sweep: Timer | None = None
+        self._countdown: Timer | None = None
         self._stale_timer: Timer | None = None
         self._page_timer: Timer | None = None
         self._signals = TerminalSignals(self.terminal_gone)
@@ -265,9 +227,7 @@ class BoardApp(App[int]):
 
     async def on_unmount(self) -> None:
         self._signals.remove()
-        for timer in (self._next_sweep, self._stale_timer, self._page_timer):
-            if timer is not None:
-                timer.stop()
+        self._stop_timers()
         if self._client is not None:
             await self._client.aclose()
 
@@ -287,27 +247,38 @@ class BoardApp(App[int]):
 
     # -- sweeps ------------------------------------------------------------------------
 
-    def refresh_board(self) -> Worker[Sweep]:
-        """Sweep now (a sweep in flight is replaced)."""
+    @work(
+        exclusive=True,
+        group="sweep",
+        exit_on_error=False,
+        name="sweep",
+        description="GET /orders for the board's location",
+    )
+    async def refresh_board(self) -> None:
+        """Sweep now (a sweep in flight is replaced). Its outcome is handled here, so a
+        replaced sweep never reaches the board."""
         if self._next_sweep is not None:
             self._next_sweep.stop()
             self._next_sweep = None
-        self._sweep_worker = self.run_worker(
-            partial(sweep, self.client, self.location_id),
-            name="sweep",
-            group="sweep",
-            description=f"GET /orders for location {self.location_id}",
-            exclusive=True,
-            exit_on_error=False,
-        )
-        return self._sweep_worker
+        self.sweeping = True
+        try:
+            result = await sweep(self.client, self.location_id)
+        except Exception as error:  # every failure is shown on the board; none ends it
+            self.sweeping = False
+            self._sweep_failed(error)
+        else:
+            self.sweeping = False
+            self._sweep_succeeded(result)
 
     def _scheduled_sweep(self) -> None:
         self._next_sweep = None
-        if self._sweep_worker is None:
+        if not self.sweeping:
             self.refresh_board()
 
     def _schedule_sweep(self, delay: float) -> None:
+        """The next sweep in ``delay`` seconds: the board's policy owns every wait (its
+        client never retries or sleeps on its own)."""
+        self.next_sweep_at = self.clock() + timedelta(seconds=delay)
         if not self.auto_sweep:
             return
         if self._next_sweep is not None:
@@ -315,7 +286,7 @@ class BoardApp(App[int]):
         self._next_sweep = self.set_timer(delay, self._scheduled_sweep, name="next-sweep")
 
     def _arm_stale_timer(self) -> None:
-        """Show the banner at the moment the board becomes paused, unless a sweep succeeds."""
+        """Show the banner at the moment a hanging sweep makes the board offline."""
         if not self.auto_sweep:
             return
         if self._stale_timer is not None:
@@ -327,20 +298,19 @@ class BoardApp(App[int]):
         self._stale_timer = None
         self._render_status()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker is not self._sweep_worker:
-            return
-        if event.state is WorkerState.SUCCESS:
-            self._sweep_worker = None
-            result = worker.result
-            assert isinstance(result, Sweep)
-            self._sweep_succeeded(result)
-        elif event.state is WorkerState.ERROR:
-            self._sweep_worker = None
-            self._sweep_failed(worker.error)
-        elif event.state is WorkerState.CANCELLED:
-            self._sweep_worker = None
+    def _update_countdown(self) -> None:
+        """While offline, the banner counts down to the next try, second by second."""
+        offline = self.model.offline(self.clock())
+        if offline and self._countdown is None and self.auto_sweep:
+            self._countdown = self.set_interval(1.0, self.tick, name="countdown")
+        elif not offline and self._countdown is not None:
+            self._countdown.stop()
+            self._countdown = None
+
+    def tick(self) -> None:
+        """Redraw the words that depend on the time (the countdown to the next try)."""
+        self._render_status()
+        self._render_message()
 
     def _sweep_succeeded(self, result: Sweep) -> None:
         self.sweeps += 1
@@ -349,15 +319,15 @@ class BoardApp(App[int]):
         self._render_all()
         self._arm_stale_timer()
         self._schedule_sweep(refresh_delay(0))
+        self._update_countdown()
 
-    def _sweep_failed(self, error: BaseException | None) -> None:
-        self.error = error or RuntimeError("the sweep failed")
+    def _sweep_failed(self, error: BaseException) -> None:
+        self.error = error
         self.model = self.model.apply_failure(self.clock())
-        self._render_all()
-        if self._stale_timer is None and not self.model.paused(self.clock()):
-            self._arm_stale_timer()
         retry_after = error.retry_after if isinstance(error, ToteError) else None
         self._schedule_sweep(refresh_delay(self.model.failures, retry_after))
+        self._render_all()
+        self._update_countdown()
 
     # -- paging ------------------------------------------------------------------------
 
@@ -409,10 +379,10 @@ class BoardApp(App[int]):
         return True
 
     def _stop_timers(self) -> None:
-        for timer in (self._next_sweep, self._stale_timer, self._page_timer):
+        for timer in (self._next_sweep, self._stale_timer, self._page_timer, self._countdown):
             if timer is not None:
                 timer.stop()
-        self._next_sweep = self._stale_timer = self._page_timer = None
+        self._next_sweep = self._stale_timer = self._page_timer = self._countdown = None
 
     # -- rendering ---------------------------------------------------------------------
 
@@ -464,43 +434,58 @@ class BoardApp(App[int]):
                 "No orders yet",
                 "Orders show here while they are prepared, and when they are ready.",
             ),
-            "failed": (
-                "Can't load the orders",
-                f"{_sentence(_problem(self.error)) if self.error else ''} "
-                "Trying again in a moment.",
-            ),
+            "failed": ("Can't load the orders", self._failure_sentence()),
             "loading": ("Loading orders…", ""),
         }[state]
         self.query_one("#message-title", Static).update(Text(title))
         self.query_one("#message-text", Static).update(Text(text))
 
+    def _failure_sentence(self) -> str:
+        """The last failure in a sentence, and when the board tries again."""
+        if self.error is None:
+            return ""
+        words = describe_error(self.error)
+        return f"{words.sentence} {_capital(self._retry_words())}."
+
+    def _retry_words(self) -> str:
+        if self.next_sweep_at is None or self.sweeping:
+            return "retrying now"
+        return retry_words((self.next_sweep_at - self.clock()).total_seconds())
+
     def _clock_time(self, moment: datetime) -> str:
         return moment.astimezone(self.tz).strftime("%H:%M:%S")
 
     def status_text(self) -> str:
+        """The bottom line: when the codes were read, and what the board waits for."""
         model = self.model
-        now = self.clock()
         parts: list[str] = []
         if model.last_success is not None:
             parts.append(f"updated {self._clock_time(model.last_success)}")
-        if self.error is not None and not model.paused(now):
-            parts.append(f"retrying ({_problem(self.error)})")
+        if self.error is not None:
+            parts.append(f"{describe_error(self.error).brief} · {self._retry_words()}")
         if self.note:
             parts.append(printable(self.note))
         return " · ".join(parts)
 
     def banner_text(self) -> str:
-        """The paused banner's words, or "" while the board is fresh."""
+        """The offline banner's words, or "" while the board is live."""
         model = self.model
-        if not model.paused(self.clock()):
+        now = self.clock()
+        if not model.offline(now):
             return ""
-        if model.last_success is not None:
-            return f"Board paused · last update {self._clock_time(model.last_success)}"
-        return f"Board paused · no update since it started at {self._clock_time(model.started_at)}"
+        if model.last_success is None:
+            # The message in the middle of the screen says why.
+            started = self._clock_time(model.started_at)
+            return f"OFFLINE · no codes since the board started at {started}"
+        since = model.last_success.astimezone(self.tz).strftime("%H:%M")
+        head = f"OFFLINE · codes as of {since}"
+        if self.error is not None:
+            return f"{head}\n{self._failure_sentence()}"
+        return f"{head}\nNo answer from the order system yet; still waiting."
 
     def _render_status(self) -> None:
         banner = self.banner_text()
-        self.set_class(bool(banner), "-paused")
+        self.set_class(bool(banner), "-offline")
         self.query_one("#banner", Static).update(Text(banner))
         self.query_one("#status", Static).update(Text(self.status_text()))
 
@@ -512,6 +497,10 @@ class BoardApp(App[int]):
         yield from super().get_system_commands(screen)
 
 
+def _capital(words: str) -> str:
+    return f"{words[:1].upper()}{words[1:]}"
+
+
 def _lcm(counts: Sequence[int]) -> int:
     return math.lcm(*counts) if counts else 1
 
@@ -521,6 +510,7 @@ def _lcm(counts: Sequence[int]) -> int:
 
 def run_board(config: ClientConfig, location_id: str, *, kiosk: bool = False) -> int:
     """Run the board in this terminal until it is closed; returns the exit code."""
-    app = BoardApp(lambda: ToteClient(config), location_id, kiosk=kiosk)
+    # No retries inside the client: the board's policy owns every wait and shows it.
+    app = BoardApp(lambda: ToteClient(config, max_retries=0), location_id, kiosk=kiosk)
     result = app.run()
     return result if result is not None else (app.return_code or EXIT_OK)
