@@ -40,7 +40,7 @@ from tote_track.api.models import Order
 from tote_track.demo import DEMO_WARM_ORDERS, DemoFeed, DemoScenario, run_board_demo
 from tote_track.sandbox.app import create_app
 from tote_track.sandbox.engine import Engine, NewOrder
-from tote_track.tracking.board import NEW_FOR
+from tote_track.tracking.board import NEW_FOR, Column
 from tote_track.tracking.lifecycle import LifecycleEvent
 from tote_track.tui.board.app import BoardApp, run_board
 from tote_track.tui.board.app import sweep as board_sweep
@@ -142,7 +142,7 @@ def shown_codes(app: BoardApp) -> list[list[str]]:
 
 def drawn(code: str, text: str) -> bool:
     """Whether ``code`` is on the screen in large type (wide or narrow)."""
-    sizes = ((2, 3, 1), (3, 3, 1), (5, 5, 2))
+    sizes = ((2, 3, 1), (3, 3, 1), (5, 5, 2), (7, 7, 2))
     return any(
         all(line in text for line in big_code(code, width=w, height=h, spacing=s))
         for w, h, s in sizes
@@ -193,6 +193,59 @@ async def test_a_few_orders_in_their_columns_in_large_type(store: Store) -> None
         assert request.url.params["limit"] == "100"
 
 
+def glyph_rows(app: BoardApp) -> dict[Column, int]:
+    return {column: layout.font.height for column, layout in app.layouts.items()}
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 48)], ids=str)
+async def test_the_type_keeps_its_size_as_orders_are_added(
+    store: Store, size: tuple[int, int]
+) -> None:
+    store.orders("preparing", 3)
+    store.orders("ready", 1)
+    app = store.app(kiosk=True)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        before = dict(app.layouts)
+        for count in (4, 12, 40):
+            store.orders("preparing", count)
+            store.orders("ready", count // 2)
+            await sweep(pilot)
+            assert app.layouts == before, count  # the same type and grid, more pages
+        assert app.shown is not None
+        assert app.shown.paging
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 40), (160, 48)], ids=str)
+async def test_ready_codes_are_larger_than_preparing_ones(
+    store: Store, size: tuple[int, int]
+) -> None:
+    store.orders("preparing", 3)
+    store.orders("ready", 2)
+    app = store.app(kiosk=True)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        ready, preparing = app.layouts[Column.READY].font, app.layouts[Column.PREPARING].font
+        assert (ready.height, ready.width) > (preparing.height, preparing.width)
+        ready_box = app.query_one("#ready").region
+        preparing_box = app.query_one("#preparing").region
+        assert ready_box.width >= preparing_box.width
+        if size[0] >= 110:
+            assert ready_box.width > preparing_box.width
+
+
+async def test_a_big_screen_is_filled_with_seven_row_ready_codes(store: Store) -> None:
+    ready = store.orders("ready", 2)
+    app = store.app(kiosk=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert glyph_rows(app)[Column.READY] == 7
+        text = screen_text(app)
+        for order in ready:
+            drawn_7 = big_code(order.short_code, width=7, height=7, spacing=2)
+            assert all(line in text for line in drawn_7)
+
+
 async def test_a_sweep_follows_every_cursor_one_request_per_page(store: Store) -> None:
     store.orders("preparing", 130)
     store.orders("ready", 75)
@@ -215,7 +268,7 @@ async def test_orders_that_do_not_fit_are_paged(store: Store) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app.shown is not None
-        capacity = app.grid_layout.capacity
+        capacity = app.layouts[Column.PREPARING].capacity
         assert 0 < capacity < 30
         pages = -(-30 // capacity)
         assert app.shown.count == pages
@@ -230,12 +283,13 @@ async def test_orders_that_do_not_fit_are_paged(store: Store) -> None:
             app.turn_page()
         assert app.turn == 0  # wrapped around
         assert f"page 1/{pages}" in screen_text(app)
-        # A bigger terminal holds more: fewer pages.
+        # A bigger terminal: larger type, pages to match.
+        small = app.layouts[Column.PREPARING].font
         await pilot.resize_terminal(160, 50)
         await settle(pilot)
-        bigger = app.grid_layout.capacity
-        assert bigger > capacity
-        assert app.shown.count == -(-30 // bigger)
+        bigger = app.layouts[Column.PREPARING]
+        assert bigger.font.height > small.height
+        assert app.shown.count == -(-30 // bigger.capacity)
 
 
 async def test_the_pages_turn_by_themselves_and_stop_when_everything_fits(store: Store) -> None:
@@ -370,7 +424,7 @@ async def test_unchanged_sweeps_do_not_repaint_the_codes(
         grid = app.query_one("#preparing-grid", CodeGrid)
         page = grid.page
         assert page is not None
-        assert not grid.show(page, app.grid_layout)  # the same page again: no repaint
+        assert not grid.show(page, app.layouts[Column.PREPARING])  # the same page again: no repaint
         renders: list[int] = []
         draw = grid.render
 
@@ -404,7 +458,7 @@ async def test_thousands_of_orders_reuse_the_same_widgets(store: Store) -> None:
         assert len(list(app.query("*"))) < 40
         grid = app.query_one("#ready-grid", CodeGrid)
         assert grid.page is not None
-        assert len(grid.page.entries) == app.grid_layout.capacity < 50
+        assert len(grid.page.entries) == app.layouts[Column.READY].capacity < 50
         assert len(store.transport.sweeps()) == 1 + 21
 
 
@@ -661,28 +715,29 @@ def test_codes_in_large_type_for_few_orders_on_a_big_screen() -> None:
     assert big_code("8", width=5, height=5) == ("┏━━━┓", "┃   ┃", "┣━━━┫", "┃   ┃", "┗━━━┛")
     assert big_code("7", width=4, height=5) == ("╺━━┓", "   ┃", "   ┃", "   ┃", "   ╹")
     assert seven_segment("?", 5, 5)[2] == "  ?  "
-    with pytest.raises(ValueError, match="3 or 5 high"):
+    with pytest.raises(ValueError, match="odd number"):
         seven_segment("8", 3, 4)
 
 
 @pytest.mark.parametrize(
-    ("size", "need", "style", "per_row"),
+    ("size", "at_least", "style", "per_row"),
     [
-        ((59, 34), 30, "wide", 2),  # half of 120 columns, many orders
-        ((59, 34), 5, "large", 1),  # half of 120 columns, a few orders: large type
-        ((99, 55), 18, "large", 2),  # a big screen
-        ((40, 20), 30, "narrow", 2),  # half of 80 columns
-        ((30, 20), 30, "wide", 1),
-        ((18, 20), 30, "narrow", 1),
-        ((12, 20), 30, "text", 1),
-        ((80, 2), 30, "text", 6),
-        ((0, 0), 0, "text", 1),
+        ((96, 45), 4, "huge", 1),  # Ready on a 160x48 kiosk: 7-row type, 5 a page
+        ((72, 35), 4, "huge", 1),  # Ready at 120x40
+        ((64, 45), 6, "large", 1),  # Preparing on a 160x48 kiosk
+        ((59, 34), 6, "wide", 2),
+        ((40, 20), 6, "narrow", 2),  # half of 80 columns
+        ((30, 20), 4, "wide", 1),
+        ((18, 20), 4, "narrow", 1),
+        ((12, 20), 4, "text", 1),
+        ((80, 2), 4, "text", 6),
+        ((0, 0), 4, "text", 1),
     ],
 )
 def test_the_layout_fits_the_column(
-    size: tuple[int, int], need: int, style: str, per_row: int
+    size: tuple[int, int], at_least: int, style: str, per_row: int
 ) -> None:
-    layout = fit_grid(*size, need)
+    layout = fit_grid(*size, at_least=at_least)
     assert (layout.style, layout.per_row) == (style, per_row)
     assert layout.capacity >= 1
     font = layout.font
@@ -690,6 +745,25 @@ def test_the_layout_fits_the_column(
     assert used <= max(size[0], font.code_width)
     assert layout.rows * font.row_height <= max(size[1], font.row_height)
     assert layout.left == max(0, (size[0] - used) // 2)
+
+
+def test_a_secondary_column_gets_smaller_type() -> None:
+    main = fit_grid(96, 45, at_least=4)
+    secondary = fit_grid(96, 45, at_least=4, smaller_than=main.font)
+    assert secondary.font.height < main.font.height
+    assert fit_grid(96, 45, smaller_than=fit_grid(5, 5).font).style == "text"
+
+
+def test_seven_row_type_for_a_big_screen() -> None:
+    assert big_code("8", width=7, height=7) == (
+        "┏━━━━━┓",
+        "┃     ┃",
+        "┃     ┃",
+        "┣━━━━━┫",
+        "┃     ┃",
+        "┃     ┃",
+        "┗━━━━━┛",
+    )
 
 
 # -- the demo's stream of orders -------------------------------------------------------------
@@ -819,6 +893,11 @@ def test_snapshot_more_than_fit_in_a_kiosk(
 ) -> None:
     app = busy(preparing=40, ready=14, new=2).app(FakeClock(wall=SNAP_NOW), kiosk=True)
     assert snap_compare(app, terminal_size=size, run_before=loaded)
+
+
+def test_snapshot_a_big_kiosk_screen(snap_compare: SnapCompare) -> None:
+    app = busy(preparing=9, ready=3, new=1).app(FakeClock(wall=SNAP_NOW), kiosk=True)
+    assert snap_compare(app, terminal_size=(160, 48), run_before=loaded)
 
 
 def test_snapshot_empty(snap_compare: SnapCompare) -> None:

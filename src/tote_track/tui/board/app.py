@@ -60,7 +60,7 @@ from tote_track.tracking.board import (
 )
 from tote_track.tracking.errors import describe_error
 from tote_track.tracking.presentation import printable
-from tote_track.tui.board.segments import fit_grid
+from tote_track.tui.board.segments import GridLayout, fit_grid
 from tote_track.tui.board.widgets import CodeGrid, ColumnHeading
 from tote_track.tui.signals import TerminalSignals
 
@@ -79,6 +79,12 @@ PAGE_EVERY = 8.0
 """Seconds between page turns when the orders do not fit."""
 SWEEP_PAGE_SIZE = 100
 """Orders per request of a sweep: the API's maximum, so requests = pages, as few as can be."""
+READY_AT_LEAST = 4
+"""Ready codes a page holds at least: the largest type in which that many fit is used."""
+PREPARING_AT_LEAST = 6
+"""Preparing codes a page holds at least, in type smaller than Ready's."""
+WIDE_FROM = 110
+"""From this many columns Ready gets the wider column (3:2); below, the two are equal."""
 
 Clock = Callable[[], datetime]
 ClientFactory = Callable[[], ToteClient]
@@ -125,6 +131,10 @@ class BoardApp(App[int]):
 
     CSS_PATH = Path(__file__).with_name("board.tcss")
     TITLE = "Order board"
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012 - Textual's own declaration
+        (0, "-narrow"),
+        (WIDE_FROM, "-wide"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "r",
@@ -174,7 +184,8 @@ class BoardApp(App[int]):
         self.sub_title = printable(f"location {location_id}")
         self.model = BoardModel.start(self.clock(), new_for=new_for)
         self.shown: BoardPages | None = None
-        self.grid_layout = fit_grid(0, 0)
+        self.layouts: dict[Column, GridLayout] = {column: fit_grid(0, 0) for column in Column}
+        """Each column's type and grid: from its area only, so sizes hold as orders come."""
         self.turn = 0
         self.sweeps = 0
         self.error: BaseException | None = None
@@ -396,17 +407,25 @@ class BoardApp(App[int]):
 
     def _render_columns(self) -> None:
         grids = self._grids()
-        # One layout for both columns (the same size of type side by side), from the
-        # smaller of the two areas; large type only when every order fits in it.
-        sizes = [grid.content_size for grid in grids.values()]
-        need = max(len(column.entries) for column in self.model.columns)
-        self.grid_layout = fit_grid(
-            min(size.width for size in sizes), min(size.height for size in sizes), need
-        )
+        # Ready first: the largest type its area holds; Preparing in smaller type. Both
+        # from the areas alone, never from the number of orders.
+        ready = grids[Column.READY].content_size
+        preparing = grids[Column.PREPARING].content_size
+        ready_layout = fit_grid(ready.width, ready.height, at_least=READY_AT_LEAST)
+        self.layouts = {
+            Column.READY: ready_layout,
+            Column.PREPARING: fit_grid(
+                preparing.width,
+                preparing.height,
+                at_least=PREPARING_AT_LEAST,
+                smaller_than=ready_layout.font,
+            ),
+        }
         shown: list[ColumnPage] = []
         for column in self.model.columns:
-            page = paginate(column, self.grid_layout.capacity, self.turn)
-            grids[column.column].show(page, self.grid_layout)
+            layout = self.layouts[column.column]
+            page = paginate(column, layout.capacity, self.turn)
+            grids[column.column].show(page, layout)
             self.query_one(f"#{column.column.value}-heading", ColumnHeading).show(page)
             shown.append(page)
         counts = [page.pages for page in shown]
