@@ -582,14 +582,21 @@ def demo_command(scenario: str, speed: float, board: bool) -> None:
     help="For a screen in the store: no header, footer or palette; pages turn by themselves; "
     "Ctrl+Q or Ctrl+C close it.",
 )
+@click.option("--quiet", is_flag=True, help="No chime (the terminal bell) when codes become ready.")
 @_api_options
 def board_command(
-    location: str, kiosk: bool, base_url: str | None, token: str | None, ca_bundle: str | None
+    location: str,
+    kiosk: bool,
+    quiet: bool,
+    base_url: str | None,
+    token: str | None,
+    ca_bundle: str | None,
 ) -> None:
     """A live board of one store's orders: "Preparing" and "Ready for pickup".
 
     Each order shows as its short code only, refreshed every 5 s; newly ready orders are
-    marked NEW. r refreshes, q quits. Exits 2 on a bad location id or base URL.
+    marked NEW and the terminal's bell chimes (--quiet: no chime). r refreshes, q quits.
+    Exits 2 on a bad location id or base URL.
     """
     config = _resolve_config(base_url, token, ca_bundle)
     not_terminal = _not_a_terminal()
@@ -598,7 +605,7 @@ def board_command(
         sys.exit(exit_codes.USAGE)
     from tote_track.tui.board.app import run_board
 
-    sys.exit(run_board(config, location, kiosk=kiosk))
+    sys.exit(run_board(config, location, kiosk=kiosk, chime=not quiet))
 
 
 @main.command("sandbox")

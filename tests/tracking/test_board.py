@@ -370,3 +370,14 @@ def test_two_thousand_orders_page_cleanly() -> None:
     assert [len(page.entries) for page in shown.columns] == [16, 667 - 41 * 16]
     assert [page.label for page in shown.columns] == ["page 42/84", "page 42/42"]
     assert shown.count == 84
+
+
+def test_which_codes_became_ready_since_the_last_good_sweep() -> None:
+    first = BoardModel.start(T0).apply_sweep(
+        [order(1, "PREPARING"), order(2, "READY_FOR_PICKUP")], T0
+    )
+    assert first.became_ready(BoardModel.start(T0)) == ()  # the first sweep saw nothing change
+    later = T0 + timedelta(seconds=5)
+    second = first.apply_sweep([order(1, "READY_FOR_PICKUP"), order(2, "READY_FOR_PICKUP")], later)
+    assert codes(second.became_ready(first)) == ["A00001"]
+    assert second.apply_sweep([order(1, "READY_FOR_PICKUP")], later).became_ready(second) == ()

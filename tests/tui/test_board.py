@@ -332,6 +332,33 @@ async def test_a_newly_ready_order_is_marked_new_then_not(store: Store) -> None:
         assert shown_codes(app) == [[], [order.short_code]]
 
 
+@pytest.mark.parametrize("chime", [True, False], ids=["chime", "quiet"])
+async def test_one_bell_per_sweep_with_new_ready_codes_and_none_when_quiet(
+    store: Store, monkeypatch: pytest.MonkeyPatch, chime: bool
+) -> None:
+    waiting = store.orders("preparing", 4)
+    store.order("ready")
+    app = store.app()
+    app.chime = chime
+    bells: list[float] = []
+    monkeypatch.setattr(app, "bell", lambda: bells.append(store.clock.mono))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert bells == []  # codes already ready when the board starts: no chime
+        store.advance(waiting[0].id, "ready")
+        store.advance(waiting[1].id, "ready")
+        store.clock.advance(5)
+        await sweep(pilot)  # two codes became ready: one chime
+        assert len(bells) == (1 if chime else 0)
+        store.clock.advance(5)
+        await sweep(pilot)  # nothing new: no chime
+        assert len(bells) == (1 if chime else 0)
+        store.advance(waiting[2].id, "ready")
+        store.clock.advance(5)
+        await sweep(pilot)
+        assert len(bells) == (2 if chime else 0)
+
+
 async def test_picked_up_orders_leave_the_board(store: Store) -> None:
     staying, leaving = store.orders("ready", 2)
     app = store.app()
@@ -678,8 +705,8 @@ def test_board_and_demo_board_open_the_board(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
     monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
 
-    def fake_board(config: ClientConfig, location: str, *, kiosk: bool) -> int:
-        calls.append((config.base_url, location, kiosk))
+    def fake_board(config: ClientConfig, location: str, *, kiosk: bool, chime: bool) -> int:
+        calls.append((config.base_url, location, kiosk, chime))
         return 0
 
     def fake_demo(speed: float) -> int:
@@ -690,9 +717,15 @@ def test_board_and_demo_board_open_the_board(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr("tote_track.demo.run_board_demo", fake_demo)
     result = board_command("--location", LOCATION.upper(), "--kiosk", "--base-url", BASE_URL)
     assert result.exit_code == 0, result.output
+    quiet = board_command("--location", LOCATION, "--quiet", "--base-url", BASE_URL)
+    assert quiet.exit_code == 0, quiet.output
     demo = CliRunner().invoke(cli.main, ["demo", "--board", "--speed", "3"])
     assert demo.exit_code == 0, demo.output
-    assert calls == [(BASE_URL, LOCATION, True), ("demo", 3.0)]
+    assert calls == [
+        (BASE_URL, LOCATION, True, True),
+        (BASE_URL, LOCATION, False, False),
+        ("demo", 3.0),
+    ]
 
 
 # -- the large type ------------------------------------------------------------------------

@@ -255,6 +255,13 @@ class BoardModel:
         until the next good one: the codes shown may be out of date."""
         return self.failures > 0 or self.paused(now)
 
+    def became_ready(self, before: BoardModel) -> tuple[BoardEntry, ...]:
+        """The codes in "Ready for pickup" now that were not at the ``before`` board's last
+        good sweep (none after the first sweep: nothing was seen becoming ready then)."""
+        if not before.loaded:
+            return ()
+        return tuple(entry for entry in self.ready if entry.order_id not in before.ready_since)
+
     def next_new_expiry(self) -> datetime | None:
         """When the next NEW marker runs out (None when no order is NEW)."""
         times = [self.ready_since[e.order_id] for e in self.ready if e.new]

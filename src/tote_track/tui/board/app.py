@@ -14,6 +14,9 @@ current page and repaints only when they change, so a location with thousands of
 costs no more to show than one with twenty. When orders do not fit, the pages turn by
 themselves every 8 s ("page 2/3"); the layout follows the terminal's size.
 
+When codes become ready the terminal's bell rings, once a sweep (``chime=False``, the
+command's ``--quiet``, turns it off).
+
 ``--kiosk`` drops the interactive chrome (header, footer, command palette) and the ``q``
 key (Ctrl+Q or Ctrl+C close it); the board quits cleanly when its terminal goes away
 (SIGHUP) or on SIGTERM.
@@ -167,6 +170,7 @@ class BoardApp(App[int]):
         new_for: timedelta = NEW_FOR,
         feed: Feed | None = None,
         note: str = "",
+        chime: bool = True,
     ) -> None:
         super().__init__()
         self._client_factory = client_factory
@@ -179,6 +183,8 @@ class BoardApp(App[int]):
         self.auto_sweep = auto_sweep
         self.page_every = page_every
         self.note = note
+        self.chime = chime
+        """Ring the terminal's bell when codes become ready (once a sweep)."""
         self._feed = feed
         self.use_command_palette = not kiosk
         self.sub_title = printable(f"location {location_id}")
@@ -326,7 +332,10 @@ class BoardApp(App[int]):
     def _sweep_succeeded(self, result: Sweep) -> None:
         self.sweeps += 1
         self.error = None
+        before = self.model
         self.model = self.model.apply_sweep(result.orders, self.clock())
+        if self.chime and self.model.became_ready(before):
+            self.bell()  # one chime a sweep, however many codes became ready
         self._render_all()
         self._arm_stale_timer()
         self._schedule_sweep(refresh_delay(0))
@@ -527,9 +536,11 @@ def _lcm(counts: Sequence[int]) -> int:
 # --------------------------------------------------------------------------- running
 
 
-def run_board(config: ClientConfig, location_id: str, *, kiosk: bool = False) -> int:
+def run_board(
+    config: ClientConfig, location_id: str, *, kiosk: bool = False, chime: bool = True
+) -> int:
     """Run the board in this terminal until it is closed; returns the exit code."""
     # No retries inside the client: the board's policy owns every wait and shows it.
-    app = BoardApp(lambda: ToteClient(config, max_retries=0), location_id, kiosk=kiosk)
+    app = BoardApp(lambda: ToteClient(config, max_retries=0), location_id, kiosk=kiosk, chime=chime)
     result = app.run()
     return result if result is not None else (app.return_code or EXIT_OK)
