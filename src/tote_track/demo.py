@@ -38,6 +38,7 @@ __all__ = [
     "MANUAL_SCENARIOS",
     "DemoFeed",
     "DemoScenario",
+    "board_demo_note",
     "create_demo_order",
     "demo_order_body",
     "run_board_demo",
@@ -229,6 +230,11 @@ class DemoFeed:
                 await self._sleep(max(wake - self._monotonic(), 0.05))
 
 
+def board_demo_note(location_name: str, base_url: str) -> str:
+    """The demo board's status words: which store, where its sandbox is, and the keys."""
+    return f"demo: {location_name} · sandbox {base_url} · ? help · q quits"
+
+
 def run_board_demo(speed: float = 1.0) -> int:
     """``tote-track demo --board``: the sandbox, a stream of orders, the board (q quits)."""
 
@@ -270,7 +276,7 @@ def run_board_demo(speed: float = 1.0) -> int:
             allow_q=True,
             new_for=DEMO_NEW_FOR,
             feed=feed.run,
-            note=f"demo: {location.name}, sandbox at {sandbox.base_url} · q quits",
+            note=board_demo_note(location.name, sandbox.base_url),
         )
         result = app.run()
         return result if result is not None else (app.return_code or EXIT_OK)

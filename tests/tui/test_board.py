@@ -37,7 +37,13 @@ from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.control import SandboxControl
 from tote_track.api.models import Order
-from tote_track.demo import DEMO_WARM_ORDERS, DemoFeed, DemoScenario, run_board_demo
+from tote_track.demo import (
+    DEMO_WARM_ORDERS,
+    DemoFeed,
+    DemoScenario,
+    board_demo_note,
+    run_board_demo,
+)
 from tote_track.sandbox.app import create_app
 from tote_track.sandbox.engine import Engine, NewOrder
 from tote_track.tracking.board import NEW_FOR, Column
@@ -931,6 +937,56 @@ def test_snapshot_more_than_fit_in_a_kiosk(
 def test_snapshot_a_big_kiosk_screen(snap_compare: SnapCompare) -> None:
     app = busy(preparing=9, ready=3, new=1).app(FakeClock(wall=SNAP_NOW), kiosk=True)
     assert snap_compare(app, terminal_size=(160, 48), run_before=loaded)
+
+
+DEMO_NOTE = board_demo_note("Downtown", "http://127.0.0.1:54321/v1/online-ordering")
+
+
+def demo_board(clock: FakeClock) -> BoardApp:
+    """The board as ``demo --board`` opens it (a kiosk that q quits, with its note)."""
+    app = busy(preparing=7, ready=4, new=1).app(clock, kiosk=True)
+    app.allow_q = True
+    app.note = DEMO_NOTE
+    return app
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 32)], ids=str)
+async def test_the_demo_board_fits_its_terminal_and_question_mark_shows_help(
+    size: tuple[int, int],
+) -> None:
+    app = demo_board(FakeClock(wall=SNAP_NOW))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        text = words(app)
+        assert "http://127.0.0.1:54321/v1/online-ordering" in text  # nothing cut
+        assert "? help · q quits" in text
+        assert "updated 12:30:00" in text
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_text = words(app)
+        assert "The order board" in help_text
+        for key in ("r Read the orders now", "n Next page", "q Quit", "Ctrl+Q, Ctrl+C"):
+            assert key in help_text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "The order board" not in words(app)
+        assert app.is_running
+
+
+def test_snapshot_the_demo_board_at_80x24(snap_compare: SnapCompare) -> None:
+    assert snap_compare(
+        demo_board(FakeClock(wall=SNAP_NOW)), terminal_size=(80, 24), run_before=loaded
+    )
+
+
+def test_snapshot_the_boards_help(snap_compare: SnapCompare) -> None:
+    async def help_open(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    app = demo_board(FakeClock(wall=SNAP_NOW))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=help_open)
 
 
 def test_snapshot_empty(snap_compare: SnapCompare) -> None:

@@ -63,6 +63,7 @@ from tote_track.tracking.board import (
 )
 from tote_track.tracking.errors import describe_error
 from tote_track.tracking.presentation import printable
+from tote_track.tui.board.screens import BoardHelpScreen
 from tote_track.tui.board.segments import GridLayout, fit_grid
 from tote_track.tui.board.widgets import CodeGrid, ColumnHeading
 from tote_track.tui.signals import TerminalSignals
@@ -154,6 +155,14 @@ class BoardApp(App[int]):
             tooltip="Show the next page of orders (pages also turn by themselves)",
         ),
         Binding("q", "close", "Quit", id="board.quit", tooltip="Close the board"),
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            key_display="?",
+            id="board.help",
+            tooltip="The board's keys and marks",
+        ),
     ]
 
     def __init__(
@@ -383,6 +392,18 @@ class BoardApp(App[int]):
 
     def action_close(self) -> None:
         self.exit(EXIT_OK)
+
+    def help_keys(self) -> tuple[tuple[str, str], ...]:
+        """The keys that work on this board, in words."""
+        keys = [("r", "Read the orders now"), ("n", "Next page (pages also turn by themselves)")]
+        if self.allow_q:
+            keys.append(("q", "Quit"))
+        keys += [("?", "This help"), ("Ctrl+Q, Ctrl+C", "Close the board")]
+        return tuple(keys)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, BoardHelpScreen):
+            self.push_screen(BoardHelpScreen(self.help_keys()))
 
     def action_help_quit(self) -> None:
         """Ctrl+C: a kiosk's operator means it (no toast on a store's screen); else as usual."""
