@@ -571,10 +571,10 @@ def demo_command(scenario: str, speed: float, board: bool) -> None:
 @main.command("board")
 @click.option(
     "--location",
-    required=True,
     callback=_location_value,
     metavar="UUID",
-    help="The store whose orders are shown.",
+    help="The store whose orders are shown (without it: choose from the recent orders' "
+    "locations; --kiosk needs it).",
 )
 @click.option(
     "--kiosk",
@@ -585,7 +585,7 @@ def demo_command(scenario: str, speed: float, board: bool) -> None:
 @click.option("--quiet", is_flag=True, help="No chime (the terminal bell) when codes become ready.")
 @_api_options
 def board_command(
-    location: str,
+    location: str | None,
     kiosk: bool,
     quiet: bool,
     base_url: str | None,
@@ -598,6 +598,13 @@ def board_command(
     marked NEW and the terminal's bell chimes (--quiet: no chime). r refreshes, q quits.
     Exits 2 on a bad location id or base URL.
     """
+    if kiosk and location is None:
+        click.echo(
+            "Error: --kiosk needs --location UUID (run tote-track board without --kiosk to "
+            "choose the store from a list).",
+            err=True,
+        )
+        sys.exit(exit_codes.USAGE)
     config = _resolve_config(base_url, token, ca_bundle)
     not_terminal = _not_a_terminal()
     if not_terminal:

@@ -17,7 +17,9 @@ from tote_track.tracking.board import (
     BoardEntry,
     BoardModel,
     Column,
+    LocationSeen,
     board_order,
+    locations_seen,
     page_count,
     pages,
     paginate,
@@ -381,3 +383,25 @@ def test_which_codes_became_ready_since_the_last_good_sweep() -> None:
     second = first.apply_sweep([order(1, "READY_FOR_PICKUP"), order(2, "READY_FOR_PICKUP")], later)
     assert codes(second.became_ready(first)) == ["A00001"]
     assert second.apply_sweep([order(1, "READY_FOR_PICKUP")], later).became_ready(second) == ()
+
+
+def test_the_locations_of_recent_orders_busiest_first() -> None:
+    def at(location: str, fulfillment: str, n: int) -> OrderSummary:
+        summary = order(n, fulfillment)
+        return summary.model_copy(update={"location_id": location})
+
+    recent = [
+        at("b-store", "PREPARING", 1),
+        at("a-store", "FULFILLED", 2),
+        at("b-store", "READY_FOR_PICKUP", 3),
+        at("b-store", "FULFILLED", 4),
+        at("a-store", "PREPARING", 5),
+        at("c-store", "FULFILLED", 6),
+        at("a-store", "FULFILLED", 7),
+    ]
+    assert locations_seen(recent) == (
+        LocationSeen("a-store", 3, 1),
+        LocationSeen("b-store", 3, 2),
+        LocationSeen("c-store", 1, 0),
+    )
+    assert locations_seen([]) == ()

@@ -46,10 +46,11 @@ from tote_track.demo import (
 )
 from tote_track.sandbox.app import create_app
 from tote_track.sandbox.engine import Engine, NewOrder
-from tote_track.tracking.board import NEW_FOR, Column
+from tote_track.tracking.board import NEW_FOR, Column, LocationSeen
 from tote_track.tracking.lifecycle import LifecycleEvent
-from tote_track.tui.board.app import BoardApp, run_board
+from tote_track.tui.board.app import BoardApp, recent_locations, run_board
 from tote_track.tui.board.app import sweep as board_sweep
+from tote_track.tui.board.screens import LocationPickerScreen
 from tote_track.tui.board.segments import big_code, fit_grid, seven_segment
 from tote_track.tui.board.widgets import CodeGrid
 
@@ -114,12 +115,14 @@ class Store:
             order = self.engine.apply_event(order_id, LifecycleEvent(event))
         return order
 
-    def app(self, *, kiosk: bool = False, token: str = "sandbox") -> BoardApp:
+    def app(
+        self, *, kiosk: bool = False, token: str = "sandbox", location: str | None = LOCATION
+    ) -> BoardApp:
         config = ClientConfig(base_url=BASE_URL, token=token)
         # As run_board builds it: no retries inside the client, the board owns every wait.
         return BoardApp(
             lambda: ToteClient(config, transport=self.transport, max_retries=0),
-            LOCATION,
+            location,
             kiosk=kiosk,
             clock=self.clock.wall,
             tz=UTC,
@@ -495,6 +498,86 @@ async def test_thousands_of_orders_reuse_the_same_widgets(store: Store) -> None:
         assert len(store.transport.sweeps()) == 1 + 21
 
 
+# -- the location picker --------------------------------------------------------------------
+
+
+async def test_without_a_location_the_board_opens_on_a_picker_of_recent_locations(
+    store: Store,
+) -> None:
+    store.orders("preparing", 2)
+    store.orders("ready", 1)
+    store.order("picked_up")
+    elsewhere = store.order("preparing", location=ELSEWHERE)
+    app = store.app(location=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, LocationPickerScreen)
+        await settle(pilot)
+        assert picker.locations == (
+            LocationSeen(LOCATION, 4, 3),
+            LocationSeen(ELSEWHERE, 1, 1),
+        )
+        text = words(app)
+        assert "Which store is this board for?" in text
+        assert f"{LOCATION} 4 recent · 3 on the board" in text
+        assert f"{ELSEWHERE} 1 recent · 1 on the board" in text
+        assert store.transport.sweeps() == [store.transport.requests[0]]
+        (listing,) = store.transport.sweeps()
+        assert "date_from" in listing.url.params  # recent orders only
+        assert "location_id" not in listing.url.params
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.location_id == ELSEWHERE
+        assert not isinstance(app.screen, LocationPickerScreen)
+        assert shown_codes(app) == [[elsewhere.short_code], []]
+        assert store.transport.sweeps()[-1].url.params["location_id"] == ELSEWHERE
+
+
+async def test_the_picker_reads_a_bounded_number_of_pages(store: Store) -> None:
+    store.orders("preparing", 250)
+    async with make_client(store.transport) as client:
+        found = await recent_locations(client, store.clock.now, pages=2)
+    assert found == (LocationSeen(LOCATION, 200, 200),)
+    assert len(store.transport.sweeps()) == 2
+
+
+async def test_the_picker_says_why_it_cannot_list_and_r_tries_again(store: Store) -> None:
+    await store.control.set_faults(error_rate=1.0)
+    app = store.app(location=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await settle(pilot)
+        assert "r tries again" in words(app)
+        await store.control.clear_faults()
+        store.order("ready")
+        await pilot.press("r")
+        await settle(pilot)
+        await settle(pilot)
+        assert f"{LOCATION} 1 recent · 1 on the board" in words(app)
+
+
+def test_board_kiosk_needs_a_location() -> None:
+    result = board_command("--kiosk")
+    assert result.exit_code == 2
+    assert "--kiosk needs --location UUID" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_board_without_a_location_opens_the_picker(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str | None] = []
+    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
+
+    def fake_board(config: ClientConfig, location: str | None, *, kiosk: bool, chime: bool) -> int:
+        calls.append(location)
+        return 0
+
+    monkeypatch.setattr("tote_track.tui.board.app.run_board", fake_board)
+    assert board_command("--base-url", BASE_URL).exit_code == 0
+    assert calls == [None]
+
+
 # -- chrome and keys ------------------------------------------------------------------------
 
 
@@ -688,7 +771,6 @@ def test_board_rejects_a_location_that_is_not_a_uuid_before_anything() -> None:
     result = board_command("--location", "downtown")
     assert result.exit_code == 2
     assert "'downtown' is not a location id" in result.output
-    assert board_command().exit_code == 2  # --location is required
 
 
 def test_board_refuses_a_token_over_plain_http() -> None:
@@ -891,12 +973,14 @@ class BoardApi:
         pagination = {"has_more": more, "next_cursor": next_cursor}
         return httpx.Response(200, json={"data": data, "pagination": pagination})
 
-    def app(self, clock: FakeClock, *, kiosk: bool = False) -> BoardApp:
+    def app(
+        self, clock: FakeClock, *, kiosk: bool = False, location: str | None = LOCATION
+    ) -> BoardApp:
         transport = httpx.MockTransport(self.handle)
         config = ClientConfig(base_url=BASE_URL, token="sandbox")
         return BoardApp(
             lambda: ToteClient(config, transport=transport, max_retries=0),
-            LOCATION,
+            location,
             kiosk=kiosk,
             clock=clock.wall,
             tz=UTC,
@@ -987,6 +1071,15 @@ def test_snapshot_the_boards_help(snap_compare: SnapCompare) -> None:
 
     app = demo_board(FakeClock(wall=SNAP_NOW))
     assert snap_compare(app, terminal_size=(80, 24), run_before=help_open)
+
+
+def test_snapshot_the_location_picker(snap_compare: SnapCompare) -> None:
+    api = busy(preparing=3, ready=2)
+    for n, data in enumerate(api.orders):
+        if n % 2:
+            data["location_id"] = "2c9d4e1f-7a3b-4c5d-8e6f-9a0b1c2d3e4f"
+    app = api.app(FakeClock(wall=SNAP_NOW), location=None)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=loaded)
 
 
 def test_snapshot_empty(snap_compare: SnapCompare) -> None:

@@ -49,7 +49,9 @@ __all__ = [
     "BoardPages",
     "Column",
     "ColumnPage",
+    "LocationSeen",
     "board_order",
+    "locations_seen",
     "page_count",
     "pages",
     "paginate",
@@ -266,6 +268,28 @@ class BoardModel:
         """When the next NEW marker runs out (None when no order is NEW)."""
         times = [self.ready_since[e.order_id] for e in self.ready if e.new]
         return min(times) + self.new_for if times else None
+
+
+@dataclass(frozen=True, slots=True)
+class LocationSeen:
+    """A location seen in recent orders: how many, and how many are on its board now."""
+
+    location_id: str
+    orders: int
+    on_board: int
+
+
+def locations_seen(orders: Iterable[OrderSummary]) -> tuple[LocationSeen, ...]:
+    """The locations of ``orders``, busiest first (then by id), each with its counts: the
+    choices of a board opened without a location."""
+    counts: dict[str, list[int]] = {}
+    for order in orders:
+        seen = counts.setdefault(order.location_id, [0, 0])
+        seen[0] += 1
+        if board_order(order) is not None:
+            seen[1] += 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
+    return tuple(LocationSeen(location, total, active) for location, (total, active) in ranked)
 
 
 def refresh_delay(failures: int, retry_after: float | None = None) -> float:

@@ -48,6 +48,7 @@ from tote_track import exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.errors import ToteError
+from tote_track.api.models import OrderSummary
 from tote_track.tracking.board import (
     NEW_FOR,
     SWEEP_STATUS,
@@ -56,14 +57,16 @@ from tote_track.tracking.board import (
     BoardPages,
     Column,
     ColumnPage,
+    LocationSeen,
     board_order,
+    locations_seen,
     paginate,
     refresh_delay,
     retry_words,
 )
 from tote_track.tracking.errors import describe_error
 from tote_track.tracking.presentation import printable
-from tote_track.tui.board.screens import BoardHelpScreen
+from tote_track.tui.board.screens import BoardHelpScreen, LocationPickerScreen
 from tote_track.tui.board.segments import GridLayout, fit_grid
 from tote_track.tui.board.widgets import CodeGrid, ColumnHeading
 from tote_track.tui.signals import TerminalSignals
@@ -74,6 +77,7 @@ __all__ = [
     "SWEEP_PAGE_SIZE",
     "BoardApp",
     "Feed",
+    "recent_locations",
     "run_board",
     "sweep",
 ]
@@ -87,6 +91,10 @@ READY_AT_LEAST = 4
 """Ready codes a page holds at least: the largest type in which that many fit is used."""
 PREPARING_AT_LEAST = 6
 """Preparing codes a page holds at least, in type smaller than Ready's."""
+LOCATION_PAGES = 5
+"""Pages of recent orders (100 each) read to list the locations to choose from."""
+RECENT = timedelta(days=7)
+"""How far back the location picker looks for orders."""
 WIDE_FROM = 110
 """From this many columns Ready gets the wider column (3:2); below, the two are equal."""
 
@@ -168,7 +176,7 @@ class BoardApp(App[int]):
     def __init__(
         self,
         client_factory: ClientFactory,
-        location_id: str,
+        location_id: str | None,
         *,
         kiosk: bool = False,
         allow_q: bool | None = None,
@@ -196,7 +204,7 @@ class BoardApp(App[int]):
         """Ring the terminal's bell when codes become ready (once a sweep)."""
         self._feed = feed
         self.use_command_palette = not kiosk
-        self.sub_title = printable(f"location {location_id}")
+        self.sub_title = printable(f"location {location_id}") if location_id else ""
         self.model = BoardModel.start(self.clock(), new_for=new_for)
         self.shown: BoardPages | None = None
         self.layouts: dict[Column, GridLayout] = {column: fit_grid(0, 0) for column in Column}
@@ -239,8 +247,11 @@ class BoardApp(App[int]):
         self._client = self._client_factory()
         self._signals.install(self)
         self._render_all()
-        self.refresh_board()
-        self._arm_stale_timer()  # a first sweep that hangs pauses the board too
+        if self.location_id is None:
+            picker = LocationPickerScreen(lambda: recent_locations(self.client, self.clock()))
+            self.push_screen(picker, callback=self.open_location)
+        else:
+            self.open_location(self.location_id)
         if self._feed is not None:
             self.run_worker(
                 self._feed,
@@ -256,6 +267,16 @@ class BoardApp(App[int]):
         self._stop_timers()
         if self._client is not None:
             await self._client.aclose()
+
+    def open_location(self, location_id: str | None) -> None:
+        """Show ``location_id``'s board: the first sweep now, then on the board's schedule."""
+        if location_id is None:
+            return
+        self.location_id = location_id
+        self.sub_title = printable(f"location {location_id}")
+        self.model = BoardModel.start(self.clock(), new_for=self.model.new_for)
+        self.refresh_board()
+        self._arm_stale_timer()  # a first sweep that hangs makes the board offline too
 
     @property
     def client(self) -> ToteClient:
@@ -286,9 +307,12 @@ class BoardApp(App[int]):
         if self._next_sweep is not None:
             self._next_sweep.stop()
             self._next_sweep = None
+        location_id = self.location_id
+        if location_id is None:  # the picker is open: nothing to read yet
+            return
         self.sweeping = True
         try:
-            result = await sweep(self.client, self.location_id)
+            result = await sweep(self.client, location_id)
         except Exception as error:  # every failure is shown on the board; none ends it
             self.sweeping = False
             self._sweep_failed(error)
@@ -546,6 +570,24 @@ class BoardApp(App[int]):
         yield from super().get_system_commands(screen)
 
 
+async def recent_locations(
+    client: ToteClient, now: datetime, *, pages: int = LOCATION_PAGES
+) -> tuple[LocationSeen, ...]:
+    """The locations of the orders of the last :data:`RECENT` (at most ``pages`` pages of
+    the list endpoint), busiest first."""
+    orders: list[OrderSummary] = []
+    cursor: str | None = None
+    for _ in range(pages):
+        page = await client.list_orders(
+            date_from=now - RECENT, limit=SWEEP_PAGE_SIZE, cursor=cursor
+        )
+        orders.extend(page.data)
+        cursor = page.pagination.next_cursor
+        if not page.pagination.has_more or cursor is None:
+            break
+    return locations_seen(orders)
+
+
 def _capital(words: str) -> str:
     return f"{words[:1].upper()}{words[1:]}"
 
@@ -558,9 +600,10 @@ def _lcm(counts: Sequence[int]) -> int:
 
 
 def run_board(
-    config: ClientConfig, location_id: str, *, kiosk: bool = False, chime: bool = True
+    config: ClientConfig, location_id: str | None, *, kiosk: bool = False, chime: bool = True
 ) -> int:
-    """Run the board in this terminal until it is closed; returns the exit code."""
+    """Run the board in this terminal until it is closed; returns the exit code. Without
+    ``location_id`` it opens on the picker of the recent orders' locations."""
     # No retries inside the client: the board's policy owns every wait and shows it.
     app = BoardApp(lambda: ToteClient(config, max_retries=0), location_id, kiosk=kiosk, chime=chime)
     result = app.run()

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Label, Static
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Label, OptionList, Static
+from textual.widgets.option_list import Option
 
-__all__ = ["BoardHelpScreen"]
+from tote_track.tracking.board import LocationSeen
+from tote_track.tracking.errors import describe_error
+from tote_track.tracking.presentation import printable
+
+__all__ = ["BoardHelpScreen", "LocationLoader", "LocationPickerScreen"]
+
+LocationLoader = Callable[[], Awaitable[tuple[LocationSeen, ...]]]
 
 
 class BoardHelpScreen(ModalScreen[None]):
@@ -78,3 +87,97 @@ class BoardHelpScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class LocationPickerScreen(Screen[str]):
+    """Which store's board to open: the locations of recent orders, busiest first.
+
+    Enter opens the board of the highlighted one (the screen is dismissed with its id).
+    """
+
+    DEFAULT_CSS = """
+    LocationPickerScreen > #picker {
+        height: 1fr;
+        padding: 1 2 0 2;
+    }
+    LocationPickerScreen #picker-title {
+        text-style: bold;
+    }
+    LocationPickerScreen #picker-status {
+        margin: 1 0;
+        color: $text-muted;
+    }
+    LocationPickerScreen OptionList {
+        height: 1fr;
+        width: 1fr;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "r",
+            "reload",
+            "Reload",
+            id="picker.reload",
+            tooltip="Read the recent orders' locations again",
+        ),
+        Binding("q", "app.close", "Quit", id="picker.quit", tooltip="Close without a board"),
+    ]
+
+    def __init__(self, load: LocationLoader) -> None:
+        super().__init__()
+        self._load = load
+        self.locations: tuple[LocationSeen, ...] | None = None
+        """What the last load found (None before it ends or when it failed)."""
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="▦")
+        with Vertical(id="picker"):
+            yield Label("Which store is this board for?", id="picker-title")
+            yield Static("Reading the recent orders' locations…", id="picker-status")
+            yield OptionList(id="locations")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self.query_one("#picker-status", Static).update("Reading the recent orders' locations…")
+        self.load_locations()
+
+    @work(exclusive=True, group="locations", exit_on_error=False, name="locations")
+    async def load_locations(self) -> None:
+        status = self.query_one("#picker-status", Static)
+        try:
+            found = await self._load()
+        except Exception as error:  # shown, and r tries again
+            words = describe_error(error)
+            status.update(Text(f"{words.sentence} {words.next_step} r tries again.".strip()))
+            return
+        self.locations = found
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options(
+            Option(
+                Text(
+                    printable(
+                        f"{seen.location_id}   {seen.orders} recent · {seen.on_board} on the board"
+                    )
+                ),
+                id=seen.location_id,
+            )
+            for seen in found
+        )
+        if found:
+            status.update("Choose one with ↑ ↓ and Enter.")
+            options.highlighted = 0
+            options.focus()
+        else:
+            status.update(
+                "No recent orders at any location. Pass --location UUID (tote-track sandbox "
+                "prints its stores' ids)."
+            )
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is not None:
+            self.dismiss(event.option.id)
