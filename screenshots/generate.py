@@ -26,7 +26,9 @@ from tote_track.api.config import ClientConfig
 from tote_track.sandbox.app import create_app
 from tote_track.sandbox.engine import Engine, NewOrder
 from tote_track.sandbox.faults import FaultConfig
+from tote_track.sandbox.seed import LOCATIONS
 from tote_track.tracking.lifecycle import LifecycleEvent as E
+from tote_track.tui.board.app import BoardApp
 from tote_track.tui.tracker.app import Clock, TrackerApp
 
 HERE = Path(__file__).parent
@@ -159,6 +161,48 @@ async def take(shot: Shot, out: Path = HERE, *, png: bool = True) -> Path:
     return png_path
 
 
+BOARD_SHOT = "board-kiosk"
+BOARD_SIZE = (140, 42)
+TO_PREPARING = (E.PAYMENT_COMPLETED, E.ACCEPT, E.START_PREPARING)
+
+
+async def take_board(out: Path = HERE, *, png: bool = True) -> Path:
+    """The store board in kiosk mode: a busy store, one code just ready (inverted, NEW)."""
+    clock = SandboxClock()
+    engine = Engine(clock=clock, rng=random.Random(1), id_rng=random.Random(BOARD_SHOT))
+    location = LOCATIONS[0].id
+    body = NewOrder.model_validate({"location_id": location, "handoff": {"mode": "PICKUP"}})
+    for index in range(10):
+        order = engine.create_order(body)
+        for event in TO_PREPARING:
+            clock.tick()
+            engine.apply_event(order.id, event)
+        if index >= 6:
+            engine.apply_event(order.id, E.READY)
+    viewed_at = clock.now + timedelta(seconds=30)  # the last one became ready just now
+    app_server = create_app(token="sandbox", engine=engine)
+    async with app_server.router.lifespan_context(app_server):
+        transport = httpx.ASGITransport(app=app_server)
+        config = ClientConfig(base_url=BASE_URL, token="sandbox")
+        board = BoardApp(
+            lambda: ToteClient(config, transport=transport, max_retries=0),
+            location,
+            kiosk=True,
+            clock=lambda: viewed_at,
+            tz=UTC,
+            auto_sweep=False,
+        )
+        async with board.run_test(size=BOARD_SIZE) as pilot:
+            await settle(pilot)
+            svg_path = out / f"{BOARD_SHOT}.svg"
+            svg_path.write_text(board.export_screenshot(title="tote-track board --kiosk"))
+    if png:
+        png_path = svg_path.with_suffix(".png")
+        rasterize(svg_path.read_text(), png_path)
+        return png_path
+    return svg_path
+
+
 def rasterize(svg: str, png_path: Path) -> None:
     """PNG of a Textual SVG, drawn with DejaVu Sans Mono.
 
@@ -183,6 +227,8 @@ async def main() -> None:
             continue
         written = await take(shot, args.out, png=not args.svg_only)
         print(f"  {written}")
+    if not args.names or BOARD_SHOT in args.names:
+        print(f"  {await take_board(args.out, png=not args.svg_only)}")
 
 
 if __name__ == "__main__":
