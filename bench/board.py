@@ -104,13 +104,15 @@ async def measure(base_url: str, count: int, rounds: int, soak: int) -> dict[str
 
     app_counter = Counter()
     app = BoardApp(
-        lambda: ToteClient(config, transport=app_counter), LOCATION, auto_sweep=False, tz=UTC
+        lambda: ToteClient(config, transport=app_counter, max_retries=0),
+        LOCATION,
+        auto_sweep=False,
+        tz=UTC,
     )
     refreshes: list[float] = []
     rss_before = rss_mib()
     async with app.run_test(size=(120, 40)) as pilot:
-        first = app._sweep_worker
-        if first is not None:
+        for first in [w for w in app.workers if w.group == "sweep"]:
             await first.wait()
         await pilot.pause()
         rss_first = rss_mib()

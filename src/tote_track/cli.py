@@ -665,10 +665,10 @@ def demo_command(scenario: str, speed: float, board: bool, serve: Any) -> None:
 @main.command("board")
 @click.option(
     "--location",
-    required=True,
     callback=_location_value,
     metavar="UUID",
-    help="The store whose orders are shown.",
+    help="The store whose orders are shown (without it: choose from the recent orders' "
+    "locations; --kiosk needs it).",
 )
 @click.option(
     "--kiosk",
@@ -676,11 +676,13 @@ def demo_command(scenario: str, speed: float, board: bool, serve: Any) -> None:
     help="For a screen in the store: no header, footer or palette; pages turn by themselves; "
     "Ctrl+Q or Ctrl+C close it.",
 )
+@click.option("--quiet", is_flag=True, help="No chime (the terminal bell) when codes become ready.")
 @_api_options
 @_serve_option("the board")
 def board_command(
-    location: str,
+    location: str | None,
     kiosk: bool,
+    quiet: bool,
     base_url: str | None,
     token: str | None,
     ca_bundle: str | None,
@@ -689,15 +691,25 @@ def board_command(
     """A live board of one store's orders: "Preparing" and "Ready for pickup".
 
     Each order shows as its short code only, refreshed every 5 s; newly ready orders are
-    marked NEW. r refreshes, q quits. Exits 2 on a bad location id or base URL.
+    marked NEW and the terminal's bell chimes (--quiet: no chime). r refreshes, q quits.
+    Exits 2 on a bad location id or base URL.
 
     With --serve [HOST:]PORT the board opens in web browsers (a TV, a tablet): each tab
     runs its own board; the API token stays in this process and never reaches the page.
     """
+    if location is None and (kiosk or serve is not None):
+        flag = "--kiosk" if kiosk else "--serve"
+        click.echo(
+            f"Error: {flag} needs --location UUID (run tote-track board without {flag} to "
+            "choose the store from a list).",
+            err=True,
+        )
+        sys.exit(exit_codes.USAGE)
     config = _resolve_config(base_url, token, ca_bundle)
     if serve is not None:
         from tote_track.serve import serve_board
 
+        assert location is not None
         sys.exit(serve_board(config, location, serve, kiosk=kiosk, echo=click.echo))
     not_terminal = _not_a_terminal_unless_served()
     if not_terminal:
@@ -705,7 +717,7 @@ def board_command(
         sys.exit(exit_codes.USAGE)
     from tote_track.tui.board.app import run_board
 
-    sys.exit(run_board(config, location, kiosk=kiosk))
+    sys.exit(run_board(config, location, kiosk=kiosk, chime=not quiet))
 
 
 @main.command("sandbox")

@@ -38,6 +38,7 @@ __all__ = [
     "MANUAL_SCENARIOS",
     "DemoFeed",
     "DemoScenario",
+    "board_demo_note",
     "create_demo_order",
     "demo_feed",
     "demo_order_body",
@@ -246,6 +247,11 @@ def demo_feed(config: ClientConfig, speed: float) -> tuple[DemoFeed, Any]:
     return DemoFeed(config, location.id, scenarios, speed=speed), location
 
 
+def board_demo_note(location_name: str, base_url: str) -> str:
+    """The demo board's status words: which store, where its sandbox is, and the keys."""
+    return f"demo: {location_name} · sandbox {base_url} · ? help · q quits"
+
+
 def run_board_demo(speed: float = 1.0) -> int:
     """``tote-track demo --board``: the sandbox, a stream of orders, the board (q quits)."""
 
@@ -271,13 +277,13 @@ def run_board_demo(speed: float = 1.0) -> int:
             return EXIT_SANDBOX_FAILED
         config = sandbox.config
         app = BoardApp(
-            lambda: ToteClient(config),
+            lambda: ToteClient(config, max_retries=0),
             location.id,
             kiosk=True,
             allow_q=True,
             new_for=DEMO_NEW_FOR,
             feed=feed.run,
-            note=f"demo: {location.name}, sandbox at {sandbox.base_url} · q quits",
+            note=board_demo_note(location.name, sandbox.base_url),
         )
         result = app.run()
         return result if result is not None else (app.return_code or EXIT_OK)

@@ -192,6 +192,11 @@ def _widgets() -> Counter[str]:
     return Counter(type(o).__name__ for o in gc.get_objects() if isinstance(o, Widget))
 
 
+def _timers() -> int:
+    """Running Textual timers: each is an asyncio task running ``Timer._run_timer``."""
+    return _task_names()["Timer._run_timer"]
+
+
 def _task_names() -> Counter[str]:
     """Running asyncio tasks by what they run."""
     return Counter(
@@ -299,7 +304,7 @@ async def simulate(hours: float) -> Figures:
                 figures.widgets = (_widgets(), Counter())
                 figures.tasks = (len(asyncio.all_tasks()), 0)
                 figures.task_names = (_task_names(), Counter())
-                figures.timers = (len(tracker._timers) + len(board._timers), 0)
+                figures.timers = (_timers(), 0)
                 figures.workers = (len(tracker.workers) + len(board.workers), 0)
         await _settle(tp)
         await _settle(bp)
@@ -314,7 +319,7 @@ async def simulate(hours: float) -> Figures:
         figures.widgets = (figures.widgets[0], _widgets())
         figures.tasks = (figures.tasks[0], len(asyncio.all_tasks()))
         figures.task_names = (figures.task_names[0], _task_names())
-        figures.timers = (figures.timers[0], len(tracker._timers) + len(board._timers))
+        figures.timers = (figures.timers[0], _timers())
         figures.workers = (figures.workers[0], len(tracker.workers) + len(board.workers))
         assert tracker.order is not None
         await tp.press("q")

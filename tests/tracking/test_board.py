@@ -17,11 +17,14 @@ from tote_track.tracking.board import (
     BoardEntry,
     BoardModel,
     Column,
+    LocationSeen,
     board_order,
+    locations_seen,
     page_count,
     pages,
     paginate,
     refresh_delay,
+    retry_words,
 )
 
 T0 = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
@@ -201,16 +204,41 @@ def test_a_ready_order_first_seen_after_a_failed_start_is_new() -> None:
     assert new_codes(board.ready) == ["A00001"]
 
 
-def test_new_markers_expire_while_sweeps_fail() -> None:
+def test_an_offline_board_keeps_its_codes_marks_none_new_until_a_good_sweep() -> None:
     ready_at = T0 + timedelta(seconds=5)
     board = BoardModel.start(T0).apply_sweep([order(1, "PREPARING")], T0)
     board = board.apply_sweep([order(1, "READY_FOR_PICKUP", updated=ready_at)], ready_at)
-    board = board.apply_failure(ready_at + timedelta(seconds=30))
     assert new_codes(board.ready) == ["A00001"]
-    board = board.apply_failure(ready_at + NEW_FOR)
+    assert not board.offline(ready_at)
+    failed_at = ready_at + timedelta(seconds=5)
+    board = board.apply_failure(failed_at)
+    assert board.offline(failed_at)  # from the first failed sweep
     assert new_codes(board.ready) == []
     assert codes(board.ready) == ["A00001"]
     assert board.at(ready_at + NEW_FOR) is board  # nothing left to expire
+    back = failed_at + timedelta(seconds=5)
+    board = board.apply_sweep([order(1, "READY_FOR_PICKUP", updated=ready_at)], back)
+    assert not board.offline(back)
+    assert new_codes(board.ready) == ["A00001"]  # still within NEW_FOR of becoming ready
+
+
+def test_a_board_without_a_good_sweep_for_a_minute_is_offline() -> None:
+    board = BoardModel.start(T0).apply_sweep([order(1, "PREPARING")], T0)
+    assert not board.offline(T0 + PAUSE_AFTER - timedelta(seconds=1))
+    assert board.offline(T0 + PAUSE_AFTER)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (45.0, "retrying in 45 s"),
+        (44.2, "retrying in 45 s"),
+        (0.0, "retrying now"),
+        (-3, "retrying now"),
+    ],
+)
+def test_when_the_next_try_goes_out_in_words(seconds: float, words: str) -> None:
+    assert retry_words(seconds) == words
 
 
 def test_what_the_board_remembers_is_pruned_to_the_orders_on_it() -> None:
@@ -344,3 +372,36 @@ def test_two_thousand_orders_page_cleanly() -> None:
     assert [len(page.entries) for page in shown.columns] == [16, 667 - 41 * 16]
     assert [page.label for page in shown.columns] == ["page 42/84", "page 42/42"]
     assert shown.count == 84
+
+
+def test_which_codes_became_ready_since_the_last_good_sweep() -> None:
+    first = BoardModel.start(T0).apply_sweep(
+        [order(1, "PREPARING"), order(2, "READY_FOR_PICKUP")], T0
+    )
+    assert first.became_ready(BoardModel.start(T0)) == ()  # the first sweep saw nothing change
+    later = T0 + timedelta(seconds=5)
+    second = first.apply_sweep([order(1, "READY_FOR_PICKUP"), order(2, "READY_FOR_PICKUP")], later)
+    assert codes(second.became_ready(first)) == ["A00001"]
+    assert second.apply_sweep([order(1, "READY_FOR_PICKUP")], later).became_ready(second) == ()
+
+
+def test_the_locations_of_recent_orders_busiest_first() -> None:
+    def at(location: str, fulfillment: str, n: int) -> OrderSummary:
+        summary = order(n, fulfillment)
+        return summary.model_copy(update={"location_id": location})
+
+    recent = [
+        at("b-store", "PREPARING", 1),
+        at("a-store", "FULFILLED", 2),
+        at("b-store", "READY_FOR_PICKUP", 3),
+        at("b-store", "FULFILLED", 4),
+        at("a-store", "PREPARING", 5),
+        at("c-store", "FULFILLED", 6),
+        at("a-store", "FULFILLED", 7),
+    ]
+    assert locations_seen(recent) == (
+        LocationSeen("a-store", 3, 1),
+        LocationSeen("b-store", 3, 2),
+        LocationSeen("c-store", 1, 0),
+    )
+    assert locations_seen([]) == ()

@@ -86,7 +86,8 @@ async def test_a_pagination_problem_is_the_boards_message(hostile_server: Hostil
         await settle(pilot)
         text = screen_words(app)
         assert "Can't load the orders" in text
-        assert "the server sent a next_cursor it had already sent" in text
+        assert "The server sent a next_cursor it had already sent" in text
+        assert "not the orders API · retrying in 5 s" in text
 
 
 @pytest.mark.xfail(

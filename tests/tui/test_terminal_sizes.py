@@ -152,7 +152,7 @@ def code_on_screen(code: str, text: str) -> bool:
     """The code in plain text or drawn in any of the board's type sizes."""
     if code in text:
         return True
-    sizes = ((2, 3, 1), (3, 3, 1), (5, 5, 2))
+    sizes = ((2, 3, 1), (3, 3, 1), (5, 5, 2), (7, 7, 2))
     return any(
         all(line in text for line in big_code(code, width=w, height=h, spacing=s))
         for w, h, s in sizes

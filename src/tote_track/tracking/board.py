@@ -13,8 +13,10 @@ sweep :meth:`BoardModel.apply_sweep` builds the next board:
   already ready on the board's first sweep count from their ``updated_at`` (the moment they
   became ready, as far as the board can know), so starting the board does not mark every
   waiting order NEW.
-* A failed sweep keeps the board as it was; once :data:`PAUSE_AFTER` has passed without a
-  successful sweep, the board is *paused* (and says so, with the time of the last update).
+* A failed sweep keeps the board's codes but makes it *offline* at once (it says so, with
+  the time of the codes shown) until the next good sweep; an offline board marks nothing
+  NEW, since it cannot know what became ready meanwhile. A sweep that hangs makes the board
+  offline too, once :data:`PAUSE_AFTER` has passed without a successful sweep.
 
 What the model keeps between sweeps is bounded by the orders on the board: the ready times
 of orders that left are dropped at the next sweep. Pure: times are handed in by the caller.
@@ -47,11 +49,14 @@ __all__ = [
     "BoardPages",
     "Column",
     "ColumnPage",
+    "LocationSeen",
     "board_order",
+    "locations_seen",
     "page_count",
     "pages",
     "paginate",
     "refresh_delay",
+    "retry_words",
 ]
 
 NEW_FOR = timedelta(minutes=2)
@@ -201,8 +206,9 @@ class BoardModel:
         )
 
     def apply_failure(self, now: datetime) -> BoardModel:
-        """The board after a failed sweep: the same orders (NEW markers may expire)."""
-        return replace(self.at(now), failures=self.failures + 1)
+        """The board after a failed sweep: the same codes, offline, none marked NEW."""
+        ready = tuple(replace(entry, new=False) if entry.new else entry for entry in self.ready)
+        return replace(self, ready=ready, failures=self.failures + 1)
 
     def at(self, now: datetime) -> BoardModel:
         """The same board at ``now``: NEW markers whose time is over are dropped."""
@@ -246,10 +252,44 @@ class BoardModel:
         """True once :data:`PAUSE_AFTER` has passed without a successful sweep."""
         return now >= self.paused_at
 
+    def offline(self, now: datetime) -> bool:
+        """True from the first failed sweep (or a sweep hanging past :data:`PAUSE_AFTER`)
+        until the next good one: the codes shown may be out of date."""
+        return self.failures > 0 or self.paused(now)
+
+    def became_ready(self, before: BoardModel) -> tuple[BoardEntry, ...]:
+        """The codes in "Ready for pickup" now that were not at the ``before`` board's last
+        good sweep (none after the first sweep: nothing was seen becoming ready then)."""
+        if not before.loaded:
+            return ()
+        return tuple(entry for entry in self.ready if entry.order_id not in before.ready_since)
+
     def next_new_expiry(self) -> datetime | None:
         """When the next NEW marker runs out (None when no order is NEW)."""
         times = [self.ready_since[e.order_id] for e in self.ready if e.new]
         return min(times) + self.new_for if times else None
+
+
+@dataclass(frozen=True, slots=True)
+class LocationSeen:
+    """A location seen in recent orders: how many, and how many are on its board now."""
+
+    location_id: str
+    orders: int
+    on_board: int
+
+
+def locations_seen(orders: Iterable[OrderSummary]) -> tuple[LocationSeen, ...]:
+    """The locations of ``orders``, busiest first (then by id), each with its counts: the
+    choices of a board opened without a location."""
+    counts: dict[str, list[int]] = {}
+    for order in orders:
+        seen = counts.setdefault(order.location_id, [0, 0])
+        seen[0] += 1
+        if board_order(order) is not None:
+            seen[1] += 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
+    return tuple(LocationSeen(location, total, active) for location, (total, active) in ranked)
 
 
 def refresh_delay(failures: int, retry_after: float | None = None) -> float:
@@ -265,6 +305,12 @@ def refresh_delay(failures: int, retry_after: float | None = None) -> float:
     if retry_after is not None and math.isfinite(retry_after) and retry_after > delay:
         delay = min(retry_after, RETRY_AFTER_CAP)
     return delay
+
+
+def retry_words(seconds: float) -> str:
+    """When the next sweep goes out, in words: "retrying in 45 s", "retrying now"."""
+    whole = math.ceil(seconds) if math.isfinite(seconds) else 0
+    return f"retrying in {whole} s" if whole > 0 else "retrying now"
 
 
 # -- paging ------------------------------------------------------------------------------

@@ -3,21 +3,27 @@
 ``BoardApp`` sweeps ``GET /orders`` for the location (every page, following the cursors)
 in one worker, hands the result to ``tracking.board.BoardModel`` and shows each order as
 its short code in large type. Sweeps run every 5 s, the preparation scenario's cadence,
-steadily while they succeed and backing off to 30 s while they fail (see
-``tracking.board.refresh_delay``). A failed sweep keeps the board as it is; a minute
-without a good one shows a "Board paused" banner with the time of the last update.
+steadily while they succeed and backing off to 30 s while they fail, or as long as the
+server's Retry-After asks (see ``tracking.board.refresh_delay``). The board's client never
+retries by itself: every wait is the board's, and the board says what it waits for and until
+when. From the first failed sweep an OFFLINE banner says since when the codes date (they
+stay on screen) and why, until the next good sweep.
 
 Only the visible page is drawn: each column is one widget that renders the codes of its
 current page and repaints only when they change, so a location with thousands of orders
 costs no more to show than one with twenty. When orders do not fit, the pages turn by
 themselves every 8 s ("page 2/3"); the layout follows the terminal's size.
 
+When codes become ready the terminal's bell rings, once a sweep (``chime=False``, the
+command's ``--quiet``, turns it off).
+
 ``--kiosk`` drops the interactive chrome (header, footer, command palette) and the ``q``
 key (Ctrl+Q or Ctrl+C close it); the board quits cleanly when its terminal goes away
 (SIGHUP) or on SIGTERM.
 
 Between sweeps nothing runs but the next sweep's timer, the page-turn timer while there is
-more than one page, and a timer that shows the banner if no sweep succeeds in time.
+more than one page, a timer that shows the banner if a sweep hangs, and while offline a
+one-second countdown.
 """
 
 from __future__ import annotations
@@ -26,33 +32,23 @@ import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
-from textual.worker import Worker, WorkerState
 
 from tote_track import exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
-from tote_track.api.errors import (
-    ApiConnectionError,
-    ApiTimeoutError,
-    BadRequestError,
-    BadResponseError,
-    NotFoundError,
-    RateLimitedError,
-    ServerError,
-    ToteError,
-    UnauthorizedError,
-)
+from tote_track.api.errors import ToteError
+from tote_track.api.models import OrderSummary
 from tote_track.tracking.board import (
     NEW_FOR,
     SWEEP_STATUS,
@@ -61,12 +57,17 @@ from tote_track.tracking.board import (
     BoardPages,
     Column,
     ColumnPage,
+    LocationSeen,
     board_order,
+    locations_seen,
     paginate,
     refresh_delay,
+    retry_words,
 )
+from tote_track.tracking.errors import describe_error
 from tote_track.tracking.presentation import printable
-from tote_track.tui.board.segments import fit_grid
+from tote_track.tui.board.screens import BoardHelpScreen, LocationPickerScreen
+from tote_track.tui.board.segments import GridLayout, fit_grid
 from tote_track.tui.board.widgets import CodeGrid, ColumnHeading
 from tote_track.tui.signals import TerminalSignals
 
@@ -76,6 +77,7 @@ __all__ = [
     "SWEEP_PAGE_SIZE",
     "BoardApp",
     "Feed",
+    "recent_locations",
     "run_board",
     "sweep",
 ]
@@ -85,6 +87,16 @@ PAGE_EVERY = 8.0
 """Seconds between page turns when the orders do not fit."""
 SWEEP_PAGE_SIZE = 100
 """Orders per request of a sweep: the API's maximum, so requests = pages, as few as can be."""
+READY_AT_LEAST = 4
+"""Ready codes a page holds at least: the largest type in which that many fit is used."""
+PREPARING_AT_LEAST = 6
+"""Preparing codes a page holds at least, in type smaller than Ready's."""
+LOCATION_PAGES = 5
+"""Pages of recent orders (100 each) read to list the locations to choose from."""
+RECENT = timedelta(days=7)
+"""How far back the location picker looks for orders."""
+WIDE_FROM = 110
+"""From this many columns Ready gets the wider column (3:2); below, the two are equal."""
 
 Clock = Callable[[], datetime]
 ClientFactory = Callable[[], ToteClient]
@@ -123,42 +135,6 @@ async def sweep(client: ToteClient, location_id: str, *, page_size: int = SWEEP_
     return Sweep(tuple(orders), seen)
 
 
-def _problem(error: BaseException) -> str:
-    """Why a sweep failed, in a few words for the store's staff (the server's words made
-    printable)."""
-    return printable(_plain_problem(error))
-
-
-def _plain_problem(error: BaseException) -> str:
-    if isinstance(error, UnauthorizedError):
-        return "the API refused the token (check TOTE_API_TOKEN or --token)"
-    if isinstance(error, NotFoundError):
-        return "the API address was not found (check --base-url)"
-    if isinstance(error, BadRequestError):
-        return f"the API rejected the request: {error.message}"
-    if isinstance(error, BadResponseError):
-        # Its message says what was wrong: not JSON, or pages that never end.
-        said = error.message.strip().rstrip(".")
-        return f"the answer was not the orders API's: {said[:1].lower()}{said[1:]}"
-    if isinstance(error, ApiTimeoutError):
-        return "the order system did not answer in time"
-    if isinstance(error, ApiConnectionError):
-        return "no connection to the order system"
-    if isinstance(error, RateLimitedError):
-        return "too many requests; slowing down"
-    if isinstance(error, ServerError):
-        return "the order system had an error"
-    if isinstance(error, ToteError):
-        return str(error)
-    return f"unexpected {type(error).__name__}"
-
-
-def _sentence(words: str) -> str:
-    """``words`` as a sentence: a capital first letter and a full stop."""
-    words = words.strip().rstrip(".")
-    return f"{words[:1].upper()}{words[1:]}." if words else ""
-
-
 # --------------------------------------------------------------------------- the app
 
 
@@ -167,6 +143,10 @@ class BoardApp(App[int]):
 
     CSS_PATH = Path(__file__).with_name("board.tcss")
     TITLE = "Order board"
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012 - Textual's own declaration
+        (0, "-narrow"),
+        (WIDE_FROM, "-wide"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "r",
@@ -183,12 +163,20 @@ class BoardApp(App[int]):
             tooltip="Show the next page of orders (pages also turn by themselves)",
         ),
         Binding("q", "close", "Quit", id="board.quit", tooltip="Close the board"),
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            key_display="?",
+            id="board.help",
+            tooltip="The board's keys and marks",
+        ),
     ]
 
     def __init__(
         self,
         client_factory: ClientFactory,
-        location_id: str,
+        location_id: str | None,
         *,
         kiosk: bool = False,
         allow_q: bool | None = None,
@@ -199,6 +187,7 @@ class BoardApp(App[int]):
         new_for: timedelta = NEW_FOR,
         feed: Feed | None = None,
         note: str = "",
+        chime: bool = True,
     ) -> None:
         super().__init__()
         self._client_factory = client_factory
@@ -211,17 +200,24 @@ class BoardApp(App[int]):
         self.auto_sweep = auto_sweep
         self.page_every = page_every
         self.note = note
+        self.chime = chime
+        """Ring the terminal's bell when codes become ready (once a sweep)."""
         self._feed = feed
         self.use_command_palette = not kiosk
-        self.sub_title = printable(f"location {location_id}")
+        self.sub_title = printable(f"location {location_id}") if location_id else ""
         self.model = BoardModel.start(self.clock(), new_for=new_for)
         self.shown: BoardPages | None = None
-        self.grid_layout = fit_grid(0, 0)
+        self.layouts: dict[Column, GridLayout] = {column: fit_grid(0, 0) for column in Column}
+        """Each column's type and grid: from its area only, so sizes hold as orders come."""
         self.turn = 0
         self.sweeps = 0
         self.error: BaseException | None = None
-        self._sweep_worker: Worker[Sweep] | None = None
+        self.sweeping = False
+        self.next_sweep_at: datetime | None = None
+        """When the next sweep goes out (after a failure: the policy's backoff or the
+        server's Retry-After)."""
         self._next_sweep: Timer | None = None
+        self._countdown: Timer | None = None
         self._stale_timer: Timer | None = None
         self._page_timer: Timer | None = None
         self._signals = TerminalSignals(self.terminal_gone)
@@ -251,8 +247,11 @@ class BoardApp(App[int]):
         self._client = self._client_factory()
         self._signals.install(self)
         self._render_all()
-        self.refresh_board()
-        self._arm_stale_timer()  # a first sweep that hangs pauses the board too
+        if self.location_id is None:
+            picker = LocationPickerScreen(lambda: recent_locations(self.client, self.clock()))
+            self.push_screen(picker, callback=self.open_location)
+        else:
+            self.open_location(self.location_id)
         if self._feed is not None:
             self.run_worker(
                 self._feed,
@@ -265,11 +264,19 @@ class BoardApp(App[int]):
 
     async def on_unmount(self) -> None:
         self._signals.remove()
-        for timer in (self._next_sweep, self._stale_timer, self._page_timer):
-            if timer is not None:
-                timer.stop()
+        self._stop_timers()
         if self._client is not None:
             await self._client.aclose()
+
+    def open_location(self, location_id: str | None) -> None:
+        """Show ``location_id``'s board: the first sweep now, then on the board's schedule."""
+        if location_id is None:
+            return
+        self.location_id = location_id
+        self.sub_title = printable(f"location {location_id}")
+        self.model = BoardModel.start(self.clock(), new_for=self.model.new_for)
+        self.refresh_board()
+        self._arm_stale_timer()  # a first sweep that hangs makes the board offline too
 
     @property
     def client(self) -> ToteClient:
@@ -287,27 +294,41 @@ class BoardApp(App[int]):
 
     # -- sweeps ------------------------------------------------------------------------
 
-    def refresh_board(self) -> Worker[Sweep]:
-        """Sweep now (a sweep in flight is replaced)."""
+    @work(
+        exclusive=True,
+        group="sweep",
+        exit_on_error=False,
+        name="sweep",
+        description="GET /orders for the board's location",
+    )
+    async def refresh_board(self) -> None:
+        """Sweep now (a sweep in flight is replaced). Its outcome is handled here, so a
+        replaced sweep never reaches the board."""
         if self._next_sweep is not None:
             self._next_sweep.stop()
             self._next_sweep = None
-        self._sweep_worker = self.run_worker(
-            partial(sweep, self.client, self.location_id),
-            name="sweep",
-            group="sweep",
-            description=f"GET /orders for location {self.location_id}",
-            exclusive=True,
-            exit_on_error=False,
-        )
-        return self._sweep_worker
+        location_id = self.location_id
+        if location_id is None:  # the picker is open: nothing to read yet
+            return
+        self.sweeping = True
+        try:
+            result = await sweep(self.client, location_id)
+        except Exception as error:  # every failure is shown on the board; none ends it
+            self.sweeping = False
+            self._sweep_failed(error)
+        else:
+            self.sweeping = False
+            self._sweep_succeeded(result)
 
     def _scheduled_sweep(self) -> None:
         self._next_sweep = None
-        if self._sweep_worker is None:
+        if not self.sweeping:
             self.refresh_board()
 
     def _schedule_sweep(self, delay: float) -> None:
+        """The next sweep in ``delay`` seconds: the board's policy owns every wait (its
+        client never retries or sleeps on its own)."""
+        self.next_sweep_at = self.clock() + timedelta(seconds=delay)
         if not self.auto_sweep:
             return
         if self._next_sweep is not None:
@@ -315,7 +336,7 @@ class BoardApp(App[int]):
         self._next_sweep = self.set_timer(delay, self._scheduled_sweep, name="next-sweep")
 
     def _arm_stale_timer(self) -> None:
-        """Show the banner at the moment the board becomes paused, unless a sweep succeeds."""
+        """Show the banner at the moment a hanging sweep makes the board offline."""
         if not self.auto_sweep:
             return
         if self._stale_timer is not None:
@@ -327,37 +348,39 @@ class BoardApp(App[int]):
         self._stale_timer = None
         self._render_status()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker is not self._sweep_worker:
-            return
-        if event.state is WorkerState.SUCCESS:
-            self._sweep_worker = None
-            result = worker.result
-            assert isinstance(result, Sweep)
-            self._sweep_succeeded(result)
-        elif event.state is WorkerState.ERROR:
-            self._sweep_worker = None
-            self._sweep_failed(worker.error)
-        elif event.state is WorkerState.CANCELLED:
-            self._sweep_worker = None
+    def _update_countdown(self) -> None:
+        """While offline, the banner counts down to the next try, second by second."""
+        offline = self.model.offline(self.clock())
+        if offline and self._countdown is None and self.auto_sweep:
+            self._countdown = self.set_interval(1.0, self.tick, name="countdown")
+        elif not offline and self._countdown is not None:
+            self._countdown.stop()
+            self._countdown = None
+
+    def tick(self) -> None:
+        """Redraw the words that depend on the time (the countdown to the next try)."""
+        self._render_status()
+        self._render_message()
 
     def _sweep_succeeded(self, result: Sweep) -> None:
         self.sweeps += 1
         self.error = None
+        before = self.model
         self.model = self.model.apply_sweep(result.orders, self.clock())
+        if self.chime and self.model.became_ready(before):
+            self.bell()  # one chime a sweep, however many codes became ready
         self._render_all()
         self._arm_stale_timer()
         self._schedule_sweep(refresh_delay(0))
+        self._update_countdown()
 
-    def _sweep_failed(self, error: BaseException | None) -> None:
-        self.error = error or RuntimeError("the sweep failed")
+    def _sweep_failed(self, error: BaseException) -> None:
+        self.error = error
         self.model = self.model.apply_failure(self.clock())
-        self._render_all()
-        if self._stale_timer is None and not self.model.paused(self.clock()):
-            self._arm_stale_timer()
         retry_after = error.retry_after if isinstance(error, ToteError) else None
         self._schedule_sweep(refresh_delay(self.model.failures, retry_after))
+        self._render_all()
+        self._update_countdown()
 
     # -- paging ------------------------------------------------------------------------
 
@@ -394,6 +417,18 @@ class BoardApp(App[int]):
     def action_close(self) -> None:
         self.exit(EXIT_OK)
 
+    def help_keys(self) -> tuple[tuple[str, str], ...]:
+        """The keys that work on this board, in words."""
+        keys = [("r", "Read the orders now"), ("n", "Next page (pages also turn by themselves)")]
+        if self.allow_q:
+            keys.append(("q", "Quit"))
+        keys += [("?", "This help"), ("Ctrl+Q, Ctrl+C", "Close the board")]
+        return tuple(keys)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, BoardHelpScreen):
+            self.push_screen(BoardHelpScreen(self.help_keys()))
+
     def action_help_quit(self) -> None:
         """Ctrl+C: a kiosk's operator means it (no toast on a store's screen); else as usual."""
         if self.kiosk:
@@ -409,10 +444,10 @@ class BoardApp(App[int]):
         return True
 
     def _stop_timers(self) -> None:
-        for timer in (self._next_sweep, self._stale_timer, self._page_timer):
+        for timer in (self._next_sweep, self._stale_timer, self._page_timer, self._countdown):
             if timer is not None:
                 timer.stop()
-        self._next_sweep = self._stale_timer = self._page_timer = None
+        self._next_sweep = self._stale_timer = self._page_timer = self._countdown = None
 
     # -- rendering ---------------------------------------------------------------------
 
@@ -426,17 +461,25 @@ class BoardApp(App[int]):
 
     def _render_columns(self) -> None:
         grids = self._grids()
-        # One layout for both columns (the same size of type side by side), from the
-        # smaller of the two areas; large type only when every order fits in it.
-        sizes = [grid.content_size for grid in grids.values()]
-        need = max(len(column.entries) for column in self.model.columns)
-        self.grid_layout = fit_grid(
-            min(size.width for size in sizes), min(size.height for size in sizes), need
-        )
+        # Ready first: the largest type its area holds; Preparing in smaller type. Both
+        # from the areas alone, never from the number of orders.
+        ready = grids[Column.READY].content_size
+        preparing = grids[Column.PREPARING].content_size
+        ready_layout = fit_grid(ready.width, ready.height, at_least=READY_AT_LEAST)
+        self.layouts = {
+            Column.READY: ready_layout,
+            Column.PREPARING: fit_grid(
+                preparing.width,
+                preparing.height,
+                at_least=PREPARING_AT_LEAST,
+                smaller_than=ready_layout.font,
+            ),
+        }
         shown: list[ColumnPage] = []
         for column in self.model.columns:
-            page = paginate(column, self.grid_layout.capacity, self.turn)
-            grids[column.column].show(page, self.grid_layout)
+            layout = self.layouts[column.column]
+            page = paginate(column, layout.capacity, self.turn)
+            grids[column.column].show(page, layout)
             self.query_one(f"#{column.column.value}-heading", ColumnHeading).show(page)
             shown.append(page)
         counts = [page.pages for page in shown]
@@ -464,43 +507,58 @@ class BoardApp(App[int]):
                 "No orders yet",
                 "Orders show here while they are prepared, and when they are ready.",
             ),
-            "failed": (
-                "Can't load the orders",
-                f"{_sentence(_problem(self.error)) if self.error else ''} "
-                "Trying again in a moment.",
-            ),
+            "failed": ("Can't load the orders", self._failure_sentence()),
             "loading": ("Loading orders…", ""),
         }[state]
         self.query_one("#message-title", Static).update(Text(title))
         self.query_one("#message-text", Static).update(Text(text))
 
+    def _failure_sentence(self) -> str:
+        """The last failure in a sentence, and when the board tries again."""
+        if self.error is None:
+            return ""
+        words = describe_error(self.error)
+        return f"{words.sentence} {_capital(self._retry_words())}."
+
+    def _retry_words(self) -> str:
+        if self.next_sweep_at is None or self.sweeping:
+            return "retrying now"
+        return retry_words((self.next_sweep_at - self.clock()).total_seconds())
+
     def _clock_time(self, moment: datetime) -> str:
         return moment.astimezone(self.tz).strftime("%H:%M:%S")
 
     def status_text(self) -> str:
+        """The bottom line: when the codes were read, and what the board waits for."""
         model = self.model
-        now = self.clock()
         parts: list[str] = []
         if model.last_success is not None:
             parts.append(f"updated {self._clock_time(model.last_success)}")
-        if self.error is not None and not model.paused(now):
-            parts.append(f"retrying ({_problem(self.error)})")
+        if self.error is not None:
+            parts.append(f"{describe_error(self.error).brief} · {self._retry_words()}")
         if self.note:
             parts.append(printable(self.note))
         return " · ".join(parts)
 
     def banner_text(self) -> str:
-        """The paused banner's words, or "" while the board is fresh."""
+        """The offline banner's words, or "" while the board is live."""
         model = self.model
-        if not model.paused(self.clock()):
+        now = self.clock()
+        if not model.offline(now):
             return ""
-        if model.last_success is not None:
-            return f"Board paused · last update {self._clock_time(model.last_success)}"
-        return f"Board paused · no update since it started at {self._clock_time(model.started_at)}"
+        if model.last_success is None:
+            # The message in the middle of the screen says why.
+            started = self._clock_time(model.started_at)
+            return f"OFFLINE · no codes since the board started at {started}"
+        since = model.last_success.astimezone(self.tz).strftime("%H:%M")
+        head = f"OFFLINE · codes as of {since}"
+        if self.error is not None:
+            return f"{head}\n{self._failure_sentence()}"
+        return f"{head}\nNo answer from the order system yet; still waiting."
 
     def _render_status(self) -> None:
         banner = self.banner_text()
-        self.set_class(bool(banner), "-paused")
+        self.set_class(bool(banner), "-offline")
         self.query_one("#banner", Static).update(Text(banner))
         self.query_one("#status", Static).update(Text(self.status_text()))
 
@@ -512,6 +570,28 @@ class BoardApp(App[int]):
         yield from super().get_system_commands(screen)
 
 
+async def recent_locations(
+    client: ToteClient, now: datetime, *, pages: int = LOCATION_PAGES
+) -> tuple[LocationSeen, ...]:
+    """The locations of the orders of the last :data:`RECENT` (at most ``pages`` pages of
+    the list endpoint), busiest first."""
+    orders: list[OrderSummary] = []
+    cursor: str | None = None
+    for _ in range(pages):
+        page = await client.list_orders(
+            date_from=now - RECENT, limit=SWEEP_PAGE_SIZE, cursor=cursor
+        )
+        orders.extend(page.data)
+        cursor = page.pagination.next_cursor
+        if not page.pagination.has_more or cursor is None:
+            break
+    return locations_seen(orders)
+
+
+def _capital(words: str) -> str:
+    return f"{words[:1].upper()}{words[1:]}"
+
+
 def _lcm(counts: Sequence[int]) -> int:
     return math.lcm(*counts) if counts else 1
 
@@ -519,8 +599,12 @@ def _lcm(counts: Sequence[int]) -> int:
 # --------------------------------------------------------------------------- running
 
 
-def run_board(config: ClientConfig, location_id: str, *, kiosk: bool = False) -> int:
-    """Run the board in this terminal until it is closed; returns the exit code."""
-    app = BoardApp(lambda: ToteClient(config), location_id, kiosk=kiosk)
+def run_board(
+    config: ClientConfig, location_id: str | None, *, kiosk: bool = False, chime: bool = True
+) -> int:
+    """Run the board in this terminal until it is closed; returns the exit code. Without
+    ``location_id`` it opens on the picker of the recent orders' locations."""
+    # No retries inside the client: the board's policy owns every wait and shows it.
+    app = BoardApp(lambda: ToteClient(config, max_retries=0), location_id, kiosk=kiosk, chime=chime)
     result = app.run()
     return result if result is not None else (app.return_code or EXIT_OK)

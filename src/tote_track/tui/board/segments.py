@@ -9,7 +9,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["CODE_LENGTH", "Font", "GridLayout", "big_code", "fit_grid", "seven_segment"]
+__all__ = [
+    "CODE_LENGTH",
+    "FONTS",
+    "Font",
+    "GridLayout",
+    "big_code",
+    "fit_grid",
+    "seven_segment",
+]
 
 # Short codes are hexadecimal; they are drawn as seven-segment characters (the segments
 # a-g: top, upper right, lower right, bottom, lower left, upper left, middle). B and D are
@@ -61,13 +69,15 @@ def _cell(segments: str, arms: Mapping[str, str]) -> str:
 
 
 def seven_segment(char: str, width: int = 3, height: int = 3) -> tuple[str, ...]:
-    """``char`` as ``height`` (3 or 5) lines of ``width`` (2 or more) box-drawing characters.
+    """``char`` as ``height`` (3, 5, 7...: odd) lines of ``width`` (2 or more) box-drawing
+    characters.
 
     A character that has no seven-segment form is drawn as itself on the middle line.
     """
-    if width < 2 or height not in (3, 5):
+    if width < 2 or height < 3 or height % 2 == 0:
         raise ValueError(
-            f"a seven-segment character is 2 or more wide, 3 or 5 high; got {width}x{height}"
+            "a seven-segment character is 2 or more wide and an odd number (3 or more) high; "
+            f"got {width}x{height}"
         )
     segments = SEGMENTS.get(char.upper())
     if segments is None:
@@ -97,9 +107,10 @@ def seven_segment(char: str, width: int = 3, height: int = 3) -> tuple[str, ...]
         + _cell(s, {"U": "b", "D": "c", "L": "g"})
     )
     bottom = _cell(s, {"U": "e", "R": "d"}) + bar("d") + _cell(s, {"U": "c", "L": "d"})
-    if height == 3:
-        return (top, middle, bottom)
-    return (top, sides("f", "b"), middle, sides("e", "c"), bottom)
+    half = (height - 3) // 2
+    upper = [sides("f", "b")] * half
+    lower = [sides("e", "c")] * half
+    return (top, *upper, middle, *lower, bottom)
 
 
 def big_code(code: str, *, width: int = 3, height: int = 3, spacing: int = 1) -> tuple[str, ...]:
@@ -109,7 +120,7 @@ def big_code(code: str, *, width: int = 3, height: int = 3, spacing: int = 1) ->
     return tuple(gap.join(glyph[row] for glyph in glyphs) for row in range(height))
 
 
-Style = Literal["large", "wide", "narrow", "text"]
+Style = Literal["huge", "large", "wide", "narrow", "text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +135,7 @@ class Font:
     @property
     def code_width(self) -> int:
         if self.style == "text":
-            return CODE_LENGTH + len(" NEW")
+            return CODE_LENGTH + len(" NEW ")
         return CODE_LENGTH * self.width + (CODE_LENGTH - 1) * self.spacing
 
     @property
@@ -133,10 +144,13 @@ class Font:
         return 1 if self.style == "text" else self.height + 1
 
 
+HUGE = Font("huge", 7, 7, 2)
 LARGE = Font("large", 5, 5, 2)
 WIDE = Font("wide", 3, 3, 1)
 NARROW = Font("narrow", 2, 3, 1)
 TEXT = Font("text", 1, 1, 0)
+FONTS: tuple[Font, ...] = (HUGE, LARGE, WIDE, NARROW, TEXT)
+"""Every size of type, largest first."""
 GUTTER = 4
 """Blank columns between two codes side by side (well over the space inside a code)."""
 
@@ -176,23 +190,25 @@ def _layout(font: Font, width: int, height: int) -> GridLayout:
     return GridLayout(font, rows, per_row, width)
 
 
-def fit_grid(width: int, height: int, need: int = 0) -> GridLayout:
-    """The layout for codes in a ``width`` x ``height`` area.
+def fit_grid(
+    width: int, height: int, *, at_least: int = 1, smaller_than: Font | None = None
+) -> GridLayout:
+    """The layout for codes in a ``width`` x ``height`` area: the largest type in which
+    ``at_least`` codes fit (or, when none holds that many, the largest that holds one).
 
-    Large type when all ``need`` codes fit in it (few orders on a big screen); otherwise
-    wide characters when two codes fit side by side, narrow ones when that is what lets two
-    fit (an 80-column terminal), wide again when only one fits; one line per code when even
-    that does not fit.
+    It depends on the area only, never on how many codes there are: the type keeps its
+    size as orders come and go (more than fit turn pages). ``smaller_than``: only type
+    smaller than that font (a secondary column stays below the main one); one line per
+    code when nothing else fits.
     """
     width = max(width, 0)
     height = max(height, 0)
-    large = _layout(LARGE, width, height)
-    if need > 0 and large.per_row >= 1 and large.capacity >= need:
-        return large
-    wide, narrow = _layout(WIDE, width, height), _layout(NARROW, width, height)
-    if wide.capacity >= 1 and (wide.per_row >= 2 or narrow.per_row < 2):
-        return wide
-    if narrow.capacity >= 1:
-        return narrow
+    fonts = FONTS[FONTS.index(smaller_than) + 1 :] if smaller_than in FONTS else FONTS
+    fonts = tuple(font for font in fonts if font is not TEXT) or ()
+    layouts = [_layout(font, width, height) for font in fonts]
+    for wanted in (at_least, 1):
+        for layout in layouts:
+            if layout.per_row >= 1 and layout.capacity >= wanted:
+                return layout
     text = _layout(TEXT, width, height)
     return GridLayout(TEXT, max(1, text.rows), max(1, text.per_row), width)

@@ -19,7 +19,8 @@ __all__ = ["CodeGrid", "ColumnHeading"]
 
 
 class CodeGrid(Widget):
-    """The codes of one column's current page, in large type; NEW under new ones.
+    """The codes of one column's current page, in large type; new ones inverted, over a
+    NEW bar, so they read from across a room (and without colour).
 
     Repaints only when what it shows changes (the page's codes, NEW marks or the layout).
     """
@@ -44,7 +45,6 @@ class CodeGrid(Widget):
         self.empty_text = empty_text
         self.page: ColumnPage | None = None
         self.grid_layout: GridLayout | None = None
-        self.renders = 0
         self._shown: tuple[object, ...] | None = None
 
     def show(self, page: ColumnPage, layout: GridLayout) -> bool:
@@ -63,7 +63,6 @@ class CodeGrid(Widget):
         self.post_message(self.Resized())
 
     def render(self) -> RenderableType:
-        self.renders += 1
         page = self.page
         layout = self.grid_layout
         if page is None or layout is None:
@@ -91,6 +90,7 @@ class CodeGrid(Widget):
                         line.append(gutter)
                     line.append(printable(entry.code), new if entry.new else plain)
                     line.append(" NEW" if entry.new else "    ", label if entry.new else plain)
+                    line.append(" ")
                 lines.append(line)
                 continue
             # A code is the first 6 characters of an id the server chose: a character
@@ -116,11 +116,8 @@ class CodeGrid(Widget):
                 if index:
                     marks.append(gutter)
                 if entry.new:
-                    word = " NEW "
-                    before = (font.code_width - len(word)) // 2
-                    marks.append(" " * before)
-                    marks.append(word, label)
-                    marks.append(" " * (font.code_width - before - len(word)))
+                    # A solid bar under the inverted code, NEW in its middle.
+                    marks.append(" NEW ".center(font.code_width), label)
                 else:
                     marks.append(" " * font.code_width)
             lines.append(marks)
