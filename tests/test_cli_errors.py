@@ -253,7 +253,7 @@ CASES = [
         own_url=True,
     ),
     # -- board -------------------------------------------------------------------------
-    case("board-missing-location", "board", says="Missing option '--location'"),
+    case("board-kiosk-missing-location", "board", "--kiosk", says="--kiosk needs --location UUID"),
     case("board-bad-location", "board", "--location", "abc", says=("'abc' is not a location id",)),
     case(
         "board-insecure-url",
