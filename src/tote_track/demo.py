@@ -17,10 +17,10 @@ import itertools
 import random
 import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tote_track import exit_codes
 from tote_track.api.client import ToteClient
@@ -31,11 +31,15 @@ from tote_track.api.models import Order
 from tote_track.tracking.polling import PollingPolicy
 from tote_track.tracking.presentation import printable
 
+if TYPE_CHECKING:
+    from tote_track.sandbox.server import EmbeddedSandbox
+
 __all__ = [
     "DEMO_NEW_FOR",
     "DEMO_SCENARIOS",
     "DEMO_WARM_ORDERS",
     "MANUAL_SCENARIOS",
+    "DemoFailed",
     "DemoFeed",
     "DemoScenario",
     "board_demo_note",
@@ -89,7 +93,6 @@ def run_demo(
     when there is no terminal); it returns the exit code.
     """
     from tote_track.sandbox.autoplay import SCENARIO_NAMES
-    from tote_track.sandbox.server import EmbeddedSandbox
     from tote_track.tui.tracker.app import run_tracker
 
     names = (*SCENARIO_NAMES, *MANUAL_SCENARIOS)
@@ -103,26 +106,22 @@ def run_demo(
         print("Error: --speed must be a positive number.", file=sys.stderr)
         return EXIT_USAGE
     try:
-        sandbox = EmbeddedSandbox().start()
-    except RuntimeError as error:
-        print(printable(f"Error: the demo sandbox could not start: {error}"), file=sys.stderr)
+        with demo_sandbox() as sandbox:
+            try:
+                order = asyncio.run(create_demo_order(sandbox.config, scenario, speed))
+            except ToteError as error:
+                raise DemoFailed(
+                    printable(f"the demo order could not be created: {error}")
+                ) from None
+            if follow is not None:
+                return follow(sandbox.config, order.id)
+            # The sandbox plays the order `speed` times faster: polling keeps pace, so every
+            # state the order passes through is seen (and announced) on screen.
+            policy = PollingPolicy().scaled(speed)
+            return run_tracker(sandbox.config, order.id, sandbox=True, policy=policy)
+    except DemoFailed as failure:
+        print(f"Error: {failure}", file=sys.stderr)
         return EXIT_SANDBOX_FAILED
-    try:
-        try:
-            order = asyncio.run(create_demo_order(sandbox.config, scenario, speed))
-        except ToteError as error:
-            print(
-                printable(f"Error: the demo order could not be created: {error}"), file=sys.stderr
-            )
-            return EXIT_SANDBOX_FAILED
-        if follow is not None:
-            return follow(sandbox.config, order.id)
-        # The sandbox plays the order `speed` times faster: polling keeps pace, so every
-        # state the order passes through is seen (and announced) on screen.
-        policy = PollingPolicy().scaled(speed)
-        return run_tracker(sandbox.config, order.id, sandbox=True, policy=policy)
-    finally:
-        sandbox.stop()
 
 
 # --------------------------------------------------------------------------- the board
@@ -252,40 +251,62 @@ def board_demo_note(location_name: str, base_url: str) -> str:
     return f"demo: {location_name} · sandbox {base_url} · ? help · q quits"
 
 
+class DemoFailed(Exception):
+    """The demo's sandbox, or its orders, could not be set up; the message says why."""
+
+
+@contextlib.contextmanager
+def demo_sandbox() -> Iterator[EmbeddedSandbox]:
+    """The built-in sandbox on a free loopback port, stopped on leaving the block.
+
+    Raises :class:`DemoFailed` with one printable sentence when it cannot start.
+    """
+    from tote_track.sandbox.server import EmbeddedSandbox
+
+    try:
+        sandbox = EmbeddedSandbox().start()
+    except RuntimeError as error:
+        raise DemoFailed(printable(f"the demo sandbox could not start: {error}")) from None
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+def demo_store(config: ClientConfig, speed: float) -> tuple[DemoFeed, Any]:
+    """The board demo's store at the sandbox's first location, with its orders already
+    part-way through their journeys; raises :class:`DemoFailed` when they cannot be made."""
+    feed, location = demo_feed(config, speed)
+    try:
+        asyncio.run(feed.warm_up())
+    except ToteError as error:
+        raise DemoFailed(printable(f"the demo orders could not be created: {error}")) from None
+    return feed, location
+
+
 def run_board_demo(speed: float = 1.0) -> int:
     """``tote-track demo --board``: the sandbox, a stream of orders, the board (q quits)."""
 
-    from tote_track.sandbox.server import EmbeddedSandbox
     from tote_track.tui.board.app import BoardApp
 
     if not speed > 0:
         print("Error: --speed must be a positive number.", file=sys.stderr)
         return EXIT_USAGE
     try:
-        sandbox = EmbeddedSandbox().start()
-    except RuntimeError as error:
-        print(printable(f"Error: the demo sandbox could not start: {error}"), file=sys.stderr)
-        return EXIT_SANDBOX_FAILED
-    try:
-        feed, location = demo_feed(sandbox.config, speed)
-        try:
-            asyncio.run(feed.warm_up())
-        except ToteError as error:
-            print(
-                printable(f"Error: the demo orders could not be created: {error}"), file=sys.stderr
+        with demo_sandbox() as sandbox:
+            feed, location = demo_store(sandbox.config, speed)
+            config = sandbox.config
+            app = BoardApp(
+                lambda: ToteClient(config, max_retries=0),
+                location.id,
+                kiosk=True,
+                allow_q=True,
+                new_for=DEMO_NEW_FOR,
+                feed=feed.run,
+                note=board_demo_note(location.name, sandbox.base_url),
             )
-            return EXIT_SANDBOX_FAILED
-        config = sandbox.config
-        app = BoardApp(
-            lambda: ToteClient(config, max_retries=0),
-            location.id,
-            kiosk=True,
-            allow_q=True,
-            new_for=DEMO_NEW_FOR,
-            feed=feed.run,
-            note=board_demo_note(location.name, sandbox.base_url),
-        )
-        result = app.run()
-        return result if result is not None else (app.return_code or EXIT_OK)
-    finally:
-        sandbox.stop()
+            result = app.run()
+            return result if result is not None else (app.return_code or EXIT_OK)
+    except DemoFailed as failure:
+        print(f"Error: {failure}", file=sys.stderr)
+        return EXIT_SANDBOX_FAILED

@@ -229,34 +229,24 @@ def serve_board_demo(
 ) -> int:
     """``tote-track demo --board --serve``: one sandbox and one stream of orders here; each
     tab runs the kiosk board against them."""
-    from tote_track.api.errors import ToteError
-    from tote_track.demo import demo_feed
-    from tote_track.sandbox.server import EmbeddedSandbox
+    from tote_track.demo import DemoFailed, demo_sandbox, demo_store
     from tote_track.tracking.presentation import printable
 
     try:
-        sandbox = EmbeddedSandbox().start()
-    except RuntimeError as error:
-        echo(printable(f"Error: the demo sandbox could not start: {error}"))
+        with demo_sandbox() as sandbox:
+            feed, location = demo_store(sandbox.config, speed)
+            echo(printable(f"demo: {location.name}, sandbox at {sandbox.base_url}"))
+            return serve_command(
+                board_command_line(location.id, kiosk=True),
+                address,
+                title="tote-track board (demo)",
+                environment=child_environment(sandbox.config),
+                background=feed.run,
+                echo=echo,
+            )
+    except DemoFailed as failure:
+        echo(f"Error: {failure}")
         return 1
-    try:
-        feed, location = demo_feed(sandbox.config, speed)
-        try:
-            asyncio.run(feed.warm_up())
-        except ToteError as error:
-            echo(printable(f"Error: the demo orders could not be created: {error}"))
-            return 1
-        echo(printable(f"demo: {location.name}, sandbox at {sandbox.base_url}"))
-        return serve_command(
-            board_command_line(location.id, kiosk=True),
-            address,
-            title="tote-track board (demo)",
-            environment=child_environment(sandbox.config),
-            background=feed.run,
-            echo=echo,
-        )
-    finally:
-        sandbox.stop()
 
 
 def serve_tracker_demo(

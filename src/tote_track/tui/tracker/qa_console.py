@@ -28,8 +28,9 @@ from textual.worker import Worker, WorkerState
 
 from tote_track.api.client import ToteClient
 from tote_track.api.control import SandboxControl
-from tote_track.api.errors import ConflictError, ToteError
+from tote_track.api.errors import ConflictError
 from tote_track.api.models import HandoffMode, Order, OrderSummary
+from tote_track.tracking.errors import describe_error
 from tote_track.tracking.lifecycle import LifecycleEvent, events_allowed_for, is_delivery
 from tote_track.tracking.polling import should_replace
 from tote_track.tui.tracker.widgets import literal
@@ -134,9 +135,9 @@ def preset_matching(config: Mapping[str, Any]) -> FaultPreset | None:
 
 
 def _said(error: BaseException | None) -> str:
-    if isinstance(error, ToteError):
-        return str(error)
-    return f"unexpected {type(error).__name__}"
+    if error is None:
+        return "no answer"
+    return describe_error(error).sentence.rstrip(".")
 
 
 class QAConsole(Vertical):
