@@ -357,14 +357,19 @@ def watch_command(
 
     \b
     Exit codes:
-      0    --until STATE reached (without --until: the order completed)
-      1    the order ended another way (cancelled, failed, voided, returned),
+      0    --until STATE reached; without --until: the order completed (status
+           COMPLETED, whatever its fulfillment: a returned order was completed)
+      1    the order ended another way (status FAILED, VOIDED or CANCELLED),
            or --until STATE can no longer be reached
       2    usage error (bad arguments, an insecure base URL)
       3    gave up: the stage's longest wait passed without an end (2 min for
-           payment, 60 min for preparation, 120 min for delivery)
-      4    API or network error that did not recover (not found, token refused)
+           payment, 60 min for preparation, 120 min for delivery; 120 min of
+           checks for a return after completion with --until RETURNED)
+      4    API or network error that did not recover (not found, token refused,
+           a certificate not trusted)
       130  interrupted (Ctrl-C)
+    The exit code depends on what the order is, never on which states a poll
+    happened to see; a non-zero exit prints one line on stderr saying why.
 
     \b
     --json: every event as one JSON object per line on stdout, e.g.
