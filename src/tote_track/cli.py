@@ -27,20 +27,28 @@ class _OrderIdGroup(click.Group):
     """A group where ``tote-track ORDER_ID`` means ``tote-track track ORDER_ID``."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        first = next((a for a in args if not a.startswith("-")), None)
-        if (
-            first is not None
-            and first not in self.commands
-            and not _is_group_option_value(args, first)
-        ):
+        first = _first_positional(args)
+        if first is not None and first not in self.commands:
             args = ["track", *args]
         return super().parse_args(ctx, args)
 
 
-def _is_group_option_value(args: list[str], value: str) -> bool:
-    # `tote-track --base-url URL ORDER_ID`: URL is an option value, not a command.
-    index = args.index(value)
-    return index > 0 and args[index - 1] in ("--base-url", "--token", "--ca-bundle")
+# The tracker's options that take a value: in `tote-track --base-url URL ORDER`, URL is
+# the option's value and ORDER the first positional argument.
+_VALUE_OPTIONS = frozenset({"--base-url", "--token", "--ca-bundle"})
+
+
+def _first_positional(args: list[str]) -> str | None:
+    after_value_option = False
+    for arg in args:
+        if after_value_option:
+            after_value_option = False
+            continue
+        if arg.startswith("-"):
+            after_value_option = arg in _VALUE_OPTIONS
+            continue
+        return arg
+    return None
 
 
 def _api_options(func: Any) -> Any:

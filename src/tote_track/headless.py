@@ -4,11 +4,12 @@ The loop is the tracker's, minus Textual: fetch, let ``tracking.polling.PollingP
 when to look again, report whenever one of the three status fields changes, and stop at a
 terminal status, at the ``--until`` target, or when the scenario's max duration passed.
 
-Exit codes (``tote_track.exit_codes``, design.md's ``watch`` table), from what the order is:
-0 the target was reached (without a target: ``status`` COMPLETED, a return included); 1 the
-order ended another way (FAILED, VOIDED, CANCELLED), or the target can no longer be reached; 3 polling gave up (the scenario's max duration passed);
-4 an API or network error that did not recover (not found, token refused, or transient
-failures until the scenario's max duration passed).
+Exit codes (``tote_track.exit_codes``, design.md's ``watch`` table), from what the order
+is: 0 the target was reached (without a target: ``status`` COMPLETED, a return included);
+1 the order ended another way (FAILED, VOIDED, CANCELLED), or the target can no longer be
+reached; 3 polling gave up (the scenario's max duration passed); 4 an API or network error
+that did not recover (not found, token refused, or transient failures until the scenario's
+max duration passed).
 
 Two ways to report, the same events:
 
