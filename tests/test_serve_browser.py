@@ -22,6 +22,9 @@ from typing import Any, TypeVar
 
 import pytest
 
+# The page's xterm.js buffer is read the way the screenshot script reads it.
+from screenshots.browser_board import KEEP_TERMINALS, READ_SCREEN
+
 from tote_track.api.client import ToteClient
 from tote_track.api.control import SandboxControl
 from tote_track.sandbox.autoplay import scenario_order_body
@@ -42,28 +45,6 @@ READY = ("payment_started", "payment_completed", "accept", "start_preparing", "r
 PREPARING = READY[:-1]
 DEADLINE = 60.0
 BOARD = (sys.executable, "-m", "tote_track", "board")
-
-KEEP_TERMINALS = """
-window.__terminals = [];
-Object.defineProperty(Object.prototype, "_core", {
-  configurable: true,
-  set(value) {
-    Object.defineProperty(this, "_core", {value, writable: true, configurable: true});
-    window.__terminals.push(this);
-  },
-});
-"""
-READ_SCREEN = """() => {
-  const terminal = window.__terminals.find((t) => t.buffer && t.buffer.active);
-  if (!terminal) return "";
-  const buffer = terminal.buffer.active;
-  const lines = [];
-  for (let y = 0; y < terminal.rows; y++) {
-    const line = buffer.getLine(buffer.viewportY + y);
-    lines.push(line ? line.translateToString(true) : "");
-  }
-  return lines.join("\\n");
-}"""
 
 T = TypeVar("T")
 

@@ -3,13 +3,18 @@
 Python's default for both is to die on the spot, leaving the terminal in the alternate
 screen with the cursor hidden and mouse reporting on. The tracker and the board instead
 handle them on their event loop and quit like ``q`` does, so Textual restores the terminal.
+If that quit has not ended the process after :data:`GRACE` seconds (a closed terminal can
+leave the output stalled), the process ends anyway: a board whose screen is gone must never
+linger as an orphan.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +23,8 @@ from textual.app import App
 __all__ = ["TERMINAL_SIGNALS", "TerminalSignals"]
 
 TERMINAL_SIGNALS = ("SIGHUP", "SIGTERM")
+GRACE = 5.0
+"""Seconds a signalled app has to quit before the process ends without it."""
 
 
 class TerminalSignals:
@@ -37,8 +44,15 @@ class TerminalSignals:
             if signum is None:  # pragma: no cover - not on this platform
                 continue
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(signum, self._on_signal)
+                loop.add_signal_handler(signum, self._received)
                 self.installed.append(signum)
+
+    def _received(self) -> None:
+        self._on_signal()
+        # The app quits on its loop; this timer ends the process if the quit stalls.
+        watchdog = threading.Timer(GRACE, os._exit, args=(0,))
+        watchdog.daemon = True
+        watchdog.start()
 
     def remove(self) -> None:
         """From the app's unmount: the defaults again."""
