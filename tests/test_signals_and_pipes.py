@@ -5,6 +5,7 @@ real terminal (tmux)."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import pty
 import shlex
@@ -12,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -189,3 +191,98 @@ def test_sigterm_on_the_tracker_restores_the_terminal(tmp_path: Path) -> None:
         assert "EXIT=0" in screen()
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], check=False, timeout=10)
+
+
+# -- a terminal that goes away with no signal -----------------------------------------------
+
+# The app's exit status, written by the runner only when main() ended the normal way (a
+# watchdog's os._exit writes nothing).
+RUNNER = """\
+import sys
+from tote_track.cli import main
+sys.argv = ['tote-track', *sys.argv[2:]]
+try:
+    main()
+except SystemExit as done:
+    open(sys.argv_status, 'w').write(str(done.code))
+    raise
+"""
+
+
+def _app_args(which: str, sandbox: EmbeddedSandbox) -> list[str]:
+    order_id = placed_order(sandbox)
+    if which == "tracker":
+        return [order_id, "--base-url", sandbox.base_url, "--token", sandbox.token]
+    location = asyncio.run(location_of(sandbox, order_id))
+    return ["board", "--kiosk", "--location", location, "--base-url", sandbox.base_url,
+            "--token", sandbox.token]  # fmt: skip
+
+
+def placed_order(sandbox: EmbeddedSandbox) -> str:
+    async def create() -> str:
+        async with ToteClient(sandbox.config) as client:
+            control = SandboxControl(client)
+            order = await control.create_order({"handoff": {"mode": "PICKUP"}})
+            await control.fire_event(order.id, "payment_completed")
+            return order.id
+
+    return asyncio.run(create())
+
+
+async def location_of(sandbox: EmbeddedSandbox, order_id: str) -> str:
+    async with ToteClient(sandbox.config) as client:
+        return (await client.get_order(order_id)).location_id
+
+
+def _take_the_terminal() -> None:  # pragma: no cover - runs in the child
+    """In the child, after setsid: the pty on stdin becomes its controlling terminal."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+@pytest.mark.parametrize("hangup", ["with SIGHUP", "without a signal"])
+@pytest.mark.parametrize("which", ["tracker", "board"])
+def test_a_terminal_that_goes_away_ends_the_app(
+    which: str, hangup: str, live: EmbeddedSandbox, tmp_path: Path
+) -> None:
+    """The terminal closes: every write then fails with EIO. With SIGHUP (the pty is the
+    app's controlling terminal: a window closed) or without (an SSH connection that drops,
+    a wrapper that swallows SIGHUP), the app quits the normal way (exit status 0) and in
+    time, instead of hanging on its output or living on as an orphan at full CPU."""
+    status = tmp_path / "status"
+    leader, follower = pty.openpty()
+    runner = RUNNER.replace("sys.argv_status", repr(str(status)))
+    # A new session. Without TIOCSCTTY the pty is not the app's controlling terminal, so
+    # closing it sends no SIGHUP: the app can only tell by its failing writes.
+    process = subprocess.Popen(
+        [sys.executable, "-c", runner, "-", *_app_args(which, live)],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "TERM": "xterm-256color"},
+        start_new_session=True,
+        preexec_fn=_take_the_terminal if hangup == "with SIGHUP" else None,
+        close_fds=True,
+    )
+    os.close(follower)
+    seen = b""
+    try:
+        end = time.monotonic() + TIMEOUT
+        # The app is up once it has switched to the alternate screen and drawn something.
+        while b"\x1b[?1049h" not in seen or len(seen) < 4000:
+            if time.monotonic() > end:
+                pytest.fail(f"the {which} did not start: {seen[-500:]!r}")
+            try:
+                seen += os.read(leader, 65536)
+            except OSError:
+                pytest.fail(f"the {which} ended before it was drawn: {seen[-500:]!r}")
+        os.close(leader)  # the terminal goes away
+        try:
+            process.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the {which} outlived its terminal by {TIMEOUT} s")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    assert status.read_text() == "0"

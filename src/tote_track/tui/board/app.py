@@ -40,6 +40,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.driver import Driver
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
@@ -69,7 +70,7 @@ from tote_track.tracking.presentation import printable
 from tote_track.tui.board.screens import BoardHelpScreen, LocationPickerScreen
 from tote_track.tui.board.segments import GridLayout, fit_grid
 from tote_track.tui.board.widgets import CodeGrid, ColumnHeading
-from tote_track.tui.signals import TerminalSignals
+from tote_track.tui.terminal import TerminalSignals, hangup_safe
 
 __all__ = [
     "EXIT_OK",
@@ -221,6 +222,10 @@ class BoardApp(App[int]):
         self._stale_timer: Timer | None = None
         self._page_timer: Timer | None = None
         self._signals = TerminalSignals(self.terminal_gone)
+
+    def get_driver_class(self) -> type[Driver]:
+        # A terminal that goes away must end the app, never hang it (see tui/terminal.py).
+        return hangup_safe(super().get_driver_class())
 
     # -- layout ------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.driver import Driver
 from textual.events import Resize
 from textual.notifications import SeverityLevel
 from textual.reactive import var
@@ -53,7 +54,7 @@ from tote_track.tracking.lifecycle import cancel_eligibility
 from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
 from tote_track.tracking.presentation import cancel_refusal, printable, settlement_lines
 from tote_track.tracking.stepper import Progress, progress_of, record_seen
-from tote_track.tui.signals import TerminalSignals
+from tote_track.tui.terminal import TerminalSignals, hangup_safe
 from tote_track.tui.tracker.widgets import (
     CancelHint,
     FreshnessLine,
@@ -199,6 +200,10 @@ class TrackerApp(App[int]):
         # Set once the screen exists: the first fetch starts before it (on_load), and its
         # answer waits here to be shown.
         self._mounted = asyncio.Event()
+
+    def get_driver_class(self) -> type[Driver]:
+        # A terminal that goes away must end the app, never hang it (see tui/terminal.py).
+        return hangup_safe(super().get_driver_class())
 
     # -- layout ------------------------------------------------------------------------
 

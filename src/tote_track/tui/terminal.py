@@ -1,0 +1,138 @@
+"""The terminal going away: its window closed, ``kill``, or a dropped SSH connection.
+
+Python's default for SIGHUP and SIGTERM is to die on the spot, leaving the terminal in the
+alternate screen with the cursor hidden and mouse reporting on. The tracker and the board
+instead handle both on their event loop and quit like ``q`` does, so Textual restores the
+terminal (:class:`TerminalSignals`).
+
+A terminal can also go away with no signal at all (the app is not the terminal's session
+leader, or a wrapper swallows the SIGHUP). Then every write fails with EIO. Textual's writer
+thread would die on the first one, and since it is the only reader of a bounded queue, the
+event loop would block on its next frame forever: an orphan at full CPU. The
+:class:`HangupSafeDriver` drops writes to a terminal that is gone and raises SIGHUP once, so
+both cases end the same way.
+
+If the quit has not ended the process after :data:`GRACE` seconds, the process ends anyway:
+an app whose screen is gone must never linger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import IO, Any
+
+from textual.app import App
+from textual.driver import Driver
+
+__all__ = ["GRACE", "TERMINAL_SIGNALS", "TerminalSignals", "hangup_safe"]
+
+TERMINAL_SIGNALS = ("SIGHUP", "SIGTERM")
+GRACE = 5.0
+"""Seconds a signalled app has to quit before the process ends without it."""
+
+
+class TerminalSignals:
+    """Calls ``on_signal`` on the app's event loop when SIGHUP or SIGTERM arrives."""
+
+    def __init__(self, on_signal: Callable[[], None]) -> None:
+        self._on_signal = on_signal
+        self.installed: list[int] = []
+
+    def install(self, app: App[Any]) -> None:
+        """From the app's mount (the running loop is the app's); nothing when headless."""
+        if app.is_headless:
+            return
+        loop = asyncio.get_running_loop()
+        for name in TERMINAL_SIGNALS:
+            signum = getattr(signal, name, None)
+            if signum is None:  # pragma: no cover - not on this platform
+                continue
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self._received)
+                self.installed.append(signum)
+
+    def _received(self) -> None:
+        self._on_signal()
+        # The app quits on its loop; this timer ends the process if the quit stalls.
+        watchdog = threading.Timer(GRACE, os._exit, args=(0,))
+        watchdog.daemon = True
+        watchdog.start()
+
+    def remove(self) -> None:
+        """From the app's unmount: the defaults again."""
+        loop = asyncio.get_running_loop()
+        for signum in self.installed:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(signum)
+        self.installed.clear()
+
+
+class TerminalOutput:
+    """The file Textual's writer thread writes to, for as long as the terminal is there.
+
+    The first failed write or flush (EIO once the terminal hung up, EPIPE) calls ``on_lost``
+    once; from then on everything written is dropped, so the writer thread lives on and the
+    app can still quit.
+    """
+
+    def __init__(self, file: IO[str], on_lost: Callable[[], None]) -> None:
+        self._file = file
+        self._on_lost = on_lost
+        self.lost = False
+
+    def write(self, text: str) -> None:
+        if not self.lost:
+            self._attempt(self._file.write, text)
+
+    def flush(self) -> None:
+        if not self.lost:
+            self._attempt(self._file.flush)
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def _attempt(self, operation: Callable[..., object], *args: str) -> None:
+        try:
+            operation(*args)
+        except OSError:
+            self.lost = True
+            self._on_lost()
+
+
+def raise_hangup() -> None:
+    """What a terminal that closed does to its session: SIGHUP, handled on the app's loop."""
+    os.kill(os.getpid(), signal.SIGHUP)
+
+
+def hangup_safe(driver_class: type[Driver]) -> type[Driver]:
+    """The driver an app runs with: Textual's own, hangup-safe where it writes to a tty."""
+    if sys.platform == "win32":  # pragma: no cover - the Windows console has no EIO hangup
+        return driver_class
+    from textual.drivers.linux_driver import LinuxDriver
+
+    if driver_class is not LinuxDriver:  # textual-serve's web driver, a test's choice
+        return driver_class
+    return _hangup_safe_linux_driver()
+
+
+@functools.cache  # one class, however many apps
+def _hangup_safe_linux_driver() -> type[Driver]:
+    from textual.drivers.linux_driver import LinuxDriver
+
+    class HangupSafeDriver(LinuxDriver):
+        """Textual's Linux driver writing through :class:`TerminalOutput`."""
+
+        def __init__(self, app: App[Any], **options: Any) -> None:
+            super().__init__(app, **options)
+            if self._file is not None:  # None: Python started with no stderr
+                # Textual declares the file as a TextIOWrapper; it only writes and flushes.
+                self._file = TerminalOutput(self._file, raise_hangup)  # type: ignore[assignment]
+
+    return HangupSafeDriver

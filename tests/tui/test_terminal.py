@@ -1,0 +1,95 @@
+"""The output a closed terminal leaves behind (tui/terminal.py), without a terminal."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from textual.drivers.headless_driver import HeadlessDriver
+from textual.drivers.linux_driver import LinuxDriver
+from textual.drivers.web_driver import WebDriver
+
+from tote_track.tui.terminal import TerminalOutput, hangup_safe
+
+
+class HungUp(io.StringIO):
+    """A terminal that went away after ``good`` writes: EIO from then on."""
+
+    def __init__(self, good: int) -> None:
+        super().__init__()
+        self.good = good
+
+    def write(self, text: str) -> int:
+        if self.good <= 0:
+            raise OSError(5, "Input/output error")
+        self.good -= 1
+        return super().write(text)
+
+    def flush(self) -> None:
+        if self.good <= 0:
+            raise OSError(5, "Input/output error")
+
+
+def test_writes_reach_the_terminal_while_it_is_there() -> None:
+    lost: list[bool] = []
+    output = TerminalOutput(HungUp(good=2), lambda: lost.append(True))
+    output.write("a")
+    output.write("b")
+    assert not output.lost
+    assert lost == []
+
+
+def test_the_first_failed_write_is_reported_once_and_the_rest_is_dropped() -> None:
+    lost: list[bool] = []
+    terminal = HungUp(good=1)
+    output = TerminalOutput(terminal, lambda: lost.append(True))
+    output.write("frame 1")
+    output.write("frame 2")  # EIO
+    for _ in range(100):  # more than Textual's queue holds: nothing raises, nothing blocks
+        output.write("frame")
+        output.flush()
+    assert output.lost
+    assert lost == [True]
+    assert terminal.getvalue() == "frame 1"
+
+
+def test_a_failed_flush_counts_as_the_terminal_gone() -> None:
+    lost: list[bool] = []
+    output = TerminalOutput(HungUp(good=0), lambda: lost.append(True))
+    output.flush()
+    output.write("x")
+    assert lost == [True]
+
+
+def test_the_output_keeps_the_terminal_file_number() -> None:
+    with open("/dev/null", "w") as file:
+        assert TerminalOutput(file, lambda: None).fileno() == file.fileno()
+
+
+def test_only_the_terminal_driver_is_replaced() -> None:
+    safe = hangup_safe(LinuxDriver)
+    assert safe is not LinuxDriver
+    assert issubclass(safe, LinuxDriver)
+    assert hangup_safe(HeadlessDriver) is HeadlessDriver  # Pilot tests
+    assert hangup_safe(WebDriver) is WebDriver  # in a browser (textual-serve)
+
+
+@pytest.mark.parametrize("app_module", ["tracker", "board"])
+def test_both_apps_run_with_the_safe_driver(
+    app_module: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TEXTUAL_DRIVER", raising=False)
+    if app_module == "tracker":
+        from tote_track.tui.tracker.app import TrackerApp
+
+        driver = TrackerApp.get_driver_class(object.__new__(TrackerApp))
+    else:
+        from tote_track.tui.board.app import BoardApp
+
+        driver = BoardApp.get_driver_class(object.__new__(BoardApp))
+    assert issubclass(driver, LinuxDriver)
+    assert driver is not LinuxDriver
+
+
+def test_the_safe_driver_is_one_class() -> None:
+    assert hangup_safe(LinuxDriver) is hangup_safe(LinuxDriver)
