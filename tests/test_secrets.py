@@ -184,13 +184,29 @@ async def no_sleep(_: float) -> None:
     return None
 
 
+@pytest.fixture(autouse=True)
+def every_notification_is_clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every notification any app raises during a test (shown or already gone) is scanned
+    when the test ends."""
+    sent: list[str] = []
+    notify = App.notify
+
+    def recording(self: App[Any], message: str, *, title: str = "", **options: Any) -> None:
+        sent.append(f"{title} {message}")
+        notify(self, message, title=title, **options)
+
+    monkeypatch.setattr(App, "notify", recording)
+    yield
+    for notification in sent:
+        assert_clean(notification, "a notification")
+
+
 def scan_app(app: App[Any], where: str) -> str:
-    """Scan what is on screen (exported as SVG) and every notification; return the SVG."""
+    """Scan what is on screen (exported as SVG); return the SVG. Notifications are scanned
+    by :func:`every_notification_is_clean`."""
     svg = app.export_screenshot(title=where)
     assert "<svg" in svg
     assert_clean(svg, f"{where} screenshot")
-    for notification in app._notifications:
-        assert_clean(f"{notification.title} {notification.message}", f"{where} notification")
     return svg
 
 

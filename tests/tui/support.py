@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import io
+import html
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from rich.console import Console
+from rich.cells import cell_len
 from textual.app import App
 from textual.geometry import Region
 from textual.pilot import Pilot
@@ -211,19 +212,32 @@ async def poll(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
+_SVG_TEXT = re.compile(
+    r'<text class="[^"]*-r\d+" x="(?P<x>[\d.]+)" y="[\d.]+" textLength="(?P<length>[\d.]+)"'
+    r' clip-path="url\(#[^)]*-line-(?P<line>\d+)\)">(?P<text>.*?)</text>'
+)
+
+
 def screen_text(app: App[Any]) -> str:
-    """Everything on the screen (dialogs over the app included) as plain text."""
-    console = Console(
-        width=app.size.width,
-        height=app.size.height,
-        file=io.StringIO(),
-        record=True,
-        force_terminal=True,
-        legacy_windows=False,
-    )
-    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    console.print(update)
-    return console.export_text()
+    """Everything on the screen (dialogs over the app included) as plain text: the app's
+    own screenshot (``export_screenshot``), read back into rows of cells."""
+    rows = [[" "] * app.size.width for _ in range(app.size.height)]
+    for found in _SVG_TEXT.finditer(app.export_screenshot()):
+        text = html.unescape(found["text"]).replace("\xa0", " ")
+        cells = cell_len(text)
+        # Every piece of text is laid out at its column: x = column * the width of a cell.
+        column = round(float(found["x"]) * cells / float(found["length"])) if cells else 0
+        row = rows[int(found["line"])]
+        for character in text:
+            if column >= len(row):
+                break
+            row[column] = character
+            width = cell_len(character)
+            for extra in range(1, width):  # a wide character covers the next cell
+                if column + extra < len(row):
+                    row[column + extra] = ""
+            column += width
+    return "\n".join("".join(row) for row in rows)
 
 
 def region_words(app: App[Any], region: Region) -> str:
@@ -235,3 +249,20 @@ def region_words(app: App[Any], region: Region) -> str:
 def screen_words(app: App[Any]) -> str:
     """The screen's text with every run of whitespace made one space (wrapping ignored)."""
     return " ".join(screen_text(app).split())
+
+
+def running_timers() -> set[str]:
+    """The names of the Textual timers running on this loop (each runs as an asyncio task
+    named after the timer), Textual's own included: see :func:`textual_own_timers`."""
+    return {
+        task.get_name()
+        for task in asyncio.all_tasks()
+        if not task.done() and getattr(task.get_coro(), "__qualname__", "") == "Timer._run_timer"
+    }
+
+
+async def textual_own_timers() -> set[str]:
+    """The timers a bare Textual app runs (its animator, its screen's updates): what
+    :func:`running_timers` shows for an app that started none of its own."""
+    async with App[None]().run_test():
+        return running_timers()

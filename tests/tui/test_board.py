@@ -755,7 +755,7 @@ def test_the_board_demo_fills_a_store_then_shows_its_board(
     assert app.kiosk
     assert app.allow_q  # q quits the demo
     assert "q quits" in app.note
-    assert app._feed is not None
+    assert app.feed is not None
     assert app.client.max_retries == 0
     assert len(seen["orders"]) == DEMO_WARM_ORDERS  # the store is busy from the start
     assert run_board_demo(speed=0) == 2

@@ -22,8 +22,10 @@ from tests.tui.support import (
     make_app,
     make_client,
     poll,
+    running_timers,
     screen_words,
     settle,
+    textual_own_timers,
 )
 from tote_track.api.models import FulfillmentStatus, HandoffMode, Order
 from tote_track.demo import MANUAL_SCENARIOS, demo_order_body
@@ -143,6 +145,7 @@ async def test_the_console_key_is_offered_only_against_a_sandbox(sandbox: Sandbo
 
 async def test_open_close_and_keyboard_focus_at_80x24(sandbox: Sandbox) -> None:
     order = await sandbox.order(PICKUP)
+    textual_timers = await textual_own_timers()
     app = qa_tracker(sandbox.transport, order.id)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -161,12 +164,7 @@ async def test_open_close_and_keyboard_focus_at_80x24(sandbox: Sandbox) -> None:
         assert console.region.bottom <= app.size.height - 2  # above freshness and footer
         # Idle with the console open: nothing runs but the tracker's own freshness tick
         # (this tracker polls only when told to).
-        live = {
-            timer.name
-            for timer in app._timers
-            if timer._task is not None and not timer._task.done()
-        }
-        assert live == {"freshness"}
+        assert running_timers() - textual_timers == {"freshness"}
         assert not any(worker.is_running for worker in app.workers)
         await pilot.press("tab")
         assert faults.has_focus

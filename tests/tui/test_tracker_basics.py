@@ -19,9 +19,11 @@ from tests.tui.support import (
     make_app,
     make_client,
     poll,
+    running_timers,
     screen_text,
     screen_words,
     settle,
+    textual_own_timers,
 )
 from tote_track.tracking.polling import SCHEDULES, PollingPolicy, Scenario, Schedule
 from tote_track.tui.tracker.app import EXIT_API_ERROR, EXIT_OK, TrackerApp
@@ -92,7 +94,8 @@ async def test_quit_cancels_a_fetch_in_flight_closes_the_client_and_returns_zero
         await pilot.press("q")
     assert worker.is_cancelled
     assert app.return_value == EXIT_OK
-    assert app.client._http.is_closed
+    with pytest.raises(RuntimeError, match="client has been closed"):  # httpx's words
+        await app.client.get_order(ORDER_ID)
 
 
 async def test_help_screen_opens_and_closes() -> None:
@@ -398,15 +401,11 @@ async def test_alerts_can_be_silenced_but_the_words_stay_on_screen() -> None:
 
 
 async def test_between_polls_only_two_timers_run_the_next_poll_and_the_freshness_line() -> None:
+    textual_timers = await textual_own_timers()
     app = TrackerApp(lambda: make_client(FakeApi().transport), ORDER_ID, clock=FakeClock().clock)
     async with app.run_test() as pilot:
         await settle(pilot)
-        live = {
-            timer.name: timer._interval
-            for timer in app._timers
-            if timer._task is not None and not timer._task.done()
-        }
-        assert live == {"next-poll": 5.0, "freshness": 1.0}
+        assert running_timers() - textual_timers == {"next-poll", "freshness"}
         assert not any(worker.is_running for worker in app.workers)
 
 

@@ -203,7 +203,8 @@ class BoardApp(App[int]):
         self.note = note
         self.chime = chime
         """Ring the terminal's bell when codes become ready (once a sweep)."""
-        self._feed = feed
+        self.feed = feed
+        """What moves the demo's orders along while the board runs (None: a real store)."""
         self.use_command_palette = not kiosk
         self.sub_title = printable(f"location {location_id}") if location_id else ""
         self.model = BoardModel.start(self.clock(), new_for=new_for)
@@ -257,9 +258,9 @@ class BoardApp(App[int]):
             self.push_screen(picker, callback=self.open_location)
         else:
             self.open_location(self.location_id)
-        if self._feed is not None:
+        if self.feed is not None:
             self.run_worker(
-                self._feed,
+                self.feed,
                 name="feed",
                 group="feed",
                 description="demo orders",
