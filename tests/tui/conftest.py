@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.tui.support import BASE_URL, FakeClock, make_client
+from tests.tui.support import BASE_URL, FakeApi, FakeClock, make_client
 from tote_track.api.control import SandboxControl
 from tote_track.api.models import Order
 from tote_track.sandbox.app import create_app
@@ -67,3 +67,9 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def api() -> FakeApi:
+    """A scripted API answering the guide's order until a test queues other answers."""
+    return FakeApi()

@@ -57,8 +57,7 @@ def test_pickup_preparing(snap_compare: SnapCompare, size: tuple[int, int]) -> N
     assert snap_compare(app, terminal_size=size, run_before=loaded)
 
 
-def test_curbside_ready(snap_compare: SnapCompare) -> None:
-    api = FakeApi()
+def test_curbside_ready(snap_compare: SnapCompare, api: FakeApi) -> None:
     api.set(fulfillment_status="READY_FOR_PICKUP")
     assert snap_compare(make_app(api.transport), run_before=loaded)
 
@@ -69,14 +68,12 @@ def test_delivery_delivered_in_the_demo(snap_compare: SnapCompare) -> None:
     assert snap_compare(app, terminal_size=(120, 40), run_before=loaded)
 
 
-def test_cancel_dialog(snap_compare: SnapCompare) -> None:
-    api = FakeApi()
+def test_cancel_dialog(snap_compare: SnapCompare, api: FakeApi) -> None:
     api.set(fulfillment_status="IN_PROGRESS")
     assert snap_compare(make_app(api.transport), run_before=pressing("c"))
 
 
-def test_cancel_refused_explained(snap_compare: SnapCompare) -> None:
-    api = FakeApi()
+def test_cancel_refused_explained(snap_compare: SnapCompare, api: FakeApi) -> None:
     api.set(fulfillment_status="IN_PROGRESS")
 
     async def race(pilot: Pilot[Any]) -> None:
@@ -90,14 +87,14 @@ def test_cancel_refused_explained(snap_compare: SnapCompare) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_cancelled_with_refund(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
-    api = FakeApi()
+def test_cancelled_with_refund(
+    snap_compare: SnapCompare, size: tuple[int, int], api: FakeApi
+) -> None:
     api.set(fulfillment_status="IN_PROGRESS")
     assert snap_compare(make_app(api.transport), terminal_size=size, run_before=pressing("c", "y"))
 
 
-def test_reconnecting(snap_compare: SnapCompare) -> None:
-    api = FakeApi()
+def test_reconnecting(snap_compare: SnapCompare, api: FakeApi) -> None:
 
     async def outage(pilot: Pilot[Any]) -> None:
         await settle(pilot)
@@ -108,8 +105,7 @@ def test_reconnecting(snap_compare: SnapCompare) -> None:
     assert snap_compare(make_app(api.transport), run_before=outage)
 
 
-def test_order_not_found(snap_compare: SnapCompare) -> None:
-    api = FakeApi()
+def test_order_not_found(snap_compare: SnapCompare, api: FakeApi) -> None:
     api.queue.append(envelope(404, "not_found", "Order not found"))
     assert snap_compare(make_app(api.transport), run_before=loaded)
 

@@ -53,8 +53,7 @@ async def visit(pilot: Pilot[Any], size: tuple[int, int]) -> str:
 # -- the tracker -------------------------------------------------------------------------------
 
 
-async def test_quit_is_in_the_footer_at_every_size() -> None:
-    api = FakeApi()
+async def test_quit_is_in_the_footer_at_every_size(api: FakeApi) -> None:
     for sandbox_url in (None, BASE_URL):  # with the QA console's key too
         app = make_app(api.transport, sandbox_url=sandbox_url)
         async with app.run_test(size=(80, 24)) as pilot:
@@ -64,8 +63,7 @@ async def test_quit_is_in_the_footer_at_every_size() -> None:
                 assert "q Quit" in footer, f"{size}: {footer!r}"
 
 
-async def test_the_tracker_with_an_order_at_every_size() -> None:
-    api = FakeApi()
+async def test_the_tracker_with_an_order_at_every_size(api: FakeApi) -> None:
     app = make_app(api.transport)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -81,8 +79,7 @@ async def test_the_tracker_with_an_order_at_every_size() -> None:
         assert app.is_running
 
 
-async def test_the_cancel_dialog_at_every_size() -> None:
-    api = FakeApi()
+async def test_the_cancel_dialog_at_every_size(api: FakeApi) -> None:
     api.set(fulfillment_status="IN_PROGRESS")
     app = make_app(api.transport)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -101,8 +98,7 @@ async def test_the_cancel_dialog_at_every_size() -> None:
         assert api.cancels() == []
 
 
-async def test_the_error_screen_at_every_size() -> None:
-    api = FakeApi()
+async def test_the_error_screen_at_every_size(api: FakeApi) -> None:
     api.queue.append(envelope(404, "not_found", "Order not found"))
     app = make_app(api.transport)
     async with app.run_test(size=(80, 24)) as pilot:

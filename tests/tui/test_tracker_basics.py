@@ -30,8 +30,7 @@ from tote_track.tui.tracker.app import EXIT_API_ERROR, EXIT_OK, TrackerApp
 from tote_track.tui.tracker.dialogs import CancelScreen, ErrorScreen, HelpScreen, MessageScreen
 
 
-async def test_first_load_shows_the_order_at_80x24() -> None:
-    api = FakeApi()
+async def test_first_load_shows_the_order_at_80x24(api: FakeApi) -> None:
     clock = FakeClock()
     app = make_app(api.transport, clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -54,8 +53,7 @@ async def test_first_load_shows_the_order_at_80x24() -> None:
     assert len(api.gets()) == 1
 
 
-async def test_the_frame_shows_the_short_code_and_a_calm_fetching_line() -> None:
-    api = FakeApi()
+async def test_the_frame_shows_the_short_code_and_a_calm_fetching_line(api: FakeApi) -> None:
     never = asyncio.Event()
 
     async def hang(request: httpx.Request) -> httpx.Response:
@@ -74,8 +72,9 @@ async def test_the_frame_shows_the_short_code_and_a_calm_fetching_line() -> None
     assert ORDER_ID not in text  # the short code, not the whole id
 
 
-async def test_quit_cancels_a_fetch_in_flight_closes_the_client_and_returns_zero() -> None:
-    api = FakeApi()
+async def test_quit_cancels_a_fetch_in_flight_closes_the_client_and_returns_zero(
+    api: FakeApi,
+) -> None:
     never = asyncio.Event()
 
     async def hang(request: httpx.Request) -> httpx.Response:
@@ -109,8 +108,7 @@ async def test_help_screen_opens_and_closes() -> None:
         assert not isinstance(app.screen, HelpScreen)
 
 
-async def test_not_found_at_start_is_an_error_screen_with_exit_code_4() -> None:
-    api = FakeApi()
+async def test_not_found_at_start_is_an_error_screen_with_exit_code_4(api: FakeApi) -> None:
     api.queue.append(envelope(404, "not_found", "Order not found"))
     app = make_app(api.transport)
     async with app.run_test() as pilot:
@@ -123,8 +121,7 @@ async def test_not_found_at_start_is_an_error_screen_with_exit_code_4() -> None:
     assert app.return_value == EXIT_API_ERROR
 
 
-async def test_refused_token_says_how_to_set_one() -> None:
-    api = FakeApi()
+async def test_refused_token_says_how_to_set_one(api: FakeApi) -> None:
     api.queue.append(envelope(401, "unauthorized", "Missing or invalid bearer token"))
     app = make_app(api.transport)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -135,22 +132,7 @@ async def test_refused_token_says_how_to_set_one() -> None:
     assert "sandbox" not in text.replace("sandbox.api", "")  # the token is never drawn
 
 
-async def test_error_screen_retry_recovers() -> None:
-    api = FakeApi()
-    api.queue.append(envelope(404, "not_found", "Order not found"))
-    app = make_app(api.transport)
-    async with app.run_test() as pilot:
-        await settle(pilot)
-        assert isinstance(app.screen, ErrorScreen)
-        await poll(pilot)
-        assert not isinstance(app.screen, ErrorScreen)
-        assert "Your order is being prepared." in screen_words(app)
-        await pilot.press("q")
-    assert app.return_value == EXIT_OK
-
-
-async def test_an_older_answer_never_replaces_the_shown_order() -> None:
-    api = FakeApi()
+async def test_an_older_answer_never_replaces_the_shown_order(api: FakeApi) -> None:
     app = make_app(api.transport)
     async with app.run_test() as pilot:
         await settle(pilot)
@@ -163,8 +145,7 @@ async def test_an_older_answer_never_replaces_the_shown_order() -> None:
         assert len(api.gets()) == 2
 
 
-async def test_unknown_status_values_are_shown_as_is() -> None:
-    api = FakeApi()
+async def test_unknown_status_values_are_shown_as_is(api: FakeApi) -> None:
     api.set(status="ON_HOLD", fulfillment_status="QUALITY_CHECK", payment_status="DISPUTED")
     app = make_app(api.transport)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -180,9 +161,8 @@ async def test_unknown_status_values_are_shown_as_is() -> None:
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_not_eligible_cancel_explains_without_calling_the_api(
-    size: tuple[int, int],
+    size: tuple[int, int], api: FakeApi
 ) -> None:
-    api = FakeApi()
     app = make_app(api.transport)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
@@ -206,8 +186,7 @@ async def test_freshness_line_counts_from_the_injected_clock() -> None:
         )
 
 
-async def test_a_cancel_in_flight_says_so_and_a_second_press_does_nothing() -> None:
-    api = FakeApi()
+async def test_a_cancel_in_flight_says_so_and_a_second_press_does_nothing(api: FakeApi) -> None:
     api.set(fulfillment_status="IN_PROGRESS")
     api.hold = asyncio.Event()
     app = make_app(api.transport)
@@ -231,8 +210,9 @@ async def test_a_cancel_in_flight_says_so_and_a_second_press_does_nothing() -> N
     assert len(api.cancels()) == 1
 
 
-async def test_backing_out_of_the_cancel_dialog_sends_nothing_and_keeps_the_choice() -> None:
-    api = FakeApi()
+async def test_backing_out_of_the_cancel_dialog_sends_nothing_and_keeps_the_choice(
+    api: FakeApi,
+) -> None:
     api.set(fulfillment_status="PENDING")
     app = make_app(api.transport)
     async with app.run_test() as pilot:
@@ -247,8 +227,7 @@ async def test_backing_out_of_the_cancel_dialog_sends_nothing_and_keeps_the_choi
     assert api.cancels() == []
 
 
-async def test_other_needs_words_before_anything_is_sent() -> None:
-    api = FakeApi()
+async def test_other_needs_words_before_anything_is_sent(api: FakeApi) -> None:
     api.set(fulfillment_status="PENDING")
     app = make_app(api.transport)
     async with app.run_test() as pilot:
@@ -259,8 +238,7 @@ async def test_other_needs_words_before_anything_is_sent() -> None:
     assert api.cancels() == []
 
 
-async def test_server_down_at_start_is_reconnecting_not_a_crash() -> None:
-    api = FakeApi()
+async def test_server_down_at_start_is_reconnecting_not_a_crash(api: FakeApi) -> None:
     api.queue.append(httpx.ConnectError("refused"))
     app = make_app(api.transport)
     async with app.run_test() as pilot:
@@ -277,8 +255,7 @@ async def test_server_down_at_start_is_reconnecting_not_a_crash() -> None:
         assert app.freshness_text()[1] == "live"
 
 
-async def test_retry_after_wins_over_the_schedule() -> None:
-    api = FakeApi()
+async def test_retry_after_wins_over_the_schedule(api: FakeApi) -> None:
     app = make_app(api.transport)
     async with app.run_test() as pilot:
         await settle(pilot)
@@ -292,8 +269,7 @@ async def test_retry_after_wins_over_the_schedule() -> None:
         assert app.freshness_text()[0] == "rate limited · retry in 20 s · last updated just now"
 
 
-async def test_a_refused_token_after_loading_stops_and_says_so() -> None:
-    api = FakeApi()
+async def test_a_refused_token_after_loading_stops_and_says_so(api: FakeApi) -> None:
     app = make_app(api.transport)
     async with app.run_test() as pilot:
         await settle(pilot)
@@ -348,8 +324,7 @@ def test_every_key_runs_a_real_action() -> None:
             assert callable(getattr(target, f"action_{action}", None)), (owner, binding.action)
 
 
-async def test_r_on_the_error_screen_asks_again_and_shows_the_order() -> None:
-    api = FakeApi()
+async def test_r_on_the_error_screen_asks_again_and_shows_the_order(api: FakeApi) -> None:
     api.queue.append(envelope(404, "not_found", "Order not found"))
     app = make_app(api.transport)
     async with app.run_test() as pilot:
@@ -358,8 +333,9 @@ async def test_r_on_the_error_screen_asks_again_and_shows_the_order() -> None:
         await poll(pilot)
         assert not isinstance(app.screen, ErrorScreen)
         assert "Your order is being prepared." in screen_words(app)
+        await pilot.press("q")
     assert len(api.gets()) == 2
-    assert app.exit_code == EXIT_OK
+    assert app.return_value == EXIT_OK
 
 
 @pytest.mark.parametrize("theme", ["textual-light", "nord"])
@@ -386,8 +362,7 @@ async def test_a_narrow_terminal_lists_the_steps_one_per_line() -> None:
     assert "○ Picked up" in lines
 
 
-async def test_alerts_can_be_silenced_but_the_words_stay_on_screen() -> None:
-    api = FakeApi()
+async def test_alerts_can_be_silenced_but_the_words_stay_on_screen(api: FakeApi) -> None:
     app = make_app(api.transport, notify=False, bell=False)
     rings: list[None] = []
     app.bell = lambda: rings.append(None)  # type: ignore[method-assign]

@@ -9,8 +9,7 @@ import httpx
 from tests.tui.support import FakeApi, FakeClock, envelope, make_app, screen_words, settle
 
 
-async def test_429_then_503_then_200_one_get_each_and_the_words_every_second() -> None:
-    api = FakeApi()
+async def test_429_then_503_then_200_one_get_each_and_the_words_every_second(api: FakeApi) -> None:
     api.queue.append(
         httpx.Response(
             429,
