@@ -1,6 +1,11 @@
 """The floor: the bare Textual app that also imports exactly the libraries the tracker's
-first paint of an order needs (httpx, pydantic, the API's models and client)."""
+first paint of an order needs: httpx and the transport it loads when a client is made
+(httpcore, h11, anyio, certifi), pydantic, and the API's models and client."""
 
+import anyio  # noqa: F401
+import certifi  # noqa: F401
+import h11  # noqa: F401
+import httpcore  # noqa: F401
 import httpx  # noqa: F401
 import pydantic  # noqa: F401
 

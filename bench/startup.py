@@ -4,8 +4,9 @@ Every program runs in a pseudo-terminal of 100x30; in each round they take turns
 of them see the same machine, and each ratio is the median of the rounds' own ratios.
 
 * bare: a bare Textual app, until its only line is painted;
-* floor: the same app importing what the first paint of an order needs (httpx, pydantic,
-  the API's models and client): no program that shows an order can start faster;
+* floor: the same app importing what the first paint of an order needs (httpx and the
+  transport it loads for its first request, pydantic, the API's models and client): no
+  program that shows an order can start faster;
 * frame: ``tote-track ORDER_ID`` until its frame is painted (the order's short code, known
   from the id, above a calm "Fetching order…");
 * order: the same run, until the fetched order is painted (its first item is on screen),

@@ -55,3 +55,18 @@ def test_the_trackers_first_frame_imports_no_dialog_console_or_sandbox() -> None
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_the_trackers_first_frame_needs_neither_the_client_nor_the_models() -> None:
+    """httpx and pydantic (about 200 ms of imports) load after the first frame is drawn,
+    when the first fetch needs them; the frame comes from the order id alone."""
+    code = (
+        "import sys, tote_track.cli, tote_track.tui.tracker.app\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ("
+        "'httpx', 'httpcore', 'pydantic') or m in ("
+        "'tote_track.api.client', 'tote_track.api.models'))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""

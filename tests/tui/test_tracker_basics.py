@@ -25,6 +25,7 @@ from tests.tui.support import (
     settle,
     textual_own_timers,
 )
+from tote_track.api.client import ToteClient
 from tote_track.tracking.polling import SCHEDULES, PollingPolicy, Scenario, Schedule
 from tote_track.tui.tracker.app import EXIT_API_ERROR, EXIT_OK, TrackerApp
 from tote_track.tui.tracker.dialogs import CancelScreen, ErrorScreen, HelpScreen, MessageScreen
@@ -416,3 +417,23 @@ async def test_a_poll_of_the_same_order_and_the_freshness_tick_redraw_no_panel(
         await poll(pilot)
         assert "StatusPanel" in layouts  # a real change is still shown
         assert "ItemsPanel" not in layouts
+
+
+async def test_the_frame_is_on_screen_before_the_client_is_made(api: FakeApi) -> None:
+    """The first frame (the order's code from its id, "Fetching order…") is drawn first;
+    the client, and the libraries it loads, come after it."""
+    seen_when_made: list[str] = []
+    app: TrackerApp
+
+    def make() -> ToteClient:
+        seen_when_made.append(screen_words(app))
+        return make_client(api.transport, max_retries=0)
+
+    app = TrackerApp(make, ORDER_ID, clock=FakeClock().clock, auto_poll=False)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert "Your order is being prepared." in screen_words(app)
+    [frame] = seen_when_made
+    assert f"Order {ORDER_ID[:6].upper()}" in frame
+    assert "Fetching order…" in frame
+    assert "Your order is being prepared." not in frame

@@ -6,9 +6,13 @@ Pure: the tracker hands in the order it showed and the one it received.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from tote_track.api.models import FulfillmentStatus, OrderStatus, OrderSummary
+from tote_track.api.statuses import FulfillmentStatus, OrderStatus
 from tote_track.tracking.stepper import Outcome, Progress
+
+if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
+    from tote_track.api.models import OrderSummary
 
 __all__ = ["ALERT_FULFILLMENT", "ALERT_STATUS", "Alert", "alert_for"]
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tote_track.api.models import (
+from tote_track.api.statuses import (
     FulfillmentStatus,
     HandoffMode,
-    Order,
     OrderStatus,
-    OrderSummary,
-    Payment,
     PaymentState,
     PaymentStatus,
 )
+
+if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
+    from tote_track.api.models import Order, OrderSummary, Payment
 
 OS = OrderStatus
 FS = FulfillmentStatus

@@ -29,16 +29,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from tote_track.api.errors import RETRY_AFTER_CAP
-from tote_track.api.models import (
-    FulfillmentStatus,
-    HandoffMode,
-    OrderStatus,
-    OrderSummary,
-    PaymentStatus,
-)
+from tote_track.api.statuses import FulfillmentStatus, HandoffMode, OrderStatus, PaymentStatus
 from tote_track.tracking.lifecycle import TERMINAL_FULFILLMENT_STATUSES, TERMINAL_ORDER_STATUSES
+
+if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
+    from tote_track.api.models import OrderSummary
 
 __all__ = [
     "RETRY_AFTER_CAP",

@@ -11,20 +11,19 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from tote_track.api.errors import printable
-from tote_track.api.models import (
+from tote_track.api.statuses import (
     FulfillmentStatus,
-    Handoff,
     HandoffMode,
-    Money,
-    Order,
     OrderStatus,
-    OrderSummary,
-    Payment,
     PaymentState,
     PaymentStatus,
 )
+
+if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
+    from tote_track.api.models import Handoff, Money, Order, OrderSummary, Payment
 
 __all__ = [
     "CURRENCY_EXPONENTS",
@@ -219,6 +218,8 @@ def _line(
 def payment_words(order: Order | OrderSummary) -> str:
     """The payment row in words. On an order that ended without a handoff it says what
     happened to the money (refunded, voided, nothing taken), never that money is due."""
+    from tote_track.api.models import Order  # loaded already: there is an order
+
     if order.status in ENDED_UNSUCCESSFULLY and order.payment_status == PaymentStatus.UNPAID:
         states = {p.status for p in order.payments} if isinstance(order, Order) else set()
         if PaymentState.REFUNDED in states:
@@ -281,6 +282,8 @@ def money_rows(order: Order | OrderSummary) -> tuple[MoneyRow, ...]:
     holds the total after a cancel). On an order that ended without a handoff the
     settlement (refunded, voided, nothing taken) takes the place of paid and due.
     """
+    from tote_track.api.models import Money, Order  # loaded already: there is an order
+
     discount = order.total_discount
     shown_discount = Money(amount=-discount.amount, currency=discount.currency)
     rows = [

@@ -14,15 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from tote_track.api.models import (
-    FulfillmentStatus,
-    HandoffMode,
-    OrderStatus,
-    OrderSummary,
-    PaymentStatus,
-)
+from tote_track.api.statuses import FulfillmentStatus, HandoffMode, OrderStatus, PaymentStatus
 from tote_track.tracking.presentation import format_money, vehicle_description
+
+if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
+    from tote_track.api.models import OrderSummary
 
 __all__ = [
     "Outcome",

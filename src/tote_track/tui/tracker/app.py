@@ -17,7 +17,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -36,8 +35,6 @@ from textual.timer import Timer
 from textual.widgets import Footer
 
 from tote_track import exit_codes
-from tote_track.api.client import DEFAULT_MAX_RETRIES, ToteClient
-from tote_track.api.config import ClientConfig
 from tote_track.api.errors import (
     ApiConnectionError,
     CancelNotAllowedError,
@@ -46,7 +43,7 @@ from tote_track.api.errors import (
     ServerError,
     ToteError,
 )
-from tote_track.api.models import FulfillmentStatus, Order, OrderStatus
+from tote_track.api.statuses import FulfillmentStatus, OrderStatus
 from tote_track.tracking.alerts import alert_for
 from tote_track.tracking.errors import describe_error
 from tote_track.tracking.freshness import Phase, freshness, load_failure, phase_after
@@ -67,6 +64,11 @@ from tote_track.tui.tracker.widgets import (
 )
 
 if TYPE_CHECKING:
+    # The client (httpx) and the models (pydantic) load after the first frame is drawn.
+    from tote_track.api.client import ToteClient
+    from tote_track.api.config import ClientConfig
+    from tote_track.api.models import Order
+
     # Imported where they are first shown (a key, an error): the first frame needs neither.
     from tote_track.tui.tracker.dialogs import CancelDraft, CancelScreen
     from tote_track.tui.tracker.qa_console import QAConsole
@@ -98,7 +100,7 @@ class Clock:
     monotonic: Callable[[], float] = field(default=time.monotonic)
 
 
-ClientFactory = Callable[[], ToteClient]
+ClientFactory = Callable[[], "ToteClient"]
 
 
 class TrackerApp(App[int]):
@@ -197,9 +199,10 @@ class TrackerApp(App[int]):
         # The QA console (sandbox only).
         self.qa_console: QAConsole | None = None
         self._signals = TerminalSignals(self.terminal_gone)
-        # Set once the screen exists: the first fetch starts before it (on_load), and its
-        # answer waits here to be shown.
-        self._mounted = asyncio.Event()
+        # Set once the first frame (the order's code, "Fetching order…") is on screen: the
+        # first fetch waits for it, so the client's libraries (about 200 ms of imports)
+        # load while the customer already sees the tracker.
+        self._framed = asyncio.Event()
 
     def get_driver_class(self) -> type[Driver]:
         # A terminal that goes away must end the app, never hang it (see tui/terminal.py).
@@ -226,11 +229,6 @@ class TrackerApp(App[int]):
         yield FreshnessLine(id="freshness")
         yield Footer()
 
-    def on_load(self) -> None:
-        # The first fetch starts before the screen is composed: the request (and, over
-        # https, loading the trusted CAs and the handshake) overlaps building the frame.
-        self._poll_now()
-
     def on_mount(self) -> None:
         self.query_one("#progress-box").border_title = "Progress"
         self.query_one("#status").border_title = "Status"
@@ -240,7 +238,11 @@ class TrackerApp(App[int]):
         self._signals.install(self)
         self.set_interval(1.0, self.refresh_freshness, name="freshness")
         self.refresh_freshness()
-        self._mounted.set()
+        self._poll_now()  # waits for the frame
+
+    def on_ready(self) -> None:
+        # Textual sends Ready once the first frame is on the terminal.
+        self._framed.set()
 
     async def on_unmount(self) -> None:
         self._signals.remove()
@@ -296,13 +298,12 @@ class TrackerApp(App[int]):
     async def _fetch(self) -> None:
         # One request, no retries inside the client: every wait is the policy's, so the
         # freshness line can say what it waits for and until when.
+        await self._framed.wait()
         try:
             order = await self.client.get_order(self.order_id)
         except Exception as error:  # every failure is shown (a bug too), none ends the app
-            await self._mounted.wait()
             self._poll_failed(error)
         else:
-            await self._mounted.wait()
             self._poll_succeeded(order)
 
     def _set_plan(self, plan: PollPlan, error: BaseException | None = None) -> None:
@@ -540,6 +541,8 @@ class TrackerApp(App[int]):
     async def _send_cancel(self, order_id: str, reason: str, key: str) -> None:
         # The cancel is idempotent (one key for every attempt), so it keeps the client's
         # own retries, unlike the polls.
+        from tote_track.api.client import DEFAULT_MAX_RETRIES  # loaded with the first fetch
+
         try:
             await self.client.cancel_order(
                 order_id, reason, idempotency_key=key, max_retries=DEFAULT_MAX_RETRIES
@@ -671,15 +674,16 @@ def run_tracker(
     policy: PollingPolicy | None = None,
 ) -> int:
     """Run the tracker in this terminal until the customer quits; returns the exit code."""
-    # The client is made in a thread while the app starts: over https it loads the trusted
-    # CAs (tens of ms, mostly without the GIL) while the stylesheet is read and parsed.
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="client")
-    # One request per check (no retries inside the client): the polling policy owns every
-    # wait, Retry-After included, so the screen always says what it waits for.
-    client_ready = pool.submit(ToteClient, config, max_retries=0)
-    pool.shutdown(wait=False)  # the one task still runs to its end
+
+    def make_client() -> ToteClient:
+        from tote_track.api.client import ToteClient  # after the first frame (see _framed)
+
+        # One request per check (no retries inside the client): the polling policy owns
+        # every wait, Retry-After included, so the screen always says what it waits for.
+        return ToteClient(config, max_retries=0)
+
     app = TrackerApp(
-        client_ready.result,
+        make_client,
         order_id,
         notify=notify,
         bell=bell,

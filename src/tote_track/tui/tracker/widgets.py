@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -24,7 +24,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tote_track.api.models import Order, OrderSummary, short_code
+from tote_track.api.statuses import short_code
 from tote_track.tracking.lifecycle import CancelEligibility
 from tote_track.tracking.presentation import (
     format_money,
@@ -34,6 +34,9 @@ from tote_track.tracking.presentation import (
     status_breakdown,
 )
 from tote_track.tracking.stepper import Outcome, Progress, Step, StepState
+
+if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
+    from tote_track.api.models import Order, OrderSummary
 
 __all__ = [
     "CancelHint",
