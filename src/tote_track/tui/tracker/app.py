@@ -211,6 +211,9 @@ class TrackerApp(App[int]):
     # -- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The size classes are set before the widgets exist, so their styles are worked out
+        # once (setting them after the mount restyles every widget).
+        self._fit(self.size.width, self.size.height)
         yield OrderHeader(self.order_id, sandbox_url=self.sandbox_url, id="header")
         with VerticalScroll(id="body"):
             with Vertical(id="progress-box", classes="box"):
@@ -227,14 +230,13 @@ class TrackerApp(App[int]):
             self.qa_console = QAConsole(lambda: self.client, self.action_poll_now, id="qa")
             yield self.qa_console
         yield FreshnessLine(id="freshness")
-        yield Footer()
+        yield Footer(compact=self.has_class("-narrow"))
 
     def on_mount(self) -> None:
         self.query_one("#progress-box").border_title = "Progress"
         self.query_one("#status").border_title = "Status"
         self.query_one("#items").border_title = "Items & payments"
         self.query_one("#money").border_title = "Money"
-        self._fit(self.size.width, self.size.height)
         self._signals.install(self)
         self.set_interval(1.0, self.refresh_freshness, name="freshness")
         self.refresh_freshness()
