@@ -164,6 +164,12 @@ def test_demo_creates_an_autoplay_order_and_tracks_it_with_the_sandbox_url(
     assert policy.schedule(Scenario.PREPARATION) == Schedule(500, 3000, 360_000)
 
 
+def test_the_board_demo_without_a_terminal_is_a_usage_error() -> None:
+    result = invoke("demo", "--board")  # the runner's stdout is no terminal
+    assert result.exit_code == 2
+    assert "Error: the board needs a terminal (stdout is not one)." in result.output
+
+
 def test_help_lists_the_tracker_commands() -> None:
     result = invoke("--help")
     assert result.exit_code == 0

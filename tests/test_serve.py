@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import socket
+import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -59,6 +63,11 @@ def test_the_url_to_open_brackets_ipv6() -> None:
     assert ServeAddress("::1", 8080).url == "http://[::1]:8080/"
 
 
+def test_a_wildcard_address_is_shown_as_this_machine_s_name() -> None:
+    for host in ("0.0.0.0", "::"):
+        assert ServeAddress(host, 8080).url == f"http://{socket.gethostname()}:8080/"
+
+
 def test_a_session_runs_this_python_s_board_without_the_token() -> None:
     config = ClientConfig(base_url="https://api.example.com/v1", token="tok-0123456789abcdef")
     words = shlex.split(board_command_line(LOCATION, kiosk=True))
@@ -84,3 +93,40 @@ def test_the_help_names_serve() -> None:
     for command in (["board", "--help"], ["demo", "--help"]):
         result = CliRunner().invoke(main, command)
         assert "--serve [HOST:]PORT" in result.output
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A loopback port another socket already listens on."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+def serve_demo(*args: str) -> subprocess.CompletedProcess[str]:
+    # A real process: textual-serve runs its own event loop, once per process.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOTE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "tote_track", "demo", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
+def test_the_board_demo_on_a_busy_port_says_it_cannot_listen(busy_port: int) -> None:
+    run = serve_demo("--board", "--serve", str(busy_port))
+    assert run.returncode == 1
+    assert "demo: Tote Market Downtown, sandbox at http://127.0.0.1:" in run.stdout
+    assert f"Error: cannot listen on 127.0.0.1:{busy_port}:" in run.stdout
+    assert "address already in use" in run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_the_tracker_demo_on_a_busy_port_says_it_cannot_listen(busy_port: int) -> None:
+    run = serve_demo("--scenario", "kiosk", "--serve", f"127.0.0.1:{busy_port}")
+    assert run.returncode == 1
+    assert f"Error: cannot listen on 127.0.0.1:{busy_port}:" in run.stdout
+    assert "Traceback" not in run.stdout + run.stderr

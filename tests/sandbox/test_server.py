@@ -27,6 +27,7 @@ from tote_track.api.errors import ApiConnectionError, CancelNotAllowedError, Not
 from tote_track.api.models import FulfillmentStatus, OrderStatus, PaymentStatus
 from tote_track.sandbox.seed import LOCATIONS
 from tote_track.sandbox.server import EmbeddedSandbox, build_app, run_sandbox
+from tote_track.sandbox.tls import server_names
 
 from .test_persistence import start_sandbox
 
@@ -398,3 +399,65 @@ def test_an_unusable_db_file_is_one_clear_line(tmp_path: Path) -> None:
     assert code == 1
     assert f"--db {bad}" in err.getvalue()
     assert "Traceback" not in err.getvalue()
+
+
+def refused_certificate(certfile: Path, keyfile: Path | None = None) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run_sandbox(
+        host="127.0.0.1",
+        port=0,
+        token="sandbox",
+        db=None,
+        orders=0,
+        certfile=str(certfile),
+        keyfile=None if keyfile is None else str(keyfile),
+        out=out,
+        err=err,
+    )
+    assert out.getvalue() == ""
+    return code, err.getvalue()
+
+
+def test_a_certificate_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.pem"
+    assert refused_certificate(missing) == (
+        2,
+        f"error: cannot serve HTTPS: {missing} does not exist.\n",
+    )
+
+
+def test_a_certificate_that_cannot_be_read_says_why(tmp_path: Path) -> None:
+    code, said = refused_certificate(tmp_path)  # a folder, not a file
+    assert code == 2
+    assert said.startswith(f"error: cannot serve HTTPS: {tmp_path} cannot be read (")
+
+
+def test_a_certificate_and_key_that_are_not_pem_are_both_named(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_text("hello")
+    key.write_text("world")
+    code, said = refused_certificate(cert, key)
+    assert code == 2
+    assert said.startswith(f"error: cannot serve HTTPS: {cert} and {key} are not a PEM")
+    assert "--keyfile" not in said
+
+
+def test_tls_ca_files_that_cannot_be_written_are_one_clear_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    out, err = io.StringIO(), io.StringIO()
+    db = blocker / "orders.db"  # its CA folder would live inside a regular file
+    code = run_sandbox(
+        host="127.0.0.1", port=0, token="sandbox", db=db, orders=0, tls=True, out=out, err=err
+    )
+    assert code == 1
+    assert err.getvalue().startswith(f"error: cannot write the sandbox's CA files to {db}.tls: ")
+    assert out.getvalue() == ""
+
+
+def test_the_local_ca_certifies_the_name_the_sandbox_listens_on() -> None:
+    assert server_names("sandbox.test")[0] == "sandbox.test"
+    assert server_names("192.168.1.20")[0] == "192.168.1.20"
+    # A wildcard address is no name a client connects to: the loopback names only.
+    assert server_names("0.0.0.0") == server_names("127.0.0.1") == server_names("[::]")
+    assert "0.0.0.0" not in server_names("0.0.0.0")
