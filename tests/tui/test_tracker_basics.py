@@ -250,7 +250,7 @@ async def test_server_down_at_start_is_reconnecting_not_a_crash(api: FakeApi) ->
             "reconnecting · retry in 5 s · no connection",
             "reconnecting",
         )
-        assert "Looking up the order…" in screen_words(app)
+        assert "Fetching order…" in screen_words(app)
         await poll(pilot)
         assert "Your order is being prepared." in screen_words(app)
         assert app.freshness_text()[1] == "live"

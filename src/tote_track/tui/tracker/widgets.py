@@ -181,8 +181,8 @@ class ProgressStepper(Widget):
         return cells
 
     def render(self) -> RenderResult:
-        if self.progress is None:
-            return Text("Looking up the order…", style="dim")
+        if self.progress is None:  # the headline below says "Fetching order…"
+            return Text("")
         cells = self._cells()
         width = self.content_region.width or self.size.width or 80
         time_style = self.get_component_rich_style("stepper--time")
