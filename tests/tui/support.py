@@ -196,7 +196,8 @@ def make_app(
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let every worker finish and every resulting message be handled."""
+    """Let every worker finish and every resulting message be handled, until the screen
+    stops changing (on a busy machine a layout may ask for another render pass late)."""
     app = pilot.app
     for _ in range(5):
         # Errors are the app's business (it handles them when the worker's state changes).
@@ -204,6 +205,13 @@ async def settle(pilot: Pilot[Any]) -> None:
         await pilot.pause()
         if not any(worker.is_running for worker in app.workers):
             break
+    shown = app.export_screenshot()
+    for _ in range(10):
+        await pilot.pause()
+        now = app.export_screenshot()
+        if now == shown:
+            break
+        shown = now
 
 
 async def poll(pilot: Pilot[Any]) -> None:

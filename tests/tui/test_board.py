@@ -31,7 +31,8 @@ from textual.pilot import Pilot
 from textual.widgets import Footer, Header
 
 from tests.tracking.orders import make_order
-from tests.tui.support import BASE_URL, FakeClock, make_client, screen_text, screen_words, settle
+from tests.tui.support import BASE_URL, FakeClock, make_client, screen_text, screen_words
+from tests.tui.support import settle as settle_app
 from tote_track import cli
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
@@ -53,6 +54,28 @@ from tote_track.tui.board.app import sweep as board_sweep
 from tote_track.tui.board.screens import LocationPickerScreen
 from tote_track.tui.board.segments import big_code, fit_grid, seven_segment
 from tote_track.tui.board.widgets import CodeGrid
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """As the tracker's settle, and until both columns are laid out for their grid's
+    current size: a grid reports its size after the layout, and on a busy machine that
+    report can come after the screen first looked settled."""
+    await settle_app(pilot)
+    app = pilot.app
+    assert isinstance(app, BoardApp)
+
+    def laid_out() -> bool:
+        for column, layout in app.layouts.items():
+            size = app.query_one(f"#{column.value}-grid", CodeGrid).content_size
+            if layout.width != max(size.width, 0):
+                return False
+        return True
+
+    deadline = time.monotonic() + 30
+    while app.layouts and not laid_out() and time.monotonic() < deadline:
+        await pilot.pause(0.02)
+    await settle_app(pilot)
+
 
 LOCATION = "b5a7c8d9-e0f1-4a2b-8c3d-4e5f6a7b8c9d"
 ELSEWHERE = "2c9d4e1f-7a3b-4c5d-8e6f-9a0b1c2d3e4f"

@@ -223,6 +223,10 @@ class BoardApp(App[int]):
         self._stale_timer: Timer | None = None
         self._page_timer: Timer | None = None
         self._signals = TerminalSignals(self.terminal_gone)
+        self._code_grids = {
+            Column.PREPARING: CodeGrid(empty_text="Nothing in preparation", id="preparing-grid"),
+            Column.READY: CodeGrid(empty_text="Nothing waiting", id="ready-grid"),
+        }
 
     def get_driver_class(self) -> type[Driver]:
         # A terminal that goes away must end the app, never hang it (see tui/terminal.py).
@@ -237,10 +241,10 @@ class BoardApp(App[int]):
         with Horizontal(id="board"):
             with Vertical(id="preparing", classes="column"):
                 yield ColumnHeading(Column.PREPARING, id="preparing-heading")
-                yield CodeGrid(empty_text="Nothing in preparation", id="preparing-grid")
+                yield self._code_grids[Column.PREPARING]
             with Vertical(id="ready", classes="column"):
                 yield ColumnHeading(Column.READY, id="ready-heading")
-                yield CodeGrid(empty_text="Nothing waiting", id="ready-grid")
+                yield self._code_grids[Column.READY]
         with Vertical(id="message"):
             yield Static("", id="message-title")
             yield Static("", id="message-text")
@@ -391,10 +395,7 @@ class BoardApp(App[int]):
     # -- paging ------------------------------------------------------------------------
 
     def _grids(self) -> Mapping[Column, CodeGrid]:
-        return {
-            Column.PREPARING: self.query_one("#preparing-grid", CodeGrid),
-            Column.READY: self.query_one("#ready-grid", CodeGrid),
-        }
+        return self._code_grids
 
     def _update_page_timer(self) -> None:
         paging = self.shown is not None and self.shown.paging
@@ -458,7 +459,9 @@ class BoardApp(App[int]):
     # -- rendering ---------------------------------------------------------------------
 
     def on_code_grid_resized(self, _: CodeGrid.Resized) -> None:
-        self._render_columns()
+        # A resize may still arrive while the app shuts down, after its screen is gone.
+        if all(grid.is_attached for grid in self._grids().values()):
+            self._render_columns()
 
     def _render_all(self) -> None:
         self._render_message()
