@@ -28,10 +28,11 @@ import threading
 from collections.abc import Callable
 from typing import IO, Any
 
+from textual import events, on
 from textual.app import App
 from textual.driver import Driver
 
-__all__ = ["GRACE", "TERMINAL_SIGNALS", "TerminalSignals", "hangup_safe"]
+__all__ = ["GRACE", "TERMINAL_SIGNALS", "TerminalApp", "TerminalSignals", "hangup_safe"]
 
 TERMINAL_SIGNALS = ("SIGHUP", "SIGTERM")
 GRACE = 5.0
@@ -136,3 +137,27 @@ def _hangup_safe_linux_driver() -> type[Driver]:
                 self._file = TerminalOutput(self._file, raise_hangup)  # type: ignore[assignment]
 
     return HangupSafeDriver
+
+
+class TerminalApp(App[int]):
+    """An app that ends with its terminal: SIGHUP, SIGTERM and a hung-up terminal all call
+    :meth:`terminal_gone`, which each app fills in (stop its timers and workers, exit)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._terminal_signals = TerminalSignals(self.terminal_gone)
+
+    def get_driver_class(self) -> type[Driver]:
+        return hangup_safe(super().get_driver_class())
+
+    def terminal_gone(self) -> None:
+        """The terminal is gone: stop everything and exit."""
+        raise NotImplementedError
+
+    @on(events.Mount)
+    def _install_terminal_signals(self) -> None:
+        self._terminal_signals.install(self)
+
+    @on(events.Unmount)
+    def _remove_terminal_signals(self) -> None:
+        self._terminal_signals.remove()

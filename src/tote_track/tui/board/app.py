@@ -37,10 +37,9 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.driver import Driver
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
@@ -70,7 +69,7 @@ from tote_track.tracking.presentation import printable
 from tote_track.tui.board.screens import BoardHelpScreen, LocationPickerScreen
 from tote_track.tui.board.segments import GridLayout, fit_grid
 from tote_track.tui.board.widgets import CodeGrid, ColumnHeading
-from tote_track.tui.terminal import TerminalSignals, hangup_safe
+from tote_track.tui.terminal import TerminalApp
 
 __all__ = [
     "EXIT_OK",
@@ -139,7 +138,7 @@ async def sweep(client: ToteClient, location_id: str, *, page_size: int = SWEEP_
 # --------------------------------------------------------------------------- the app
 
 
-class BoardApp(App[int]):
+class BoardApp(TerminalApp):
     """A live board of one location's orders: "Preparing" and "Ready for pickup"."""
 
     CSS_PATH = Path(__file__).with_name("board.tcss")
@@ -222,15 +221,10 @@ class BoardApp(App[int]):
         self._countdown: Timer | None = None
         self._stale_timer: Timer | None = None
         self._page_timer: Timer | None = None
-        self._signals = TerminalSignals(self.terminal_gone)
         self._code_grids = {
             Column.PREPARING: CodeGrid(empty_text="Nothing in preparation", id="preparing-grid"),
             Column.READY: CodeGrid(empty_text="Nothing waiting", id="ready-grid"),
         }
-
-    def get_driver_class(self) -> type[Driver]:
-        # A terminal that goes away must end the app, never hang it (see tui/terminal.py).
-        return hangup_safe(super().get_driver_class())
 
     # -- layout ------------------------------------------------------------------------
 
@@ -255,7 +249,6 @@ class BoardApp(App[int]):
     def on_mount(self) -> None:
         self.set_class(self.kiosk, "-kiosk")
         self._client = self._client_factory()
-        self._signals.install(self)
         self._render_all()
         if self.location_id is None:
             picker = LocationPickerScreen(lambda: recent_locations(self.client, self.clock()))
@@ -273,7 +266,6 @@ class BoardApp(App[int]):
             )
 
     async def on_unmount(self) -> None:
-        self._signals.remove()
         self._stop_timers()
         if self._client is not None:
             await self._client.aclose()

@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.driver import Driver
 from textual.events import Resize
 from textual.notifications import SeverityLevel
 from textual.reactive import var
@@ -51,7 +50,7 @@ from tote_track.tracking.lifecycle import cancel_eligibility
 from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
 from tote_track.tracking.presentation import cancel_refusal, printable, settlement_lines
 from tote_track.tracking.stepper import Progress, progress_of, record_seen
-from tote_track.tui.terminal import TerminalSignals, hangup_safe
+from tote_track.tui.terminal import TerminalApp
 from tote_track.tui.tracker.widgets import (
     CancelHint,
     FreshnessLine,
@@ -103,7 +102,7 @@ class Clock:
 ClientFactory = Callable[[], "ToteClient"]
 
 
-class TrackerApp(App[int]):
+class TrackerApp(TerminalApp):
     """Follow one order: progress, statuses, money, cancel; polling by the policy."""
 
     phase: var[Phase] = var(Phase.LOADING, init=False)
@@ -198,15 +197,10 @@ class TrackerApp(App[int]):
         self._announce_cancel = False
         # The QA console (sandbox only).
         self.qa_console: QAConsole | None = None
-        self._signals = TerminalSignals(self.terminal_gone)
         # Set once the first frame (the order's code, "Fetching order…") is on screen: the
         # first fetch waits for it, so the client's libraries (about 200 ms of imports)
         # load while the customer already sees the tracker.
         self._framed = asyncio.Event()
-
-    def get_driver_class(self) -> type[Driver]:
-        # A terminal that goes away must end the app, never hang it (see tui/terminal.py).
-        return hangup_safe(super().get_driver_class())
 
     # -- layout ------------------------------------------------------------------------
 
@@ -237,7 +231,6 @@ class TrackerApp(App[int]):
         self.query_one("#status").border_title = "Status"
         self.query_one("#items").border_title = "Items & payments"
         self.query_one("#money").border_title = "Money"
-        self._signals.install(self)
         self.set_interval(1.0, self.refresh_freshness, name="freshness")
         self.refresh_freshness()
         self._poll_now()  # waits for the frame
@@ -247,7 +240,6 @@ class TrackerApp(App[int]):
         self._framed.set()
 
     async def on_unmount(self) -> None:
-        self._signals.remove()
         self._cancel_timer()
         if self._client is not None:
             await self._client.aclose()
