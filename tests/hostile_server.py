@@ -12,12 +12,14 @@ read back every request it saw. It listens on 127.0.0.1 only, one thread per con
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import count
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -60,6 +62,26 @@ def error_reply(
 ) -> Handler:
     """An error in the API's envelope."""
     return json_reply({"error": {"code": code, "message": message}}, status, headers)
+
+
+def order_summary(guide_order_json: dict[str, Any], n: int = 0, **changes: Any) -> dict[str, Any]:
+    """The guide's order as a list row (no items, no payments), its id made the ``n``-th."""
+    data = copy.deepcopy(guide_order_json)
+    del data["items"], data["payments"]
+    data["id"] = f"{n:08x}" + data["id"][8:]
+    data.update(changes)
+    return data
+
+
+def endless_pages(rows: list[dict[str, Any]]) -> Handler:
+    """Every page says more follow, each with a cursor never sent before."""
+    cursors = count()
+
+    def answer(seen: Seen) -> Answer:
+        page = {"data": rows, "pagination": {"has_more": True, "next_cursor": f"c{next(cursors)}"}}
+        return json_reply(page)(seen)
+
+    return answer
 
 
 class HostileServer:

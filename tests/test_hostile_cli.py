@@ -7,18 +7,22 @@ the token echoed in a request id, 10 KB strings.
 
 from __future__ import annotations
 
-import copy
 import os
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from itertools import count
 from typing import Any
 
 import pytest
 
-from tests.hostile_server import Answer, HostileServer, Seen, error_reply, json_reply
+from tests.hostile_server import (
+    HostileServer,
+    endless_pages,
+    error_reply,
+    json_reply,
+    order_summary,
+)
 from tote_track.api.client import DEFAULT_MAX_PAGES
 
 TOKEN = "tok-HOSTILE-SECRET-0123456789"
@@ -65,31 +69,13 @@ def one_sentence(run: Run) -> str:
     return lines[0]
 
 
-def summary(guide_order_json: dict[str, Any], n: int = 0, **changes: Any) -> dict[str, Any]:
-    data = copy.deepcopy(guide_order_json)
-    del data["items"], data["payments"]
-    data["id"] = f"{n:08x}" + data["id"][8:]
-    data.update(changes)
-    return data
-
-
-def endless(rows: list[dict[str, Any]]) -> Any:
-    cursors = count()
-
-    def answer(seen: Seen) -> Answer:
-        page = {"data": rows, "pagination": {"has_more": True, "next_cursor": f"c{next(cursors)}"}}
-        return json_reply(page)(seen)
-
-    return answer
-
-
 # -- 3. pagination -----------------------------------------------------------------------------
 
 
 def test_list_all_against_endless_pages_ends_with_exit_4_and_one_sentence(
     hostile_server: HostileServer, guide_order_json: dict[str, Any]
 ) -> None:
-    hostile_server.route("GET", "/orders", endless([summary(guide_order_json)]))
+    hostile_server.route("GET", "/orders", endless_pages([order_summary(guide_order_json)]))
     run = tote_track(hostile_server, "list", "--all")
     assert run.code == 4
     line = one_sentence(run)
@@ -102,7 +88,7 @@ def test_list_all_against_endless_pages_ends_with_exit_4_and_one_sentence(
 def test_list_all_against_empty_pages_that_say_more_ends_at_once(
     hostile_server: HostileServer,
 ) -> None:
-    hostile_server.route("GET", "/orders", endless([]))
+    hostile_server.route("GET", "/orders", endless_pages([]))
     run = tote_track(hostile_server, "list", "--all")
     assert run.code == 4
     assert "empty page" in one_sentence(run)
@@ -117,7 +103,7 @@ def test_list_and_watch_in_tokyo_with_a_date_at_the_end_of_time(
     hostile_server: HostileServer, guide_order_json: dict[str, Any], field: str
 ) -> None:
     end = "9999-12-31T23:59:59Z"
-    row = summary(guide_order_json, **{field: end})
+    row = order_summary(guide_order_json, **{field: end})
     hostile_server.route(
         "GET", "/orders", json_reply({"data": [row], "pagination": {"has_more": False}})
     )
@@ -133,7 +119,7 @@ def test_list_and_watch_in_tokyo_with_a_date_at_the_end_of_time(
 def test_an_ordinary_date_still_lists_in_tokyo(
     hostile_server: HostileServer, guide_order_json: dict[str, Any]
 ) -> None:
-    row = summary(guide_order_json, created_at="2026-01-31T23:30:00Z")
+    row = order_summary(guide_order_json, created_at="2026-01-31T23:30:00Z")
     hostile_server.route(
         "GET", "/orders", json_reply({"data": [row], "pagination": {"has_more": False}})
     )

@@ -4,7 +4,6 @@ loop forever, or put the token anywhere a person or a log could read it."""
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -14,7 +13,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from tests.hostile_server import Answer, HostileServer, Seen, error_reply, json_reply
+from tests.hostile_server import (
+    Answer,
+    HostileServer,
+    Seen,
+    endless_pages,
+    error_reply,
+    json_reply,
+    order_summary,
+)
 from tote_track.api.client import DEFAULT_MAX_ORDERS, DEFAULT_MAX_PAGES, ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.errors import (
@@ -28,26 +35,6 @@ from tote_track.api.models import EARLIEST_MOMENT, LATEST_MOMENT, OrderSummary, 
 
 TOKEN = "tok-HOSTILE-SECRET-0123456789"
 ORDER_ID = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
-
-
-def summary(guide_order_json: dict[str, Any], n: int = 0, **changes: Any) -> dict[str, Any]:
-    data = copy.deepcopy(guide_order_json)
-    del data["items"], data["payments"]
-    data["id"] = f"{n:08x}" + data["id"][8:]
-    data.update(changes)
-    return data
-
-
-def endless_pages(rows: list[dict[str, Any]]) -> Any:
-    """Every page says more follow, each with a cursor never sent before."""
-    cursors = count()
-
-    def answer(_: Seen) -> Answer:
-        return json_reply(
-            {"data": rows, "pagination": {"has_more": True, "next_cursor": f"c{next(cursors)}"}}
-        )(_)
-
-    return answer
 
 
 async def drain(client: ToteClient, **kwargs: Any) -> list[OrderSummary]:
@@ -70,7 +57,7 @@ def test_the_default_bounds_are_documented_numbers() -> None:
 async def test_endless_pages_stop_at_max_pages(
     hostile_server: HostileServer, client: ToteClient, guide_order_json: dict[str, Any]
 ) -> None:
-    hostile_server.route("GET", "/orders", endless_pages([summary(guide_order_json)]))
+    hostile_server.route("GET", "/orders", endless_pages([order_summary(guide_order_json)]))
     got: list[OrderSummary] = []
 
     async def collect() -> None:
@@ -90,7 +77,7 @@ async def test_endless_pages_stop_at_max_pages(
 async def test_orders_stop_at_max_orders(
     hostile_server: HostileServer, client: ToteClient, guide_order_json: dict[str, Any]
 ) -> None:
-    rows = [summary(guide_order_json, n) for n in range(3)]
+    rows = [order_summary(guide_order_json, n) for n in range(3)]
     hostile_server.route("GET", "/orders", endless_pages(rows))
     got: list[OrderSummary] = []
 
@@ -107,7 +94,7 @@ async def test_orders_stop_at_max_orders(
 async def test_exactly_max_orders_and_no_more_is_not_an_error(
     hostile_server: HostileServer, client: ToteClient, guide_order_json: dict[str, Any]
 ) -> None:
-    rows = [summary(guide_order_json, n) for n in range(3)]
+    rows = [order_summary(guide_order_json, n) for n in range(3)]
     pages = iter(
         [
             {"data": rows, "pagination": {"has_more": True, "next_cursor": "c1"}},
@@ -139,7 +126,7 @@ async def test_a_huge_cursor_is_not_kept_page_after_page(
     hostile_server: HostileServer, client: ToteClient, guide_order_json: dict[str, Any]
 ) -> None:
     """The repeated-cursor check keeps a digest, not every cursor the server sent."""
-    row = summary(guide_order_json)
+    row = order_summary(guide_order_json)
     counter = count()
 
     def answer(seen: Seen) -> Answer:
@@ -183,7 +170,7 @@ async def test_an_order_dated_at_the_end_of_time_is_a_bad_response_not_an_overfl
         "/orders",
         json_reply(
             {
-                "data": [summary(guide_order_json, updated_at=text)],
+                "data": [order_summary(guide_order_json, updated_at=text)],
                 "pagination": {"has_more": False},
             }
         ),
@@ -221,8 +208,10 @@ def test_moments_that_cannot_be_shown_everywhere_are_refused(moment: datetime) -
 
 def test_the_models_refuse_them_too(guide_order_json: dict[str, Any]) -> None:
     with pytest.raises(ValidationError, match="between"):
-        OrderSummary.model_validate(summary(guide_order_json, created_at="9999-12-31T23:59:59Z"))
-    ordinary = OrderSummary.model_validate(summary(guide_order_json))
+        OrderSummary.model_validate(
+            order_summary(guide_order_json, created_at="9999-12-31T23:59:59Z")
+        )
+    ordinary = OrderSummary.model_validate(order_summary(guide_order_json))
     assert ordinary.created_at.year == 2026
 
 
