@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import pickup_order
 from tote_track import cli
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
-from tote_track.api.control import SandboxControl
 from tote_track.api.errors import ApiConnectionError
 from tote_track.sandbox.server import EmbeddedSandbox
 from tote_track.tracking.polling import Scenario, Schedule
@@ -24,18 +24,6 @@ ORDER_ID = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
 def sandbox() -> Iterator[EmbeddedSandbox]:
     with EmbeddedSandbox() as running:
         yield running
-
-
-def make_order(sandbox: EmbeddedSandbox, *events: str) -> str:
-    async def create() -> str:
-        async with ToteClient(sandbox.config) as client:
-            control = SandboxControl(client)
-            order = await control.create_order({"handoff": {"mode": "PICKUP"}})
-            for event in events:
-                await control.fire_event(order.id, event)
-            return order.id
-
-    return asyncio.run(create())
 
 
 def invoke(*args: str) -> Any:
@@ -77,9 +65,9 @@ def test_track_opens_the_tracker_in_a_terminal(monkeypatch: pytest.MonkeyPatch) 
 def test_without_a_terminal_it_prints_a_line_per_change_until_the_end(
     sandbox: EmbeddedSandbox,
 ) -> None:
-    order_id = make_order(sandbox, "payment_completed", "accept", "start_preparing", "ready")
+    order_id = pickup_order(sandbox, "payment_completed", "accept", "start_preparing", "ready")
     short = order_id[:6].upper()
-    done = make_order(
+    done = pickup_order(
         sandbox, "payment_completed", "accept", "start_preparing", "ready", "picked_up"
     )
     result = invoke(done, "--base-url", sandbox.base_url, "--token", sandbox.token)
@@ -90,7 +78,7 @@ def test_without_a_terminal_it_prints_a_line_per_change_until_the_end(
 
 
 def test_without_a_terminal_a_cancelled_order_exits_1(sandbox: EmbeddedSandbox) -> None:
-    order_id = make_order(sandbox, "payment_started", "void")
+    order_id = pickup_order(sandbox, "payment_started", "void")
     result = invoke("track", order_id, "--base-url", sandbox.base_url, "--token", sandbox.token)
     assert result.exit_code == 1
     assert "VOIDED" in result.output
@@ -104,7 +92,7 @@ def test_without_a_terminal_an_unknown_order_exits_4(sandbox: EmbeddedSandbox) -
 
 
 def test_a_short_code_is_found_and_followed(sandbox: EmbeddedSandbox) -> None:
-    done = make_order(
+    done = pickup_order(
         sandbox, "payment_completed", "accept", "start_preparing", "ready", "picked_up"
     )
     code = done[:6].upper()
@@ -115,7 +103,7 @@ def test_a_short_code_is_found_and_followed(sandbox: EmbeddedSandbox) -> None:
 
 
 def test_an_order_link_is_followed_on_the_configured_api(sandbox: EmbeddedSandbox) -> None:
-    done = make_order(
+    done = pickup_order(
         sandbox, "payment_completed", "accept", "start_preparing", "ready", "picked_up"
     )
     link = f"https://shop.invalid/orders/{done}?from=mail"

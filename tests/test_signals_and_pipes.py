@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import pickup_order
 from tote_track.api.client import ToteClient
-from tote_track.api.control import SandboxControl
 from tote_track.sandbox.server import EmbeddedSandbox
 
 TOTE_TRACK = Path(sys.executable).with_name("tote-track")
@@ -33,18 +33,6 @@ PICKED_UP = ("payment_completed", "accept", "start_preparing", "ready", "picked_
 def live() -> Iterator[EmbeddedSandbox]:
     with EmbeddedSandbox() as running:
         yield running
-
-
-def completed_order(sandbox: EmbeddedSandbox) -> str:
-    async def create() -> str:
-        async with ToteClient(sandbox.config) as client:
-            control = SandboxControl(client)
-            order = await control.create_order({"handoff": {"mode": "PICKUP"}})
-            for event in PICKED_UP:
-                await control.fire_event(order.id, event)
-            return order.id
-
-    return asyncio.run(create())
 
 
 def run_on_a_terminal(args: list[str], stdin: int) -> tuple[int, str, str]:
@@ -76,7 +64,7 @@ def run_on_a_terminal(args: list[str], stdin: int) -> tuple[int, str, str]:
 
 
 def test_tracker_with_stdin_from_dev_null_prints_lines(live: EmbeddedSandbox) -> None:
-    order_id = completed_order(live)
+    order_id = pickup_order(live, *PICKED_UP)
     args = [str(TOTE_TRACK), order_id, "--base-url", live.base_url, "--token", live.token]
     code, out, err = run_on_a_terminal(args, subprocess.DEVNULL)
     assert code == 0, err
@@ -87,7 +75,7 @@ def test_tracker_with_stdin_from_dev_null_prints_lines(live: EmbeddedSandbox) ->
 
 def test_tracker_with_stdin_from_a_pipe_prints_lines(live: EmbeddedSandbox) -> None:
     """``sleep 3 | tote-track ID``: a pipe that stays open and never sends a key."""
-    order_id = completed_order(live)
+    order_id = pickup_order(live, *PICKED_UP)
     args = [str(TOTE_TRACK), order_id, "--base-url", live.base_url, "--token", live.token]
     reader, writer = os.pipe()
     try:
@@ -210,23 +198,12 @@ except SystemExit as done:
 
 
 def _app_args(which: str, sandbox: EmbeddedSandbox) -> list[str]:
-    order_id = placed_order(sandbox)
+    order_id = pickup_order(sandbox, "payment_completed")
     if which == "tracker":
         return [order_id, "--base-url", sandbox.base_url, "--token", sandbox.token]
     location = asyncio.run(location_of(sandbox, order_id))
     return ["board", "--kiosk", "--location", location, "--base-url", sandbox.base_url,
             "--token", sandbox.token]  # fmt: skip
-
-
-def placed_order(sandbox: EmbeddedSandbox) -> str:
-    async def create() -> str:
-        async with ToteClient(sandbox.config) as client:
-            control = SandboxControl(client)
-            order = await control.create_order({"handoff": {"mode": "PICKUP"}})
-            await control.fire_event(order.id, "payment_completed")
-            return order.id
-
-    return asyncio.run(create())
 
 
 async def location_of(sandbox: EmbeddedSandbox, order_id: str) -> str:
