@@ -29,7 +29,7 @@ one-second countdown.
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -221,6 +221,7 @@ class BoardApp(TerminalApp):
         self._countdown: Timer | None = None
         self._stale_timer: Timer | None = None
         self._page_timer: Timer | None = None
+        # Kept, not looked up: a grid's resize report may arrive after the screen is gone.
         self._code_grids = {
             Column.PREPARING: CodeGrid(empty_text="Nothing in preparation", id="preparing-grid"),
             Column.READY: CodeGrid(empty_text="Nothing waiting", id="ready-grid"),
@@ -386,9 +387,6 @@ class BoardApp(TerminalApp):
 
     # -- paging ------------------------------------------------------------------------
 
-    def _grids(self) -> Mapping[Column, CodeGrid]:
-        return self._code_grids
-
     def _update_page_timer(self) -> None:
         paging = self.shown is not None and self.shown.paging
         if paging and self._page_timer is None and self.auto_sweep:
@@ -452,7 +450,7 @@ class BoardApp(TerminalApp):
 
     def on_code_grid_resized(self, _: CodeGrid.Resized) -> None:
         # A resize may still arrive while the app shuts down, after its screen is gone.
-        if all(grid.is_attached for grid in self._grids().values()):
+        if all(grid.is_attached for grid in self._code_grids.values()):
             self._render_columns()
 
     def _render_all(self) -> None:
@@ -461,7 +459,7 @@ class BoardApp(TerminalApp):
         self._render_status()
 
     def _render_columns(self) -> None:
-        grids = self._grids()
+        grids = self._code_grids
         # Ready first: the largest type its area holds; Preparing in smaller type. Both
         # from the areas alone, never from the number of orders.
         ready = grids[Column.READY].content_size
