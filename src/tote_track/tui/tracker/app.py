@@ -22,16 +22,17 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
 from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Footer
+from textual.widget import AwaitMount, Widget
+from textual.widgets import Footer, Static
 
 from tote_track import exit_codes
 from tote_track.api.errors import (
@@ -58,6 +59,7 @@ from tote_track.tui.tracker.widgets import (
     ItemsPanel,
     MoneyPanel,
     OrderHeader,
+    OrderPanels,
     ProgressStepper,
     StatusPanel,
 )
@@ -115,6 +117,9 @@ class TrackerApp(TerminalApp):
 
     CSS_PATH = Path(__file__).with_name("tracker.tcss")  # absolute: subclasses live elsewhere
     TITLE = "tote-track"
+    # The panels take the focus (the arrow keys scroll them) when they come with the first
+    # order; until then nothing may, not even the hidden QA console.
+    AUTO_FOCUS = None
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "r",
@@ -197,6 +202,11 @@ class TrackerApp(TerminalApp):
         self._announce_cancel = False
         # The QA console (sandbox only).
         self.qa_console: QAConsole | None = None
+        # On screen: the header and "Fetching order…" first, the panels with the order.
+        self._header = OrderHeader(order_id, sandbox_url=sandbox_url, id="header")
+        self._fetching = Static(Text("Fetching order…"), id="fetching")
+        self._panels = OrderPanels(tz=tz, id="body")
+        self._panels_mounted: AwaitMount | None = None
         # Set once the first frame (the order's code, "Fetching order…") is on screen: the
         # first fetch waits for it, so the client's libraries (about 200 ms of imports)
         # load while the customer already sees the tracker.
@@ -205,19 +215,13 @@ class TrackerApp(TerminalApp):
     # -- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The first frame is only the order's code (known from its id) and "Fetching
+        # order…": the panels are built with the first order, which they show at once.
         # The size classes are set before the widgets exist, so their styles are worked out
         # once (setting them after the mount restyles every widget).
         self._fit(self.size.width, self.size.height)
-        yield OrderHeader(self.order_id, sandbox_url=self.sandbox_url, id="header")
-        with VerticalScroll(id="body"):
-            with Vertical(id="progress-box", classes="box"):
-                yield ProgressStepper(tz=self.tz, id="stepper")
-                yield Headline(id="headline")
-            yield StatusPanel(id="status", classes="box")
-            with Horizontal(id="details"):
-                yield ItemsPanel(id="items", classes="box")
-                yield MoneyPanel(id="money", classes="box")
-            yield CancelHint(id="cancel-hint")
+        yield self._header
+        yield self._fetching
         if self.sandbox_url is not None:
             from tote_track.tui.tracker.qa_console import QAConsole
 
@@ -227,13 +231,23 @@ class TrackerApp(TerminalApp):
         yield Footer(compact=self.has_class("-narrow"))
 
     def on_mount(self) -> None:
-        self.query_one("#progress-box").border_title = "Progress"
-        self.query_one("#status").border_title = "Status"
-        self.query_one("#items").border_title = "Items & payments"
-        self.query_one("#money").border_title = "Money"
         self.set_interval(1.0, self.refresh_freshness, name="freshness")
         self.refresh_freshness()
         self._poll_now()  # waits for the frame
+
+    async def _mount_panels(self) -> None:
+        """With the first order, its panels take the place of "Fetching order…". A check
+        started while they are being mounted waits for the same mount."""
+        if self._panels_mounted is None:
+            parent = self._fetching.parent
+            assert isinstance(parent, Widget)
+            self._panels_mounted = parent.mount(self._panels, before=self._fetching)
+            self._fetching.remove()
+            await self._panels_mounted
+            if self._panels.screen.focused is None:
+                self._panels.focus()
+        else:
+            await self._panels_mounted
 
     def on_ready(self) -> None:
         # Textual sends Ready once the first frame is on the terminal.
@@ -298,7 +312,7 @@ class TrackerApp(TerminalApp):
         except Exception as error:  # every failure is shown (a bug too), none ends the app
             self._poll_failed(error)
         else:
-            self._poll_succeeded(order)
+            await self._poll_succeeded(order)
 
     def _set_plan(self, plan: PollPlan, error: BaseException | None = None) -> None:
         """Follow ``plan`` after a check that ended with ``error`` (None: it succeeded)."""
@@ -313,12 +327,13 @@ class TrackerApp(TerminalApp):
         self.plan = plan
         self.phase = phase_after(plan, error)
 
-    def _poll_succeeded(self, order: Order) -> None:
+    async def _poll_succeeded(self, order: Order) -> None:
         now = self.clock.monotonic()
         self._updated_at = self.clock.wall()
         if self._showing_error():
             self.pop_screen()
             self.exit_code = EXIT_OK
+        await self._mount_panels()
         previous = self.order
         if previous is None or should_replace(previous, order):
             self.order = order
@@ -380,14 +395,15 @@ class TrackerApp(TerminalApp):
         assert order is not None
         progress = progress_of(order, self._seen)
         self.progress = progress
-        self.query_one(OrderHeader).show(order)
-        stepper = self.query_one(ProgressStepper)
+        self._header.show(order)
+        panels = self._panels
+        stepper = panels.query_one(ProgressStepper)
         stepper.outcome_at = self._seen.get(order.fulfillment_status)
         stepper.progress = progress
-        self.query_one(Headline).show(progress, settlement_lines(order))
-        self.query_one(StatusPanel).show(order)
-        self.query_one(ItemsPanel).show(order)
-        self.query_one(MoneyPanel).show(order)
+        panels.query_one(Headline).show(progress, settlement_lines(order))
+        panels.query_one(StatusPanel).show(order)
+        panels.query_one(ItemsPanel).show(order)
+        panels.query_one(MoneyPanel).show(order)
         self._render_cancel_hint()
         if self.qa_console is not None:
             self.qa_console.show_order(order)
@@ -440,7 +456,7 @@ class TrackerApp(TerminalApp):
             self.notify_literally(words, title="Cancelled", timeout=12)
 
     def _render_cancel_hint(self) -> None:
-        hint = self.query_one(CancelHint)
+        hint = self._panels.query_one(CancelHint)
         eligibility = cancel_eligibility(self.order) if self.order is not None else None
         finished = self.progress is not None and self.progress.finished
         hint.show(eligibility, cancelling=self.cancelling, finished=finished)

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.app import RenderResult
+from textual.app import ComposeResult, RenderResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
@@ -45,6 +46,7 @@ __all__ = [
     "ItemsPanel",
     "MoneyPanel",
     "OrderHeader",
+    "OrderPanels",
     "ProgressStepper",
     "StatusPanel",
     "literal",
@@ -181,7 +183,7 @@ class ProgressStepper(Widget):
         return cells
 
     def render(self) -> RenderResult:
-        if self.progress is None:  # the headline below says "Fetching order…"
+        if self.progress is None:  # not yet shown
             return Text("")
         cells = self._cells()
         width = self.content_region.width or self.size.width or 80
@@ -228,8 +230,8 @@ class Headline(Widget):
 
     def render(self) -> RenderResult:
         progress = self.progress
-        if progress is None:  # the first frame, before the order arrives
-            return Text("Fetching order…", style=self.get_component_rich_style("headline--ongoing"))
+        if progress is None:  # not yet shown
+            return Text("")
         if progress.outcome is Outcome.COMPLETED:
             tone = "headline--good"
         elif progress.outcome is not None and progress.outcome is not Outcome.RETURNED:
@@ -358,3 +360,30 @@ class FreshnessLine(Widget):
 
     def render(self) -> RenderResult:
         return Text(printable(self.text), no_wrap=True, overflow="ellipsis")
+
+
+class OrderPanels(VerticalScroll):
+    """The order's panels: progress and headline, the statuses, items and payments, money,
+    and whether it can be cancelled. The tracker mounts them with the first order (its
+    first frame shows only the order's code) and calls each panel's ``show``."""
+
+    def __init__(self, *, tz: tzinfo | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.tz = tz
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="progress-box", classes="box") as progress_box:
+            progress_box.border_title = "Progress"
+            yield ProgressStepper(tz=self.tz, id="stepper")
+            yield Headline(id="headline")
+        status = StatusPanel(id="status", classes="box")
+        status.border_title = "Status"
+        yield status
+        with Horizontal(id="details"):
+            items = ItemsPanel(id="items", classes="box")
+            items.border_title = "Items & payments"
+            yield items
+            money = MoneyPanel(id="money", classes="box")
+            money.border_title = "Money"
+            yield money
+        yield CancelHint(id="cancel-hint")
