@@ -1,8 +1,10 @@
 """The floor: the bare Textual app that also imports exactly the libraries the tracker's
-first paint of an order needs: httpx and the transport it loads when a client is made
-(httpcore, h11, anyio, certifi), pydantic, and the API's models and client."""
+first paint of an order needs: httpx and what it loads for its first request (httpcore, h11,
+certifi, and anyio with its asyncio backend, which httpcore picks at the first request),
+pydantic, and the API's models and client. ``startup.py`` checks that a first request loads
+nothing more."""
 
-import anyio  # noqa: F401
+import anyio._backends._asyncio  # noqa: F401
 import certifi  # noqa: F401
 import h11  # noqa: F401
 import httpcore  # noqa: F401

@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import compileall
 import statistics
+import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -92,6 +93,32 @@ def tracker_argv(sandbox: EmbeddedSandbox, order_id: str) -> list[str]:
     return argv
 
 
+FIRST_REQUEST = """
+import asyncio, sys
+import floor_app
+from tote_track.api.client import ToteClient
+from tote_track.api.config import ClientConfig
+loaded = set(sys.modules)
+async def fetch():
+    async with ToteClient(ClientConfig({base_url!r}, "sandbox", {ca_file!r})) as client:
+        await client.get_order({order_id!r})
+asyncio.run(fetch())
+print(" ".join(sorted(set(sys.modules) - loaded)))
+"""
+
+
+def floor_misses(sandbox: EmbeddedSandbox, order_id: str) -> list[str]:
+    """Modules a first request loads that the floor does not import (none, or the floor is
+    too low): the libraries' lazy imports (anyio's backend, say) belong to the floor."""
+    script = FIRST_REQUEST.format(
+        base_url=sandbox.base_url, ca_file=sandbox.ca_file, order_id=order_id
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=HERE, capture_output=True, text=True, check=True
+    )
+    return run.stdout.split()
+
+
 def compile_package() -> None:
     """Compile tote_track's modules to bytecode, as installing the package does (pip compiles
     at install). A checkout run with PYTHONDONTWRITEBYTECODE would otherwise compile every
@@ -113,6 +140,8 @@ def main() -> None:
             order_id = asyncio.run(prepare_order(sandbox))
             code = short_code(order_id).encode()
             trackers[transport] = (tracker_argv(sandbox, order_id), code)
+            if missing := floor_misses(sandbox, order_id):
+                raise SystemExit(f"the floor lacks what a first request loads: {missing}")
         for round_number in range(args.runs):
             bare.times += time_program([sys.executable, str(HERE / "bare_app.py")], [BARE_MARKER])
             floor.times += time_program([sys.executable, str(HERE / "floor_app.py")], [BARE_MARKER])

@@ -69,3 +69,10 @@ def test_the_trackers_first_frame_needs_neither_the_client_nor_the_models() -> N
     assert loaded_after(imports, matching=matching) == []
     # The check itself sees them once they are imported.
     assert "httpx" in loaded_after(imports + "\nimport tote_track.api.client", matching=matching)
+
+
+def test_the_trust_loads_without_the_client_libraries() -> None:
+    """The tracker starts loading the trusted CAs on a thread before httpx and pydantic are
+    imported: the module that does it needs neither."""
+    matching = "m.split('.')[0] in ('httpx', 'httpcore', 'pydantic')"
+    assert loaded_after("import tote_track.api.trust", matching=matching) == []

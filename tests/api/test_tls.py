@@ -30,7 +30,7 @@ from tote_track.api.errors import (
     ProxyRefusedError,
     TlsError,
 )
-from tote_track.api.network import build_ssl_context
+from tote_track.api.trust import build_ssl_context, trust_in_background
 from tote_track.sandbox.server import EmbeddedSandbox
 
 TOKEN = "tls-test-token-5f0c2b9e"
@@ -161,6 +161,36 @@ def test_a_ca_bundle_adds_to_ssl_cert_file(sandbox: EmbeddedSandbox, other_ca: t
     with other_ca.cert_pem.tempfile() as system:
         context = build_ssl_context(sandbox.ca_file, environ={"SSL_CERT_FILE": system})
     assert context.cert_store_stats()["x509_ca"] == 2
+
+
+async def test_a_context_built_ahead_on_a_thread_is_the_one_the_client_uses(
+    sandbox: EmbeddedSandbox, other_ca: trustme.CA
+) -> None:
+    """The tracker loads the trusted CAs on a thread while it starts, and hands the context
+    to its client: that context, not one built from the config, decides the trust."""
+    trust = trust_in_background(sandbox.ca_file)
+    context = trust.result(timeout=30)
+    assert context.cert_store_stats()["x509_ca"] > 50  # the default trust, plus the CA
+    async with ToteClient(ClientConfig(sandbox.base_url, TOKEN), ssl_context=context) as client:
+        page = await client.list_orders(limit=1)
+    assert len(page.data) == 1
+    # A context that trusts another CA fails, though the config names the right bundle.
+    config = ClientConfig(sandbox.base_url, TOKEN, ca_bundle=sandbox.ca_file)
+    with other_ca.cert_pem.tempfile() as other:
+        wrong = build_ssl_context(other, environ={"SSL_CERT_FILE": other})
+    error = await first_error(config, ssl_context=wrong)
+    assert type(error) is TlsError
+
+
+def test_a_bad_ca_bundle_read_on_a_thread_is_the_same_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-ca.pem"
+    bad.write_text("not a certificate\n")
+    with pytest.raises(InvalidConfigError) as on_thread:
+        trust_in_background(str(bad)).result(timeout=30)
+    with pytest.raises(InvalidConfigError) as directly:
+        build_ssl_context(str(bad))
+    assert str(on_thread.value) == str(directly.value)
+    assert str(bad) in str(on_thread.value)
 
 
 # -- not trusted: one sentence each ----------------------------------------------------

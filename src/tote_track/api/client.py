@@ -41,6 +41,7 @@ import json as jsonlib
 import logging
 import math
 import random
+import ssl
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -77,13 +78,8 @@ from tote_track.api.models import (
     OrderSummary,
     Page,
 )
-from tote_track.api.network import (
-    ConnectionTrace,
-    build_ssl_context,
-    connect_error,
-    connect_timeout_error,
-    no_trust_context,
-)
+from tote_track.api.network import ConnectionTrace, connect_error, connect_timeout_error
+from tote_track.api.trust import build_ssl_context, no_trust_context
 
 __all__ = [
     "BACKOFF_BASE",
@@ -282,7 +278,11 @@ class ToteClient:
         sleep: Sleep = asyncio.sleep,
         attempt_timeout: float | None = DEFAULT_ATTEMPT_TIMEOUT,
         rng: random.Random | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """``ssl_context``: the verifying context for an ``https://`` API, when the caller
+        has built it ahead (see ``trust.trust_in_background``); by default it is built here
+        from ``config.ca_bundle``."""
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
         self._config = config
@@ -293,7 +293,7 @@ class ToteClient:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if config.token is not None:
             headers["Authorization"] = f"Bearer {config.token}"
-        https = config.base_url.startswith("https://")
+        https = config.uses_tls
         self._http = httpx.AsyncClient(
             base_url=config.base_url,
             headers=headers,
@@ -304,7 +304,9 @@ class ToteClient:
             # ~70 ms of start-up: a plain-http base URL (only ever loopback, see ClientConfig)
             # never negotiates TLS (no proxy, redirects not followed), so it gets a context
             # that checks certificates but loads none.
-            verify=build_ssl_context(config.ca_bundle) if https else no_trust_context(),
+            verify=(ssl_context or build_ssl_context(config.ca_bundle))
+            if https
+            else no_trust_context(),
             # Proxies from the environment for https only: over plain http a proxy would
             # read the token in clear (and its loopback is not ours).
             trust_env=https,

@@ -166,6 +166,11 @@ class ClientConfig:
     def has_token(self) -> bool:
         return self.token is not None
 
+    @property
+    def uses_tls(self) -> bool:
+        """An ``https://`` API (else plain ``http://``, loopback only)."""
+        return _check_base_url(self.base_url)[0] == "https"
+
     def __repr__(self) -> str:
         token = "None" if self.token is None else "'<redacted>'"
         bundle = "" if self.ca_bundle is None else f", ca_bundle={self.ca_bundle!r}"

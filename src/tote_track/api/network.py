@@ -1,12 +1,5 @@
-"""How the client reaches the API: whom it trusts, and what it says when it cannot connect.
-
-Trust (:func:`build_ssl_context`): what the user's system trusts, plus a company CA.
-
-* The base trust is httpx's own: ``SSL_CERT_FILE`` and/or ``SSL_CERT_DIR`` when set (the
-  standard OpenSSL variables), else certifi's bundle.
-* ``--ca-bundle FILE`` / ``TOTE_CA_BUNDLE`` (``ClientConfig.ca_bundle``) is *added* to that
-  trust; it never replaces it. Certificates and host names are always checked: there is no
-  way to switch that off.
+"""How the client reaches the API, and what it says when it cannot connect. (Whom it
+trusts is :mod:`tote_track.api.trust`.)
 
 Proxies come from the environment through httpx (``HTTPS_PROXY``, ``ALL_PROXY``,
 ``NO_PROXY``) for an ``https://`` API. Plain ``http://`` (loopback only, see ``ClientConfig``)
@@ -23,10 +16,8 @@ host actually dialled (the API or a proxy) come from httpcore's ``trace`` reques
 
 from __future__ import annotations
 
-import os
 import socket
 import ssl
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -35,7 +26,6 @@ import httpx
 from tote_track.api.errors import (
     ApiConnectionError,
     ApiTimeoutError,
-    InvalidConfigError,
     ProxyRefusedError,
     TlsError,
 )
@@ -43,10 +33,8 @@ from tote_track.api.errors import (
 __all__ = [
     "CA_BUNDLE_HINT",
     "ConnectionTrace",
-    "build_ssl_context",
     "connect_error",
     "connect_timeout_error",
-    "no_trust_context",
 ]
 
 _E = TypeVar("_E", bound=BaseException)
@@ -65,64 +53,6 @@ _CERT_UNTRUSTED = {
 _CERT_NOT_YET_VALID = 9
 _CERT_EXPIRED = 10
 _CERT_NAME_MISMATCH = {62, 64}  # host name mismatch, IP address mismatch
-
-
-def no_trust_context() -> ssl.SSLContext:
-    """A context that checks certificates but trusts nobody, for a plain-http client.
-
-    Such a client never negotiates TLS (no proxy, no redirects); this context costs well under
-    a millisecond, where loading a CA bundle costs ~70 ms of start-up, and it can never be
-    mistaken for switching checks off.
-    """
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-
-
-def build_ssl_context(
-    ca_bundle: str | None, environ: Mapping[str, str] | None = None
-) -> ssl.SSLContext:
-    """The verifying context: the system's trust (see the module docstring) plus ``ca_bundle``.
-
-    Raises :class:`InvalidConfigError` (one sentence) when ``SSL_CERT_FILE``,
-    ``SSL_CERT_DIR`` or the CA bundle cannot be loaded.
-    """
-    env = os.environ if environ is None else environ
-    cert_file = env.get("SSL_CERT_FILE") or None
-    cert_dir = env.get("SSL_CERT_DIR") or None
-    if cert_file is None and cert_dir is None:
-        import certifi
-
-        cert_file = certifi.where()
-        where = "certifi's CA bundle"
-    else:
-        where = " and ".join(
-            f"{name}={value}"
-            for name, value in (("SSL_CERT_FILE", cert_file), ("SSL_CERT_DIR", cert_dir))
-            if value
-        )
-    try:
-        context = ssl.create_default_context(cafile=cert_file, capath=cert_dir)
-    except (OSError, ssl.SSLError) as exc:
-        raise InvalidConfigError(
-            f"Cannot load the trusted certificates from {where} ({_os_reason(exc)}); "
-            "fix or unset that variable"
-        ) from None
-    if ca_bundle is not None:
-        try:
-            context.load_verify_locations(cafile=ca_bundle)
-        except (OSError, ssl.SSLError) as exc:
-            raise InvalidConfigError(
-                f"Cannot load the CA bundle {ca_bundle} ({_os_reason(exc)}); "
-                "--ca-bundle / TOTE_CA_BUNDLE must name a PEM file of CA certificates"
-            ) from None
-    return context
-
-
-def _os_reason(exc: BaseException) -> str:
-    if isinstance(exc, ssl.SSLError):
-        return exc.reason or str(exc)
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower()
-    return str(exc) or type(exc).__name__
 
 
 @dataclass

@@ -44,6 +44,7 @@ from tote_track.api.errors import (
     ToteError,
 )
 from tote_track.api.statuses import FulfillmentStatus, OrderStatus
+from tote_track.api.trust import trust_in_background
 from tote_track.tracking.alerts import alert_for
 from tote_track.tracking.errors import describe_error
 from tote_track.tracking.freshness import Phase, freshness, load_failure, phase_after
@@ -684,13 +685,17 @@ def run_tracker(
     policy: PollingPolicy | None = None,
 ) -> int:
     """Run the tracker in this terminal until the customer quits; returns the exit code."""
+    # The trusted CAs load on a thread while the app starts (OpenSSL, without the GIL).
+    trust = trust_in_background(config.ca_bundle) if config.uses_tls else None
 
     def make_client() -> ToteClient:
         from tote_track.api.client import ToteClient  # after the first frame (see _framed)
 
         # One request per check (no retries inside the client): the polling policy owns
         # every wait, Retry-After included, so the screen always says what it waits for.
-        return ToteClient(config, max_retries=0)
+        return ToteClient(
+            config, max_retries=0, ssl_context=None if trust is None else trust.result()
+        )
 
     app = TrackerApp(
         make_client,

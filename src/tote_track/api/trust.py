@@ -1,0 +1,98 @@
+"""Whom the client trusts: what the user's system trusts, plus a company CA.
+
+* The base trust is httpx's own: ``SSL_CERT_FILE`` and/or ``SSL_CERT_DIR`` when set (the
+  standard OpenSSL variables), else certifi's bundle.
+* ``--ca-bundle FILE`` / ``TOTE_CA_BUNDLE`` (``ClientConfig.ca_bundle``) is *added* to that
+  trust; it never replaces it. Certificates and host names are always checked: there is no
+  way to switch that off.
+
+Loading the trusted CAs takes tens of milliseconds, and OpenSSL does it without holding the
+GIL: :func:`trust_in_background` starts it on a thread, so a program that starts a UI first
+(the tracker) has it ready by the time its client is made. This module needs neither httpx
+nor the models, so that thread can start before they load.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future
+
+from tote_track.api.errors import InvalidConfigError
+
+__all__ = ["build_ssl_context", "no_trust_context", "trust_in_background"]
+
+
+def no_trust_context() -> ssl.SSLContext:
+    """A context that checks certificates but trusts nobody, for a plain-http client.
+
+    Such a client never negotiates TLS (no proxy, no redirects); this context costs well under
+    a millisecond, where loading a CA bundle costs ~70 ms of start-up, and it can never be
+    mistaken for switching checks off.
+    """
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+def build_ssl_context(
+    ca_bundle: str | None, environ: Mapping[str, str] | None = None
+) -> ssl.SSLContext:
+    """The verifying context: the system's trust (see the module docstring) plus ``ca_bundle``.
+
+    Raises :class:`InvalidConfigError` (one sentence) when ``SSL_CERT_FILE``,
+    ``SSL_CERT_DIR`` or the CA bundle cannot be loaded.
+    """
+    env = os.environ if environ is None else environ
+    cert_file = env.get("SSL_CERT_FILE") or None
+    cert_dir = env.get("SSL_CERT_DIR") or None
+    if cert_file is None and cert_dir is None:
+        import certifi
+
+        cert_file = certifi.where()
+        where = "certifi's CA bundle"
+    else:
+        where = " and ".join(
+            f"{name}={value}"
+            for name, value in (("SSL_CERT_FILE", cert_file), ("SSL_CERT_DIR", cert_dir))
+            if value
+        )
+    try:
+        context = ssl.create_default_context(cafile=cert_file, capath=cert_dir)
+    except (OSError, ssl.SSLError) as exc:
+        raise InvalidConfigError(
+            f"Cannot load the trusted certificates from {where} ({_os_reason(exc)}); "
+            "fix or unset that variable"
+        ) from None
+    if ca_bundle is not None:
+        try:
+            context.load_verify_locations(cafile=ca_bundle)
+        except (OSError, ssl.SSLError) as exc:
+            raise InvalidConfigError(
+                f"Cannot load the CA bundle {ca_bundle} ({_os_reason(exc)}); "
+                "--ca-bundle / TOTE_CA_BUNDLE must name a PEM file of CA certificates"
+            ) from None
+    return context
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLError):
+        return exc.reason or str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc) or type(exc).__name__
+
+
+def trust_in_background(ca_bundle: str | None) -> Future[ssl.SSLContext]:
+    """:func:`build_ssl_context` on a thread of its own; its result (or its
+    :class:`InvalidConfigError`) comes from the future."""
+    future: Future[ssl.SSLContext] = Future()
+
+    def build() -> None:
+        try:
+            future.set_result(build_ssl_context(ca_bundle))
+        except BaseException as error:  # handed to whoever asks for the context
+            future.set_exception(error)
+
+    threading.Thread(target=build, name="tote-trust", daemon=True).start()
+    return future
