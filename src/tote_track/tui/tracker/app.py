@@ -26,6 +26,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.events import Resize
 from textual.notifications import SeverityLevel
 from textual.reactive import var
@@ -118,9 +119,6 @@ class TrackerApp(TerminalApp):
 
     CSS_PATH = Path(__file__).with_name("tracker.tcss")  # absolute: subclasses live elsewhere
     TITLE = "tote-track"
-    # The panels take the focus (the arrow keys scroll them) when they come with the first
-    # order; until then nothing may, not even the hidden QA console.
-    AUTO_FOCUS = None
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "r",
@@ -206,7 +204,7 @@ class TrackerApp(TerminalApp):
         # On screen: the header and "Fetching order…" first, the panels with the order.
         self._header = OrderHeader(order_id, sandbox_url=sandbox_url, id="header")
         self._fetching = Static(Text("Fetching order…"), id="fetching")
-        self._panels = OrderPanels(tz=tz, id="body")
+        self._panels = OrderPanels(tz=tz, id="panels")
         self._panels_mounted: AwaitMount | None = None
         # Set once the first frame (the order's code, "Fetching order…") is on screen: the
         # first fetch waits for it, so the client's libraries (about 200 ms of imports)
@@ -222,7 +220,10 @@ class TrackerApp(TerminalApp):
         # once (setting them after the mount restyles every widget).
         self._fit(self.size.width, self.size.height)
         yield self._header
-        yield self._fetching
+        # The body is there from the first frame and has the focus (the arrow keys scroll
+        # it), so the panels' arrival changes no key: the footer is not rebuilt.
+        with VerticalScroll(id="body"):
+            yield self._fetching
         if self.sandbox_url is not None:
             from tote_track.tui.tracker.qa_console import QAConsole
 
@@ -240,15 +241,11 @@ class TrackerApp(TerminalApp):
         """With the first order, its panels take the place of "Fetching order…". A check
         started while they are being mounted waits for the same mount."""
         if self._panels_mounted is None:
-            parent = self._fetching.parent
-            assert isinstance(parent, Widget)
-            self._panels_mounted = parent.mount(self._panels, before=self._fetching)
+            body = self._fetching.parent
+            assert isinstance(body, Widget)
+            self._panels_mounted = body.mount(self._panels, before=self._fetching)
             self._fetching.remove()
-            await self._panels_mounted
-            if self._panels.screen.focused is None:
-                self._panels.focus()
-        else:
-            await self._panels_mounted
+        await self._panels_mounted
 
     def on_ready(self) -> None:
         # Textual sends Ready once the first frame is on the terminal.

@@ -20,7 +20,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
@@ -362,7 +362,7 @@ class FreshnessLine(Widget):
         return Text(printable(self.text), no_wrap=True, overflow="ellipsis")
 
 
-class OrderPanels(VerticalScroll):
+class OrderPanels(Vertical):
     """The order's panels: progress and headline, the statuses, items and payments, money,
     and whether it can be cancelled. The tracker mounts them with the first order (its
     first frame shows only the order's code) and calls each panel's ``show``."""
