@@ -26,13 +26,12 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.events import Resize
 from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widget import AwaitMount, Widget
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from tote_track import exit_codes
@@ -55,15 +54,9 @@ from tote_track.tracking.presentation import cancel_refusal, printable, settleme
 from tote_track.tracking.stepper import Progress, progress_of, record_seen
 from tote_track.tui.terminal import TerminalApp
 from tote_track.tui.tracker.widgets import (
-    CancelHint,
     FreshnessLine,
-    Headline,
-    ItemsPanel,
-    MoneyPanel,
     OrderHeader,
     OrderPanels,
-    ProgressStepper,
-    StatusPanel,
 )
 
 if TYPE_CHECKING:
@@ -119,6 +112,9 @@ class TrackerApp(TerminalApp):
 
     CSS_PATH = Path(__file__).with_name("tracker.tcss")  # absolute: subclasses live elsewhere
     TITLE = "tote-track"
+    # The panels take the focus (the arrow keys scroll them) when they come with the first
+    # order; until then nothing may, not even the hidden QA console.
+    AUTO_FOCUS = None
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "r",
@@ -204,8 +200,8 @@ class TrackerApp(TerminalApp):
         # On screen: the header and "Fetching order…" first, the panels with the order.
         self._header = OrderHeader(order_id, sandbox_url=sandbox_url, id="header")
         self._fetching = Static(Text("Fetching order…"), id="fetching")
-        self._panels = OrderPanels(tz=tz, id="panels")
-        self._panels_mounted: AwaitMount | None = None
+        self._panels = OrderPanels(tz=tz, id="body")
+        self._panels_shown = False
         # Set once the first frame (the order's code, "Fetching order…") is on screen: the
         # first fetch waits for it, so the client's libraries (about 200 ms of imports)
         # load while the customer already sees the tracker.
@@ -220,10 +216,7 @@ class TrackerApp(TerminalApp):
         # once (setting them after the mount restyles every widget).
         self._fit(self.size.width, self.size.height)
         yield self._header
-        # The body is there from the first frame and has the focus (the arrow keys scroll
-        # it), so the panels' arrival changes no key: the footer is not rebuilt.
-        with VerticalScroll(id="body"):
-            yield self._fetching
+        yield self._fetching
         if self.sandbox_url is not None:
             from tote_track.tui.tracker.qa_console import QAConsole
 
@@ -237,15 +230,19 @@ class TrackerApp(TerminalApp):
         self.refresh_freshness()
         self._poll_now()  # waits for the frame
 
-    async def _mount_panels(self) -> None:
-        """With the first order, its panels take the place of "Fetching order…". A check
-        started while they are being mounted waits for the same mount."""
-        if self._panels_mounted is None:
-            body = self._fetching.parent
-            assert isinstance(body, Widget)
-            self._panels_mounted = body.mount(self._panels, before=self._fetching)
-            self._fetching.remove()
-        await self._panels_mounted
+    def _show_panels(self) -> None:
+        """The first order: its panels, already filled, take the place of "Fetching
+        order…" (the screen is laid out once, with the order) and the focus (the arrow keys
+        scroll them)."""
+        if self._panels_shown:
+            return
+        self._panels_shown = True
+        parent = self._fetching.parent
+        assert isinstance(parent, Widget)
+        parent.mount(self._panels, before=self._fetching)
+        self._fetching.remove()
+        if self.screen_stack[0].focused is None:
+            self._panels.focus()
 
     def on_ready(self) -> None:
         # Textual sends Ready once the first frame is on the terminal.
@@ -310,7 +307,7 @@ class TrackerApp(TerminalApp):
         except Exception as error:  # every failure is shown (a bug too), none ends the app
             self._poll_failed(error)
         else:
-            await self._poll_succeeded(order)
+            self._poll_succeeded(order)
 
     def _set_plan(self, plan: PollPlan, error: BaseException | None = None) -> None:
         """Follow ``plan`` after a check that ended with ``error`` (None: it succeeded)."""
@@ -325,13 +322,12 @@ class TrackerApp(TerminalApp):
         self.plan = plan
         self.phase = phase_after(plan, error)
 
-    async def _poll_succeeded(self, order: Order) -> None:
+    def _poll_succeeded(self, order: Order) -> None:
         now = self.clock.monotonic()
         self._updated_at = self.clock.wall()
         if self._showing_error():
             self.pop_screen()
             self.exit_code = EXIT_OK
-        await self._mount_panels()
         previous = self.order
         if previous is None or should_replace(previous, order):
             self.order = order
@@ -394,15 +390,14 @@ class TrackerApp(TerminalApp):
         progress = progress_of(order, self._seen)
         self.progress = progress
         self._header.show(order)
-        panels = self._panels
-        stepper = panels.query_one(ProgressStepper)
-        stepper.outcome_at = self._seen.get(order.fulfillment_status)
-        stepper.progress = progress
-        panels.query_one(Headline).show(progress, settlement_lines(order))
-        panels.query_one(StatusPanel).show(order)
-        panels.query_one(ItemsPanel).show(order)
-        panels.query_one(MoneyPanel).show(order)
+        self._panels.show(
+            order,
+            progress,
+            outcome_at=self._seen.get(order.fulfillment_status),
+            money=settlement_lines(order),
+        )
         self._render_cancel_hint()
+        self._show_panels()
         if self.qa_console is not None:
             self.qa_console.show_order(order)
         if self._announce_cancel and order.status == OrderStatus.CANCELLED:
@@ -454,7 +449,7 @@ class TrackerApp(TerminalApp):
             self.notify_literally(words, title="Cancelled", timeout=12)
 
     def _render_cancel_hint(self) -> None:
-        hint = self._panels.query_one(CancelHint)
+        hint = self._panels.cancel_hint
         eligibility = cancel_eligibility(self.order) if self.order is not None else None
         finished = self.progress is not None and self.progress.finished
         hint.show(eligibility, cancelling=self.cancelling, finished=finished)

@@ -20,7 +20,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
@@ -362,28 +362,49 @@ class FreshnessLine(Widget):
         return Text(printable(self.text), no_wrap=True, overflow="ellipsis")
 
 
-class OrderPanels(Vertical):
+class OrderPanels(VerticalScroll):
     """The order's panels: progress and headline, the statuses, items and payments, money,
-    and whether it can be cancelled. The tracker mounts them with the first order (its
-    first frame shows only the order's code) and calls each panel's ``show``."""
+    and whether it can be cancelled.
+
+    The panels exist (and :meth:`show` fills them) before they are mounted: the tracker
+    mounts them with the first order, filled, so the screen is laid out once."""
 
     def __init__(self, *, tz: tzinfo | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.tz = tz
+        self.stepper = ProgressStepper(tz=tz, id="stepper")
+        self.headline = Headline(id="headline")
+        self.status = StatusPanel(id="status", classes="box")
+        self.items = ItemsPanel(id="items", classes="box")
+        self.money = MoneyPanel(id="money", classes="box")
+        self.cancel_hint = CancelHint(id="cancel-hint")
+        self.status.border_title = "Status"
+        self.items.border_title = "Items & payments"
+        self.money.border_title = "Money"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="progress-box", classes="box") as progress_box:
             progress_box.border_title = "Progress"
-            yield ProgressStepper(tz=self.tz, id="stepper")
-            yield Headline(id="headline")
-        status = StatusPanel(id="status", classes="box")
-        status.border_title = "Status"
-        yield status
+            yield self.stepper
+            yield self.headline
+        yield self.status
         with Horizontal(id="details"):
-            items = ItemsPanel(id="items", classes="box")
-            items.border_title = "Items & payments"
-            yield items
-            money = MoneyPanel(id="money", classes="box")
-            money.border_title = "Money"
-            yield money
-        yield CancelHint(id="cancel-hint")
+            yield self.items
+            yield self.money
+        yield self.cancel_hint
+
+    def show(
+        self,
+        order: Order,
+        progress: Progress,
+        *,
+        outcome_at: datetime | None,
+        money: Sequence[str],
+    ) -> None:
+        """``outcome_at``: when the order's ending was first seen; ``money``: what happened
+        to its payments (refunds, voids), one line each."""
+        self.stepper.outcome_at = outcome_at
+        self.stepper.progress = progress
+        self.headline.show(progress, money)
+        self.status.show(order)
+        self.items.show(order)
+        self.money.show(order)
