@@ -47,6 +47,114 @@ OTHER = len(PRESET_REASONS) - 1
 MAX_REASON = 500
 
 
+# The dialogs' styles load with the dialogs (the tracker's first frame needs none of them).
+# Unscoped, as in the tracker's stylesheet: ``.-compact`` is set on the app.
+DIALOGS_CSS = """
+CancelScreen, MessageScreen, HelpScreen, ErrorScreen {
+    align: center middle;
+}
+
+.dialog {
+    width: 66;
+    max-width: 100%;
+    height: auto;
+    max-height: 100%;
+    border: thick $primary;
+    background: $surface;
+    padding: 0 1;
+}
+
+.dialog.-warning {
+    border: thick $warning;
+}
+
+#cancel-dialog {
+    border: thick $error;
+}
+
+.dialog-title {
+    width: 100%;
+    text-style: bold;
+    content-align: center middle;
+    margin-bottom: 1;
+}
+
+.dialog-body {
+    height: auto;
+    margin-bottom: 1;
+}
+
+.dialog-label {
+    color: $text-muted;
+}
+
+#cancel-reasons {
+    width: 100%;
+}
+
+#cancel-text {
+    margin-top: 1;
+}
+
+#cancel-error {
+    height: auto;
+    color: $text-error;
+}
+
+.dialog-buttons {
+    height: auto;
+    margin-top: 1;
+    align-horizontal: right;
+}
+
+.dialog-buttons Button {
+    margin-left: 2;
+}
+
+#help-dialog {
+    width: 72;
+}
+
+#error-box {
+    width: 76;
+    max-width: 100%;
+    height: auto;
+    border: thick $error;
+    padding: 1 2;
+}
+
+#error-title {
+    text-style: bold;
+    color: $text-error;
+    margin-bottom: 1;
+}
+
+#error-next {
+    margin-top: 1;
+}
+
+/* A message's details (a server's own words): secondary, collapsed until asked for. */
+#message-details {
+    border: none;
+    padding: 0;
+    margin-bottom: 1;
+    background: transparent;
+}
+
+.dialog-details {
+    color: $text-muted;
+}
+
+.-compact .dialog-title {
+    margin-bottom: 0;
+}
+
+.-compact #cancel-text {
+    margin-top: 0;
+}
+"""
+
+
 @dataclass(frozen=True)
 class CancelDraft:
     """What the customer chose and typed in the cancel dialog (kept across errors)."""
@@ -90,6 +198,9 @@ class CancelScreen(ModalScreen[CancelDraft]):
     does nothing) and after an error, so nothing the customer chose or typed is lost. It is
     dismissed with the draft (for next time) when the customer backs out.
     """
+
+    DEFAULT_CSS = DIALOGS_CSS
+    SCOPED_CSS = False
 
     class Confirmed(Message):
         """The customer confirmed the cancel with ``reason``."""
@@ -279,6 +390,9 @@ class MessageScreen(ModalScreen[None]):
     whoever wants them, never in the way of the message.
     """
 
+    DEFAULT_CSS = DIALOGS_CSS
+    SCOPED_CSS = False
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "escape,enter,o",
@@ -332,6 +446,9 @@ QA_CONSOLE_KEY = ("e", "QA console: fire lifecycle events, inject faults (sandbo
 class HelpScreen(ModalScreen[None]):
     """The keys, how tracking works, and the exit codes."""
 
+    DEFAULT_CSS = DIALOGS_CSS
+    SCOPED_CSS = False
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "escape,question_mark,q",
@@ -377,6 +494,9 @@ class HelpScreen(ModalScreen[None]):
 
 class ErrorScreen(Screen[None]):
     """The order could not be loaded at all: what happened and what to do next."""
+
+    DEFAULT_CSS = DIALOGS_CSS
+    SCOPED_CSS = False
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(

@@ -148,6 +148,69 @@ class QAConsole(Vertical):
     The tracker calls :meth:`show_order` whenever the order it shows changes.
     """
 
+    # Its styles load with it: only the sandbox's tracker has a QA console. Unscoped, as
+    # in the tracker's stylesheet (the rules name the console by its id).
+    DEFAULT_CSS = """
+#qa {
+    display: none;
+    height: auto;
+    max-height: 60%;
+    border-top: solid $accent;
+    border-title-color: $text-accent;
+    border-title-style: bold;
+    background: $boost;
+    padding: 0 1;
+}
+
+#qa.-open {
+    display: block;
+}
+
+#qa-columns {
+    height: auto;
+}
+
+#qa-events-box {
+    width: 1fr;
+    height: auto;
+}
+
+#qa-faults-box {
+    width: 26;
+    height: auto;
+    margin-left: 2;
+}
+
+#qa OptionList {
+    background: transparent;
+}
+
+.qa-label {
+    color: $text-muted;
+}
+
+#qa-none {
+    height: auto;
+}
+
+#qa-answer {
+    height: auto;
+}
+
+#qa-answer.-ok {
+    color: $text-success;
+}
+
+#qa-answer.-refused {
+    color: $text-error;
+}
+
+#qa-answer.-busy {
+    color: $text-primary;
+}
+    """
+    SCOPED_CSS = False
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "escape",

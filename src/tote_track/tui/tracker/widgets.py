@@ -3,7 +3,7 @@
 What a state *means* (the stepper's steps, the headline, the status meanings, money
 formatting, cancel eligibility) comes from ``tote_track.tracking``; these widgets only lay
 it out, with glyphs and words so nothing depends on colour alone. Colours come from the
-stylesheet (``tote_track.tcss``) through component classes and theme variables.
+stylesheet (``tracker.tcss``) through component classes and theme variables.
 
 A server's words are data: every string that came from the API (or a user) reaches Rich
 as a ``Text`` made by :func:`literal`, never as markup, and with its control characters
