@@ -48,14 +48,18 @@ def test_the_interfaces_never_import_the_sandbox() -> None:
     assert loaded_after(imports, matching="m.startswith('tote_track.sandbox')") == []
 
 
-def test_the_trackers_first_frame_imports_no_dialog_console_or_sandbox() -> None:
+def test_the_trackers_first_frame_imports_no_dialog_console_panel_or_sandbox() -> None:
     """Start-up pays only for what the first frame shows: the dialogs and the QA console
-    are imported when first opened."""
+    are imported when first opened, the order's panels (and the rules behind the stepper
+    and the alerts) with the first order."""
     matching = (
         "m.startswith(('tote_track.tui.tracker.dialogs', 'tote_track.tui.tracker.qa_console', "
-        "'tote_track.sandbox', 'fastapi', 'uvicorn'))"
+        "'tote_track.tui.tracker.panels', 'tote_track.tracking.stepper', "
+        "'tote_track.tracking.alerts', 'tote_track.sandbox', 'fastapi', 'uvicorn'))"
     )
-    assert loaded_after("import tote_track.tui.tracker.app", matching=matching) == []
+    assert (
+        loaded_after("import tote_track.cli, tote_track.tui.tracker.app", matching=matching) == []
+    )
 
 
 def test_the_trackers_first_frame_needs_neither_the_client_nor_the_models() -> None:

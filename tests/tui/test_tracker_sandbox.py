@@ -23,7 +23,7 @@ from tests.tui.support import (
 )
 from tote_track.tracking.polling import Scenario, StopReason
 from tote_track.tui.tracker.dialogs import CancelScreen, MessageScreen
-from tote_track.tui.tracker.widgets import StatusPanel
+from tote_track.tui.tracker.panels import StatusPanel
 
 PICKUP: dict[str, Any] = {"handoff": {"mode": "PICKUP"}}
 DELIVERY: dict[str, Any] = {

@@ -45,18 +45,15 @@ from tote_track.api.errors import (
 )
 from tote_track.api.statuses import FulfillmentStatus, OrderStatus
 from tote_track.api.trust import trust_in_background
-from tote_track.tracking.alerts import alert_for
 from tote_track.tracking.errors import describe_error
 from tote_track.tracking.freshness import Phase, freshness, load_failure, phase_after
 from tote_track.tracking.lifecycle import cancel_eligibility
 from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
 from tote_track.tracking.presentation import cancel_refusal, printable, settlement_lines
-from tote_track.tracking.stepper import Progress, progress_of, record_seen
 from tote_track.tui.terminal import TerminalApp
 from tote_track.tui.tracker.widgets import (
     FreshnessLine,
     OrderHeader,
-    OrderPanels,
 )
 
 if TYPE_CHECKING:
@@ -66,7 +63,9 @@ if TYPE_CHECKING:
     from tote_track.api.models import Order
 
     # Imported where they are first shown (a key, an error): the first frame needs neither.
+    from tote_track.tracking.stepper import Progress
     from tote_track.tui.tracker.dialogs import CancelDraft, CancelScreen
+    from tote_track.tui.tracker.panels import OrderPanels
     from tote_track.tui.tracker.qa_console import QAConsole
 
 __all__ = ["EXIT_API_ERROR", "EXIT_OK", "Clock", "TrackerApp", "run_tracker"]
@@ -200,8 +199,8 @@ class TrackerApp(TerminalApp):
         # On screen: the header and "Fetching order…" first, the panels with the order.
         self._header = OrderHeader(order_id, sandbox_url=sandbox_url, id="header")
         self._fetching = Static(Text("Fetching order…"), id="fetching")
-        self._panels = OrderPanels(tz=tz, id="body")
-        self._panels_shown = False
+        self._panels: OrderPanels | None = None  # made with the first order
+        self._panels_mounted = False
         # Set once the first frame (the order's code, "Fetching order…") is on screen: the
         # first fetch waits for it, so the client's libraries (about 200 ms of imports)
         # load while the customer already sees the tracker.
@@ -234,15 +233,16 @@ class TrackerApp(TerminalApp):
         """The first order: its panels, already filled, take the place of "Fetching
         order…" (the screen is laid out once, with the order) and the focus (the arrow keys
         scroll them)."""
-        if self._panels_shown:
+        panels = self._panels
+        if panels is None or self._panels_mounted:
             return
-        self._panels_shown = True
+        self._panels_mounted = True
         parent = self._fetching.parent
         assert isinstance(parent, Widget)
-        parent.mount(self._panels, before=self._fetching)
+        parent.mount(panels, before=self._fetching)
         self._fetching.remove()
         if self.screen_stack[0].focused is None:
-            self._panels.focus()
+            panels.focus()
 
     def on_ready(self) -> None:
         # Textual sends Ready once the first frame is on the terminal.
@@ -331,7 +331,6 @@ class TrackerApp(TerminalApp):
         previous = self.order
         if previous is None or should_replace(previous, order):
             self.order = order
-            self._seen = record_seen(self._seen, order, self._updated_at)
             self._show_order(previous)
         shown = self.order
         assert shown is not None
@@ -385,11 +384,20 @@ class TrackerApp(TerminalApp):
     # -- rendering ---------------------------------------------------------------------
 
     def _show_order(self, previous: Order | None) -> None:
+        # The panels, and the rule that works out the progress, load with the first order:
+        # the first frame needs neither.
+        from tote_track.tracking.stepper import progress_of, record_seen
+        from tote_track.tui.tracker.panels import OrderPanels
+
         order = self.order
         assert order is not None
+        assert self._updated_at is not None
+        self._seen = record_seen(self._seen, order, self._updated_at)
         progress = progress_of(order, self._seen)
         self.progress = progress
         self._header.show(order)
+        if self._panels is None:
+            self._panels = OrderPanels(tz=self.tz, id="body")
         self._panels.show(
             order,
             progress,
@@ -412,6 +420,8 @@ class TrackerApp(TerminalApp):
             self._maybe_alert(previous, order, progress)
 
     def _maybe_alert(self, previous: Order, order: Order, progress: Progress) -> None:
+        from tote_track.tracking.alerts import alert_for  # loaded with the first change
+
         alert = alert_for(previous, order, progress)
         if alert is None:
             return
@@ -449,6 +459,8 @@ class TrackerApp(TerminalApp):
             self.notify_literally(words, title="Cancelled", timeout=12)
 
     def _render_cancel_hint(self) -> None:
+        if self._panels is None:  # no order yet
+            return
         hint = self._panels.cancel_hint
         eligibility = cancel_eligibility(self.order) if self.order is not None else None
         finished = self.progress is not None and self.progress.finished
