@@ -241,7 +241,7 @@ def benches(quick: bool) -> list[Bench]:
             ),
         ]
     return [
-        Bench("startup.py", ["--runs", "7"], parse_startup),
+        Bench("startup.py", ["--runs", "15"], parse_startup),
         Bench("idle.py", ["--seconds", "30"], parse_idle),
         Bench(
             "board.py",
