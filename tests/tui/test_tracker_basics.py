@@ -71,6 +71,9 @@ async def test_the_frame_shows_the_short_code_and_a_calm_fetching_line(api: Fake
     assert "Order F9A8B7" in text
     assert "Fetching order…" in text
     assert ORDER_ID not in text  # the short code, not the whole id
+    # No empty boxes: the panels come with the order, filled.
+    assert "Status" not in text
+    assert "Items & payments" not in text
 
 
 async def test_quit_cancels_a_fetch_in_flight_closes_the_client_and_returns_zero(
@@ -437,3 +440,46 @@ async def test_the_frame_is_on_screen_before_the_client_is_made(api: FakeApi) ->
     assert f"Order {ORDER_ID[:6].upper()}" in frame
     assert "Fetching order…" in frame
     assert "Your order is being prepared." not in frame
+
+
+async def test_the_panels_come_with_the_first_order_and_take_the_focus(api: FakeApi) -> None:
+    app = make_app(api.transport)
+    async with app.run_test(size=(80, 16)) as pilot:  # too short for the whole order
+        await settle(pilot)
+        text = screen_words(app)
+        body = app.query_one("#body")
+        assert app.focused is body  # the arrow keys scroll the order
+        assert "Fetching order…" not in text
+        assert "Items & payments" in text
+        before = body.scroll_y
+        await pilot.press("down")
+        await settle(pilot)
+        assert body.scroll_y > before
+
+
+async def test_the_first_order_arriving_under_the_help_is_there_when_it_closes(
+    api: FakeApi,
+) -> None:
+    gate = asyncio.Event()
+
+    async def late(request: httpx.Request) -> httpx.Response:
+        await gate.wait()
+        return api.handle(request)
+
+    api.queue.append(late)  # type: ignore[arg-type]
+    app = make_app(api.transport)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()  # not settle: it would wait on the fetch held at the gate
+        assert isinstance(app.screen, HelpScreen)
+        gate.set()
+        await settle(pilot)
+        assert app.order is not None
+        assert isinstance(app.screen, HelpScreen)  # the order did not close the help
+        await pilot.press("escape")
+        await settle(pilot)
+        text = screen_words(app)
+        assert "Your order is being prepared." in text
+        assert "Fetching order…" not in text
+        assert app.focused is app.query_one("#body")
