@@ -29,6 +29,7 @@ from tote_track.api.client import ToteClient
 from tote_track.tracking.polling import SCHEDULES, PollingPolicy, Scenario, Schedule
 from tote_track.tui.tracker.app import EXIT_API_ERROR, EXIT_OK, TrackerApp
 from tote_track.tui.tracker.dialogs import CancelScreen, ErrorScreen, HelpScreen, MessageScreen
+from tote_track.tui.tracker.widgets import KeysFooter
 
 
 async def test_first_load_shows_the_order_at_80x24(api: FakeApi) -> None:
@@ -483,3 +484,24 @@ async def test_the_first_order_arriving_under_the_help_is_there_when_it_closes(
         assert "Your order is being prepared." in text
         assert "Fetching order…" not in text
         assert app.focused is app.query_one("#body")
+
+
+async def test_the_footer_is_rebuilt_only_when_its_keys_change(api: FakeApi) -> None:
+    """Textual rebuilds its footer on every refresh of the bindings (the focus moving, a
+    scrollbar appearing); the tracker's footer keeps its keys while they stay the same."""
+    app = make_app(api.transport)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        footer = app.query_one(KeysFooter)
+        keys = list(footer.children)
+        body = app.query_one("#body")
+        body.blur()
+        await settle(pilot)
+        body.focus()
+        app.screen.refresh_bindings()
+        await settle(pilot)
+        assert list(footer.children) == keys  # the same widgets: nothing was rebuilt
+        app.cancelling = True  # "Cancelling…" takes the cancel key's place
+        await settle(pilot)
+        assert list(footer.children) != keys
+        assert "Cancelling…" in screen_words(app)

@@ -26,12 +26,12 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.events import Resize
 from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from tote_track import exit_codes
@@ -53,6 +53,7 @@ from tote_track.tracking.presentation import cancel_refusal, printable, settleme
 from tote_track.tui.terminal import TerminalApp
 from tote_track.tui.tracker.widgets import (
     FreshnessLine,
+    KeysFooter,
     OrderHeader,
 )
 
@@ -111,9 +112,6 @@ class TrackerApp(TerminalApp):
 
     CSS_PATH = Path(__file__).with_name("tracker.tcss")  # absolute: subclasses live elsewhere
     TITLE = "tote-track"
-    # The panels take the focus (the arrow keys scroll them) when they come with the first
-    # order; until then nothing may, not even the hidden QA console.
-    AUTO_FOCUS = None
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "r",
@@ -199,6 +197,7 @@ class TrackerApp(TerminalApp):
         # On screen: the header and "Fetching order…" first, the panels with the order.
         self._header = OrderHeader(order_id, sandbox_url=sandbox_url, id="header")
         self._fetching = Static(Text("Fetching order…"), id="fetching")
+        self._body = VerticalScroll(self._fetching, id="body")
         self._panels: OrderPanels | None = None  # made with the first order
         self._panels_mounted = False
         # Set once the first frame (the order's code, "Fetching order…") is on screen: the
@@ -215,34 +214,35 @@ class TrackerApp(TerminalApp):
         # once (setting them after the mount restyles every widget).
         self._fit(self.size.width, self.size.height)
         yield self._header
-        yield self._fetching
+        # The body is in the first frame and has the focus from the start (the arrow keys
+        # scroll it): the order's arrival changes no key, so the footer is not rebuilt
+        # while the order is being written to the terminal.
+        yield self._body
         if self.sandbox_url is not None:
             from tote_track.tui.tracker.qa_console import QAConsole
 
             self.qa_console = QAConsole(lambda: self.client, self.action_poll_now, id="qa")
             yield self.qa_console
         yield FreshnessLine(id="freshness")
-        yield Footer(compact=self.has_class("-narrow"))
+        yield KeysFooter(compact=self.has_class("-narrow"))
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh_freshness, name="freshness")
         self.refresh_freshness()
         self._poll_now()  # waits for the frame
 
-    def _show_panels(self) -> None:
+    async def _mount_panels(self) -> None:
         """The first order: its panels, already filled, take the place of "Fetching
-        order…" (the screen is laid out once, with the order) and the focus (the arrow keys
-        scroll them)."""
+        order…". Nothing is painted while they mount, so the first paint after the frame
+        is the whole order (not an empty body first)."""
         panels = self._panels
         if panels is None or self._panels_mounted:
             return
         self._panels_mounted = True
-        parent = self._fetching.parent
-        assert isinstance(parent, Widget)
-        parent.mount(panels, before=self._fetching)
-        self._fetching.remove()
-        if self.screen_stack[0].focused is None:
-            panels.focus()
+        with self.batch_update():
+            # Hidden, not removed: a removal is one more layout pass.
+            self._fetching.display = False
+            await self._body.mount(panels, before=self._fetching)
 
     def on_ready(self) -> None:
         # Textual sends Ready once the first frame is on the terminal.
@@ -308,6 +308,7 @@ class TrackerApp(TerminalApp):
             self._poll_failed(error)
         else:
             self._poll_succeeded(order)
+            await self._mount_panels()
 
     def _set_plan(self, plan: PollPlan, error: BaseException | None = None) -> None:
         """Follow ``plan`` after a check that ended with ``error`` (None: it succeeded)."""
@@ -397,7 +398,7 @@ class TrackerApp(TerminalApp):
         self.progress = progress
         self._header.show(order)
         if self._panels is None:
-            self._panels = OrderPanels(tz=self.tz, id="body")
+            self._panels = OrderPanels(tz=self.tz, id="panels")
         self._panels.show(
             order,
             progress,
@@ -405,7 +406,6 @@ class TrackerApp(TerminalApp):
             money=settlement_lines(order),
         )
         self._render_cancel_hint()
-        self._show_panels()
         if self.qa_console is not None:
             self.qa_console.show_order(order)
         if self._announce_cancel and order.status == OrderStatus.CANCELLED:

@@ -19,7 +19,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -274,7 +274,7 @@ class CancelHint(ShowsOnChange):
             self.update(literal(f"✖ {eligibility.reason}"))
 
 
-class OrderPanels(VerticalScroll):
+class OrderPanels(Vertical):
     """The order's panels: progress and headline, the statuses, items and payments, money,
     and whether it can be cancelled.
 

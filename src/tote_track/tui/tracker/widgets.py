@@ -9,7 +9,7 @@ made visible.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -17,15 +17,17 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from tote_track.api.statuses import short_code
 from tote_track.tracking.presentation import handoff_summary, printable
 
 if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
+    from textual.screen import Screen
+
     from tote_track.api.models import OrderSummary
 
-__all__ = ["FreshnessLine", "OrderHeader", "ShowsOnChange", "literal"]
+__all__ = ["FreshnessLine", "KeysFooter", "OrderHeader", "ShowsOnChange", "literal"]
 
 
 def literal(text: str, style: str = "", *, lines: bool = False) -> Text:
@@ -108,3 +110,27 @@ class FreshnessLine(Widget):
 
     def render(self) -> RenderResult:
         return Text(printable(self.text), no_wrap=True, overflow="ellipsis")
+
+
+class KeysFooter(Footer):
+    """Textual's footer, rebuilt only when the keys it shows change.
+
+    Textual's footer rebuilds every key whenever the screen's bindings are refreshed (the
+    focus moving, a scrollbar appearing), even when it would show the same keys, and each
+    rebuild restyles every key. A refresh that shows the same keys changes nothing here.
+    """
+
+    _shown: tuple[object, ...] | None = None
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        palette = self.app.COMMAND_PALETTE_BINDING
+        shown = tuple(
+            (binding.key, binding.description, enabled, tooltip)
+            for key, (_, binding, enabled, tooltip) in screen.active_bindings.items()
+            if binding.show or key == palette
+        )
+        if shown == self._shown:
+            return
+        super().bindings_changed(screen)
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self._shown = shown  # rebuilt: the same keys need no other rebuild
