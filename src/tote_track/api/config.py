@@ -169,7 +169,7 @@ class ClientConfig:
     @property
     def uses_tls(self) -> bool:
         """An ``https://`` API (else plain ``http://``, loopback only)."""
-        return _check_base_url(self.base_url)[0] == "https"
+        return urlsplit(self.base_url).scheme == "https"
 
     def __repr__(self) -> str:
         token = "None" if self.token is None else "'<redacted>'"

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import os
 import ssl
-import threading
 from collections.abc import Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from tote_track.api.errors import InvalidConfigError
 
@@ -86,13 +85,7 @@ def _os_reason(exc: BaseException) -> str:
 def trust_in_background(ca_bundle: str | None) -> Future[ssl.SSLContext]:
     """:func:`build_ssl_context` on a thread of its own; its result (or its
     :class:`InvalidConfigError`) comes from the future."""
-    future: Future[ssl.SSLContext] = Future()
-
-    def build() -> None:
-        try:
-            future.set_result(build_ssl_context(ca_bundle))
-        except BaseException as error:  # handed to whoever asks for the context
-            future.set_exception(error)
-
-    threading.Thread(target=build, name="tote-trust", daemon=True).start()
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tote-trust")
+    future = pool.submit(build_ssl_context, ca_bundle)
+    pool.shutdown(wait=False)  # the one task still runs to its end
     return future
