@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from rich.table import Table
 from rich.text import Text
@@ -47,114 +47,6 @@ OTHER = len(PRESET_REASONS) - 1
 MAX_REASON = 500
 
 
-# The dialogs' styles load with the dialogs (the tracker's first frame needs none of them).
-# Unscoped, as in the tracker's stylesheet: ``.-compact`` is set on the app.
-DIALOGS_CSS = """
-CancelScreen, MessageScreen, HelpScreen, ErrorScreen {
-    align: center middle;
-}
-
-.dialog {
-    width: 66;
-    max-width: 100%;
-    height: auto;
-    max-height: 100%;
-    border: thick $primary;
-    background: $surface;
-    padding: 0 1;
-}
-
-.dialog.-warning {
-    border: thick $warning;
-}
-
-#cancel-dialog {
-    border: thick $error;
-}
-
-.dialog-title {
-    width: 100%;
-    text-style: bold;
-    content-align: center middle;
-    margin-bottom: 1;
-}
-
-.dialog-body {
-    height: auto;
-    margin-bottom: 1;
-}
-
-.dialog-label {
-    color: $text-muted;
-}
-
-#cancel-reasons {
-    width: 100%;
-}
-
-#cancel-text {
-    margin-top: 1;
-}
-
-#cancel-error {
-    height: auto;
-    color: $text-error;
-}
-
-.dialog-buttons {
-    height: auto;
-    margin-top: 1;
-    align-horizontal: right;
-}
-
-.dialog-buttons Button {
-    margin-left: 2;
-}
-
-#help-dialog {
-    width: 72;
-}
-
-#error-box {
-    width: 76;
-    max-width: 100%;
-    height: auto;
-    border: thick $error;
-    padding: 1 2;
-}
-
-#error-title {
-    text-style: bold;
-    color: $text-error;
-    margin-bottom: 1;
-}
-
-#error-next {
-    margin-top: 1;
-}
-
-/* A message's details (a server's own words): secondary, collapsed until asked for. */
-#message-details {
-    border: none;
-    padding: 0;
-    margin-bottom: 1;
-    background: transparent;
-}
-
-.dialog-details {
-    color: $text-muted;
-}
-
-.-compact .dialog-title {
-    margin-bottom: 0;
-}
-
-.-compact #cancel-text {
-    margin-top: 0;
-}
-"""
-
-
 @dataclass(frozen=True)
 class CancelDraft:
     """What the customer chose and typed in the cancel dialog (kept across errors)."""
@@ -186,7 +78,67 @@ CONFIRM_LABEL = "Yes, cancel  {key}"
 BACK_LABEL = "No, keep it  {key}"
 
 
-class CancelScreen(ModalScreen[CancelDraft]):
+DialogResult = TypeVar("DialogResult")
+
+
+class Dialog(ModalScreen[DialogResult]):
+    """A box over the tracker: a title, a body, buttons. Each dialog's styles load with it
+    (the first frame needs none of them), unscoped as in the stylesheet: ``.-compact`` is
+    set on the app."""
+
+    DEFAULT_CSS = """
+    Dialog {
+        align: center middle;
+    }
+
+    .dialog {
+        width: 66;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+
+    .dialog.-warning {
+        border: thick $warning;
+    }
+
+    .dialog-title {
+        width: 100%;
+        text-style: bold;
+        content-align: center middle;
+        margin-bottom: 1;
+    }
+
+    .-compact .dialog-title {
+        margin-bottom: 0;
+    }
+
+    .dialog-body {
+        height: auto;
+        margin-bottom: 1;
+    }
+
+    .dialog-label {
+        color: $text-muted;
+    }
+
+    .dialog-buttons {
+        height: auto;
+        margin-top: 1;
+        align-horizontal: right;
+    }
+
+    .dialog-buttons Button {
+        margin-left: 2;
+    }
+    """
+    SCOPED_CSS = False
+
+
+class CancelScreen(Dialog[CancelDraft]):
     """Asks why, then confirms with ``y`` (or the button); ``n`` or Escape backs out.
 
     Confirming posts :class:`CancelScreen.Confirmed` with the reason; whoever sends the
@@ -199,8 +151,29 @@ class CancelScreen(ModalScreen[CancelDraft]):
     dismissed with the draft (for next time) when the customer backs out.
     """
 
-    DEFAULT_CSS = DIALOGS_CSS
-    SCOPED_CSS = False
+    DEFAULT_CSS = """
+    #cancel-dialog {
+        border: thick $error;
+    }
+
+    #cancel-reasons {
+        width: 100%;
+    }
+
+    #cancel-text {
+        margin-top: 1;
+    }
+
+    .-compact #cancel-text {
+        margin-top: 0;
+    }
+
+    #cancel-error {
+        height: auto;
+        color: $text-error;
+    }
+    """
+    SCOPED_CSS = False  # Textual reads it per class: ``.-compact`` is on the app
 
     class Confirmed(Message):
         """The customer confirmed the cancel with ``reason``."""
@@ -383,14 +356,26 @@ class CancelScreen(ModalScreen[CancelDraft]):
         self.action_confirm()
 
 
-class MessageScreen(ModalScreen[None]):
+class MessageScreen(Dialog[None]):
     """A short message with a title (why a cancel could not happen, and what to do).
 
     ``details`` (a server's own words) sit behind a collapsed "Details" line: there for
     whoever wants them, never in the way of the message.
     """
 
-    DEFAULT_CSS = DIALOGS_CSS
+    # The details (a server's own words): secondary, collapsed until asked for.
+    DEFAULT_CSS = """
+    #message-details {
+        border: none;
+        padding: 0;
+        margin-bottom: 1;
+        background: transparent;
+    }
+
+    .dialog-details {
+        color: $text-muted;
+    }
+    """
     SCOPED_CSS = False
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -443,10 +428,14 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
 QA_CONSOLE_KEY = ("e", "QA console: fire lifecycle events, inject faults (sandbox only)")
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     """The keys, how tracking works, and the exit codes."""
 
-    DEFAULT_CSS = DIALOGS_CSS
+    DEFAULT_CSS = """
+    #help-dialog {
+        width: 72;
+    }
+    """
     SCOPED_CSS = False
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -495,7 +484,29 @@ class HelpScreen(ModalScreen[None]):
 class ErrorScreen(Screen[None]):
     """The order could not be loaded at all: what happened and what to do next."""
 
-    DEFAULT_CSS = DIALOGS_CSS
+    DEFAULT_CSS = """
+    ErrorScreen {
+        align: center middle;
+    }
+
+    #error-box {
+        width: 76;
+        max-width: 100%;
+        height: auto;
+        border: thick $error;
+        padding: 1 2;
+    }
+
+    #error-title {
+        text-style: bold;
+        color: $text-error;
+        margin-bottom: 1;
+    }
+
+    #error-next {
+        margin-top: 1;
+    }
+    """
     SCOPED_CSS = False
 
     BINDINGS: ClassVar[list[BindingType]] = [
