@@ -92,6 +92,21 @@ class FakeApi:
             if callable(reply):
                 return reply(request)
             return reply
+        return self._answer(request)
+
+    def hold_next(self) -> asyncio.Event:
+        """The next request waits until the returned event is set (never, if the test never
+        sets it), then is answered as any other."""
+        gate = asyncio.Event()
+
+        async def held(request: httpx.Request) -> httpx.Response:
+            await gate.wait()
+            return self._answer(request)
+
+        self.queue.append(held)  # type: ignore[arg-type]  # MockTransport awaits it
+        return gate
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix("/v1/online-ordering")
         if request.method == "GET" and path == f"/orders/{self.order['id']}":
             return httpx.Response(200, json=copy.deepcopy(self.order))

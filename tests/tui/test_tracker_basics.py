@@ -56,13 +56,7 @@ async def test_first_load_shows_the_order_at_80x24(api: FakeApi) -> None:
 
 
 async def test_the_frame_shows_the_short_code_and_a_calm_fetching_line(api: FakeApi) -> None:
-    never = asyncio.Event()
-
-    async def hang(request: httpx.Request) -> httpx.Response:
-        await never.wait()
-        raise AssertionError("unreachable")
-
-    api.queue.append(hang)  # type: ignore[arg-type]
+    api.hold_next()  # never answered
     app = make_app(api.transport)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -80,16 +74,10 @@ async def test_the_frame_shows_the_short_code_and_a_calm_fetching_line(api: Fake
 async def test_quit_cancels_a_fetch_in_flight_closes_the_client_and_returns_zero(
     api: FakeApi,
 ) -> None:
-    never = asyncio.Event()
-
-    async def hang(request: httpx.Request) -> httpx.Response:
-        await never.wait()
-        raise AssertionError("unreachable")
-
     app = make_app(api.transport)
     async with app.run_test() as pilot:
         await settle(pilot)
-        api.queue.append(hang)  # type: ignore[arg-type]
+        api.hold_next()  # never answered
         await pilot.press("r")
         await pilot.pause()
         [worker] = [w for w in app.workers if w.group == "poll"]
@@ -461,13 +449,7 @@ async def test_the_panels_come_with_the_first_order_and_take_the_focus(api: Fake
 async def test_the_first_order_arriving_under_the_help_is_there_when_it_closes(
     api: FakeApi,
 ) -> None:
-    gate = asyncio.Event()
-
-    async def late(request: httpx.Request) -> httpx.Response:
-        await gate.wait()
-        return api.handle(request)
-
-    api.queue.append(late)  # type: ignore[arg-type]
+    gate = api.hold_next()
     app = make_app(api.transport)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
