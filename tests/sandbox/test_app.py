@@ -23,7 +23,7 @@ from tote_track.api.errors import (
     UnauthorizedError,
 )
 from tote_track.api.models import ErrorEnvelope, Order, OrderSummary, Page
-from tote_track.sandbox import routes as sandbox_routes
+from tote_track.sandbox import control as sandbox_control
 from tote_track.sandbox.app import OPENAPI_PATH, create_app
 from tote_track.sandbox.engine import Engine
 from tote_track.sandbox.faults import FaultConfig
@@ -827,7 +827,7 @@ async def test_a_scenario_whose_defaults_do_not_fit_is_refused(
         def scenario_order_body(name: str) -> dict[str, Any]:
             return {"handoff": {"mode": "SUBMARINE"}}
 
-    monkeypatch.setattr(sandbox_routes, "autoplay", Scenarios)
+    monkeypatch.setattr(sandbox_control, "autoplay", Scenarios)
     app.state.autoplayer = RecordingAutoplayer()
     response = await client.post("/sandbox/orders", json={"autoplay": {"scenario": "odd"}})
     assert "handoff.mode" in assert_error(response, 400, "invalid_request")["message"]

@@ -1,11 +1,12 @@
 """The sandbox's HTTP face: the Tote Orders API under ``/v1/online-ordering``.
 
-:func:`create_app` assembles the parts: the routes (:mod:`.routes`, each declaring its
-parameters), the ASGI layers around them (:mod:`.middleware`, plus
-:class:`~.routes.HotReads`, the two hot reads served before routing), the OpenAPI
-document (:mod:`.openapi`) and the error handlers below, which answer every error, from
-any endpoint or validator, with the envelope ``{"error": {"code", "message",
-"request_id"}}``.
+:func:`create_app` assembles the parts: the routers (:mod:`.routes`, the upstream
+endpoints, each declaring its parameters; :mod:`.control`, the sandbox's own), which reach
+the engine through ``app.state.engine`` (``EngineDep``); the ASGI layers around them
+(:mod:`.middleware`, plus :class:`~.routes.HotReads`, the two hot reads served before
+routing); the OpenAPI document (:mod:`.openapi`) and the error handlers below, which
+answer every error, from any endpoint or validator, with the envelope ``{"error":
+{"code", "message", "request_id"}}``.
 
 Layers, outermost first: ``DropGuard``, ``RequestIds``, FastAPI's error middleware (500
 ``internal``), ``BearerAuth`` (401), ``HotReads``, FastAPI's exception handlers, routes.
@@ -27,6 +28,7 @@ from starlette.types import ASGIApp
 
 from tote_track import __version__
 from tote_track.sandbox.autoplay import Autoplayer
+from tote_track.sandbox.control import control
 from tote_track.sandbox.engine import Engine
 from tote_track.sandbox.errors import (
     SandboxError,
@@ -36,7 +38,7 @@ from tote_track.sandbox.errors import (
 )
 from tote_track.sandbox.middleware import BearerAuth, DropGuard, RequestIds
 from tote_track.sandbox.openapi import openapi_of
-from tote_track.sandbox.routes import BASE_PATH, HotReads, router
+from tote_track.sandbox.routes import BASE_PATH, HotReads, orders
 from tote_track.sandbox.store import OrderStore
 
 __all__ = ["BASE_PATH", "OPENAPI_PATH", "SandboxApp", "create_app"]
@@ -107,9 +109,10 @@ def create_app(
     # Added last is outermost: the token is checked before the hot reads answer.
     app.add_middleware(HotReads, engine=engine)
     app.add_middleware(BearerAuth, token=token, public_paths=frozenset({OPENAPI_PATH}))
-    routes = router(engine)
-    _install_error_handlers(app, routes.routes)
-    app.include_router(routes)
+    routers = (orders, control)
+    for api in routers:
+        app.include_router(api)
+    _install_error_handlers(app, [route for api in routers for route in api.routes])
     app.openapi = openapi_of(app)  # type: ignore[method-assign]
     return app
 

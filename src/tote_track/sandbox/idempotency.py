@@ -18,11 +18,19 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from tote_track.sandbox.errors import IdempotencyKeyInUse, IdempotencyKeyReused, InvalidRequest
+from starlette.responses import Response
+
+from tote_track.sandbox.errors import (
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    InvalidRequest,
+    SandboxError,
+    sandbox_error_response,
+)
 from tote_track.sandbox.store import IdempotencyRecord, OrderStore
 
 __all__ = [
@@ -30,8 +38,10 @@ __all__ = [
     "KEY_TTL",
     "MAX_KEY_LENGTH",
     "IdempotencyKeys",
+    "KeyedRequest",
     "fingerprint_of",
     "parse_key",
+    "run_once",
 ]
 
 KEY_TTL = timedelta(hours=24)
@@ -138,3 +148,45 @@ class IdempotencyKeys:
     def forget_in_flight(self) -> None:
         with self._lock:
             self._in_flight.clear()
+
+
+KeyedRequest = tuple[str, str]
+"""An ``Idempotency-Key`` and the fingerprint of the request that carries it."""
+
+
+async def run_once(
+    keys: IdempotencyKeys,
+    keyed: KeyedRequest,
+    scope: Mapping[str, Any],
+    run: Callable[[KeyedRequest], Awaitable[Response]],
+    *,
+    kept_errors: tuple[type[SandboxError], ...],
+) -> Response:
+    """A request with an ``Idempotency-Key``, step by step:
+
+    1. claim the key: a kept response is replayed (``Idempotent-Replayed: true``), a key in
+       flight or reused for another request is refused (409 / 422);
+    2. ``run`` the request; it keeps its own success with the change it makes (the engine
+       stores the key's record with the order, in one write);
+    3. an error of ``kept_errors`` (the request ran and was refused) is kept as the key's
+       answer; any other error (a fault, validation) keeps nothing;
+    4. the key leaves flight whatever happened.
+    """
+    key, fingerprint = keyed
+    kept = keys.claim(key, fingerprint)
+    if kept is not None:
+        return Response(
+            kept.body,
+            status_code=kept.status_code,
+            media_type="application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
+    try:
+        try:
+            return await run(keyed)
+        except kept_errors as exc:
+            response = sandbox_error_response(scope, exc)
+            keys.complete(key, fingerprint, exc.status_code, bytes(response.body))
+            return response
+    finally:
+        keys.release(key)

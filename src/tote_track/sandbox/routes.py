@@ -10,13 +10,12 @@ record), so no response is re-validated against its model.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, ClassVar
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import (
     BaseModel,
@@ -41,8 +40,7 @@ from tote_track.api.models import (
     OrderSummary,
     Page,
 )
-from tote_track.sandbox import autoplay
-from tote_track.sandbox.engine import Engine, EventRequest, NewOrder, is_uuid
+from tote_track.sandbox.engine import Engine, is_uuid
 from tote_track.sandbox.errors import (
     INVALID_PARAMETER,
     CancelNotAllowed,
@@ -50,37 +48,48 @@ from tote_track.sandbox.errors import (
     OrderNotFound,
     SandboxError,
     error_body,
-    sandbox_error_response,
     validation_message,
 )
-from tote_track.sandbox.faults import FaultConfig
-from tote_track.sandbox.idempotency import KEY_PATTERN, fingerprint_of, parse_key
+from tote_track.sandbox.idempotency import (
+    KEY_PATTERN,
+    KeyedRequest,
+    fingerprint_of,
+    parse_key,
+    run_once,
+)
 from tote_track.sandbox.openapi import UPSTREAM_ERRORS, error_responses
 from tote_track.sandbox.store import OrderFilter
 
 __all__ = [
     "BASE_PATH",
+    "EngineDep",
     "HotReads",
     "ListOrdersQuery",
     "NoQuery",
-    "ResetResult",
+    "NoQueryParameters",
+    "OrderId",
+    "each_parameter_once",
+    "engine_of",
+    "json_response",
     "order_body",
+    "orders",
     "page_body",
-    "router",
+    "shown",
 ]
 
 BASE_PATH = "/v1/online-ordering"
-_ORDER_SERIALIZER = Order.__pydantic_serializer__
 _JSON = "application/json"
 
 
-def _json(
+def json_response(
     body: bytes, status_code: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
+    """A response of ready-made JSON bytes."""
     return Response(body, status_code=status_code, media_type=_JSON, headers=headers)
 
 
-def _shown(value: object) -> str:
+def shown(value: object) -> str:
+    """A value a caller sent, quoted and cut to 40 characters, for an error sentence."""
     text = str(value)
     return repr(text if len(text) <= 40 else text[:40] + "…")
 
@@ -93,7 +102,7 @@ def _refused(info: ValidationInfo, rule: str, raw: object) -> PydanticCustomErro
     return PydanticCustomError(
         INVALID_PARAMETER,
         "The {name} parameter must be {rule}; got {got}.",
-        {"name": info.field_name, "rule": rule, "got": _shown(raw)},
+        {"name": info.field_name, "rule": rule, "got": shown(raw)},
     )
 
 
@@ -160,7 +169,7 @@ def _order_id(raw: object) -> str:
             INVALID_PARAMETER,
             "The order id {got} is not a UUID; order ids look like "
             "f9a8b7c6-d5e4-3210-fedc-ba9876543210.",
-            {"got": _shown(raw)},
+            {"got": shown(raw)},
         )
     return raw.lower()
 
@@ -263,7 +272,8 @@ def _repeated(params: QueryParams) -> None:
             seen.add(name)
 
 
-async def _each_parameter_once(request: Request) -> None:
+async def each_parameter_once(request: Request) -> None:
+    """Every route's dependency: a query parameter given twice is refused (400)."""
     _repeated(request.query_params)
 
 
@@ -349,213 +359,101 @@ class HotReads:
 
 
 # ---------------------------------------------------------------------------------------
-# The routes.
+# The upstream endpoints.
 
 
-class ResetResult(BaseModel):
-    orders_deleted: int
+def engine_of(request: Request) -> Engine:
+    """The engine the app serves (``app.state.engine``)."""
+    engine: Engine = request.app.state.engine
+    return engine
 
 
-def router(engine: Engine) -> APIRouter:
-    """Every endpoint, serving ``engine``."""
-    api = APIRouter(prefix=BASE_PATH, dependencies=[Depends(_each_parameter_once)])
-    faults = engine.faults
+EngineDep = Annotated[Engine, Depends(engine_of)]
+"""A route's engine: ``engine: EngineDep``."""
 
-    async def upstream_faults() -> None:
-        faults.check_rate_limit()
-        await faults.disrupt()
+orders = APIRouter(prefix=BASE_PATH, dependencies=[Depends(each_parameter_once)], tags=["orders"])
+"""The order endpoints, exactly as the guide documents them."""
 
-    # -- upstream endpoints ---------------------------------------------------------------
 
-    @api.get(
-        "/orders/{order_id}",
-        response_model=Order,
-        responses=error_responses(*UPSTREAM_ERRORS, 404),
-        summary="Get an order",
-        operation_id="getOrder",
-        tags=["orders"],
-    )
-    async def get_order(order_id: OrderId, query: NoQueryParameters) -> Response:
-        if faults.config.active:
-            await upstream_faults()
-        return _json(order_body(engine, order_id))
+async def _upstream_faults(engine: Engine) -> None:
+    engine.faults.check_rate_limit()
+    await engine.faults.disrupt()
 
-    @api.get(
-        "/orders",
-        response_model=Page[OrderSummary],
-        responses=error_responses(*UPSTREAM_ERRORS),
-        summary="List orders, newest first",
-        operation_id="listOrders",
-        tags=["orders"],
-    )
-    async def list_orders(query: ListOrdersParameters) -> Response:
-        if faults.config.active:
-            await upstream_faults()
-        return _json(page_body(engine, query))
 
-    @api.post(
-        "/orders/{order_id}/cancel",
-        response_model=Order,
-        responses=error_responses(*UPSTREAM_ERRORS, 404, 409, 422),
-        summary="Cancel an order",
+@orders.get(
+    "/orders/{order_id}",
+    response_model=Order,
+    responses=error_responses(*UPSTREAM_ERRORS, 404),
+    summary="Get an order",
+    operation_id="getOrder",
+)
+async def get_order(order_id: OrderId, query: NoQueryParameters, engine: EngineDep) -> Response:
+    if engine.faults.config.active:
+        await _upstream_faults(engine)
+    return json_response(order_body(engine, order_id))
+
+
+@orders.get(
+    "/orders",
+    response_model=Page[OrderSummary],
+    responses=error_responses(*UPSTREAM_ERRORS),
+    summary="List orders, newest first",
+    operation_id="listOrders",
+)
+async def list_orders(query: ListOrdersParameters, engine: EngineDep) -> Response:
+    if engine.faults.config.active:
+        await _upstream_faults(engine)
+    return json_response(page_body(engine, query))
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
         description=(
-            "Allowed while fulfillment_status is PENDING or IN_PROGRESS. Voids PENDING and "
-            "AUTHORIZED payments, refunds CAPTURED and COMPLETED ones in full. Send an "
-            "Idempotency-Key to retry safely; without one the request is not idempotent."
+            "1 to 255 printable ASCII characters, plain or double-quoted; the "
+            "response is replayed to retries with the same key for 24 hours."
         ),
-        operation_id="cancelOrder",
-        tags=["orders"],
+        json_schema_extra={"pattern": KEY_PATTERN, "minLength": 1, "maxLength": 255},
+    ),
+]
+
+
+@orders.post(
+    "/orders/{order_id}/cancel",
+    response_model=Order,
+    responses=error_responses(*UPSTREAM_ERRORS, 404, 409, 422),
+    summary="Cancel an order",
+    description=(
+        "Allowed while fulfillment_status is PENDING or IN_PROGRESS. Voids PENDING and "
+        "AUTHORIZED payments, refunds CAPTURED and COMPLETED ones in full. Send an "
+        "Idempotency-Key to retry safely; without one the request is not idempotent."
+    ),
+    operation_id="cancelOrder",
+)
+async def cancel_order(
+    order_id: OrderId,
+    body: CancelRequest,
+    request: Request,
+    query: NoQueryParameters,
+    engine: EngineDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    engine.faults.check_rate_limit()
+
+    async def cancel(keyed: KeyedRequest | None) -> Response:
+        await engine.faults.disrupt()
+        return json_response(engine.cancel_record(order_id, body.reason, idempotency=keyed).json)
+
+    key = parse_key(idempotency_key)
+    if key is None:
+        return await cancel(None)
+    target = f"/orders/{order_id}/cancel"
+    keyed = (key, fingerprint_of("POST", target, body.model_dump(mode="json")))
+    return await run_once(
+        engine.idempotency,
+        keyed,
+        request.scope,
+        cancel,
+        kept_errors=(OrderNotFound, CancelNotAllowed),
     )
-    async def cancel_order(
-        order_id: OrderId,
-        body: CancelRequest,
-        request: Request,
-        query: NoQueryParameters,
-        idempotency_key: Annotated[
-            str | None,
-            Header(
-                alias="Idempotency-Key",
-                description=(
-                    "1 to 255 printable ASCII characters, plain or double-quoted; the "
-                    "response is replayed to retries with the same key for 24 hours."
-                ),
-                json_schema_extra={"pattern": KEY_PATTERN, "minLength": 1, "maxLength": 255},
-            ),
-        ] = None,
-    ) -> Response:
-        faults.check_rate_limit()
-        key = parse_key(idempotency_key)
-        if key is None:
-            await faults.disrupt()
-            return _json(engine.cancel_record(order_id, body.reason).json)
-        path = f"/orders/{order_id}/cancel"
-        fingerprint = fingerprint_of("POST", path, body.model_dump(mode="json"))
-        kept = engine.idempotency.claim(key, fingerprint)
-        if kept is not None:
-            return _json(kept.body, kept.status_code, {"Idempotent-Replayed": "true"})
-        try:
-            await faults.disrupt()
-            try:
-                record = engine.cancel_record(order_id, body.reason, idempotency=(key, fingerprint))
-            except (OrderNotFound, CancelNotAllowed) as exc:
-                response = sandbox_error_response(request.scope, exc)
-                engine.idempotency.complete(key, fingerprint, exc.status_code, bytes(response.body))
-                return response
-            return _json(record.json)
-        finally:
-            engine.idempotency.release(key)
-
-    # -- sandbox control endpoints ---------------------------------------------------------
-
-    @api.post(
-        "/sandbox/orders",
-        status_code=201,
-        response_model=Order,
-        responses=error_responses(400, 401),
-        summary="Create an order (sandbox only)",
-        description=(
-            "Every field is optional; without a body, an order like the guide's example "
-            "(curbside, a sub and two waters) at PENDING / UNPAID / PENDING."
-        ),
-        operation_id="sandboxCreateOrder",
-        tags=["sandbox"],
-    )
-    async def create_order(
-        request: Request, query: NoQueryParameters, body: Annotated[NewOrder | None, Body()] = None
-    ) -> Response:
-        body = body if body is not None else NewOrder()
-        playing = body.autoplay
-        autoplayer: Any = None
-        if playing is not None:
-            body, autoplayer = _with_scenario(request, body)
-        order = engine.create_order(body)
-        if playing is not None:
-            autoplayer.start(order.id, playing.scenario, float(playing.speed))
-        return _json(_ORDER_SERIALIZER.to_json(order, exclude_none=True), 201)
-
-    @api.post(
-        "/sandbox/orders/{order_id}/events",
-        response_model=Order,
-        responses=error_responses(400, 401, 404, 409),
-        summary="Move an order along its lifecycle (sandbox only)",
-        operation_id="sandboxFireEvent",
-        tags=["sandbox"],
-    )
-    async def fire_event(
-        order_id: OrderId, body: EventRequest, query: NoQueryParameters
-    ) -> Response:
-        order = engine.apply_event(order_id, body.type)
-        return _json(_ORDER_SERIALIZER.to_json(order, exclude_none=True))
-
-    def fault_settings() -> Response:
-        return _json(json.dumps(faults.config.effective()).encode())
-
-    @api.get(
-        "/sandbox/faults",
-        response_model=FaultConfig,
-        responses=error_responses(400, 401),
-        summary="The injected faults (sandbox only)",
-        operation_id="sandboxGetFaults",
-        tags=["sandbox"],
-    )
-    async def get_faults(query: NoQueryParameters) -> Response:
-        return fault_settings()
-
-    @api.put(
-        "/sandbox/faults",
-        response_model=FaultConfig,
-        responses=error_responses(400, 401),
-        summary="Inject faults into the order endpoints (sandbox only)",
-        description="Replaces the whole configuration; an omitted field is off.",
-        operation_id="sandboxSetFaults",
-        tags=["sandbox"],
-    )
-    async def set_faults(body: FaultConfig, query: NoQueryParameters) -> Response:
-        faults.configure(body)
-        return fault_settings()
-
-    @api.delete(
-        "/sandbox/faults",
-        response_model=FaultConfig,
-        responses=error_responses(400, 401),
-        summary="Stop injecting faults (sandbox only)",
-        operation_id="sandboxClearFaults",
-        tags=["sandbox"],
-    )
-    async def clear_faults(query: NoQueryParameters) -> Response:
-        faults.clear()
-        return fault_settings()
-
-    @api.post(
-        "/sandbox/reset",
-        response_model=ResetResult,
-        responses=error_responses(400, 401),
-        summary="Delete every order (sandbox only)",
-        operation_id="sandboxReset",
-        tags=["sandbox"],
-    )
-    async def reset(query: NoQueryParameters) -> Response:
-        deleted = engine.reset()
-        return _json(json.dumps({"orders_deleted": deleted}).encode())
-
-    return api
-
-
-def _with_scenario(request: Request, body: NewOrder) -> tuple[NewOrder, Any]:
-    """The body with the scenario's defaults under the fields the caller gave."""
-    playing = body.autoplay
-    assert playing is not None
-    autoplayer = getattr(request.app.state, "autoplayer", None)
-    if autoplayer is None:
-        raise InvalidRequest("Autoplay is not available on this server.")
-    names: Sequence[str] = autoplay.SCENARIO_NAMES
-    if playing.scenario not in names:
-        raise InvalidRequest(
-            f"Unknown scenario {_shown(playing.scenario)}; use one of: {', '.join(names)}."
-        )
-    merged = dict(autoplay.scenario_order_body(playing.scenario))
-    merged.update(body.model_dump(include=body.model_fields_set, exclude={"autoplay"}))
-    try:
-        return NewOrder.model_validate(merged), autoplayer
-    except ValidationError as exc:
-        raise InvalidRequest(validation_message(exc.errors())) from exc
