@@ -104,6 +104,59 @@ def parse_startup(text: str) -> list[Row]:
                 float(order[2]) <= goal,
             ),
         ]
+    return rows + parse_delayed(text)
+
+
+def parse_delayed(text: str) -> list[Row]:
+    """The delayed path's rows, when ``startup.py`` measured one (``--rtt`` above 0)."""
+    path = re.search(r"adding (\d+) ms to every round trip", text)
+    if path is None:
+        return []
+    rtt = path[1]
+    near = float(_search(r"bare httpx GET, new connection \(loopback\)\s+([\d.]+) ms", text)[1])
+    far = _search(
+        r"bare httpx GET, new connection \(delayed\)\s+([\d.]+) ms\s+network cost (\d+)", text
+    )
+    order = _search(r"order painted \(HTTPS, delayed\)\s+([\d.]+) ms\s+([\d.]+)x loopback", text)
+    hidden = int(_search(r"network wait hidden \(order painted\)\s+(-?\d+)%", text)[1])
+    goal = float(_search(r"goal <= ([\d.]+)x", text)[1])
+    rows = [
+        Row(
+            f"Delayed path ({rtt} ms round trips, HTTPS): a bare httpx GET, new connection",
+            f"{float(far[1]):.0f} ms",
+            f"{near:.0f} ms on loopback",
+            f"+{far[2]} ms: the network's own cost",
+        ),
+        Row(
+            f"Delayed path ({rtt} ms round trips, HTTPS): fetched order painted",
+            f"{float(order[1]):.0f} ms",
+            "the same on loopback",
+            f"{float(order[2]):.2f}x",
+            f"<= {goal:g}x",
+            float(order[2]) <= goal,
+        ),
+        Row(
+            "Delayed path: share of the network's cost hidden behind start-up (order painted)",
+            f"{hidden}%",
+            "",
+            "",
+            ">= 70%",
+            hidden >= 70,
+        ),
+    ]
+    for name in ("watch, first line", "board, first sweep"):
+        what = re.escape(name)
+        near_ms = float(_search(rf"tote-track {what} \(loopback\)\s+([\d.]+) ms", text)[1])
+        far_ms = _search(rf"tote-track {what} \(delayed\)\s+([\d.]+) ms\s+([\d.]+)x", text)
+        share = int(_search(rf"network wait hidden \({what}\)\s+(-?\d+)%", text)[1])
+        rows.append(
+            Row(
+                f"Delayed path ({rtt} ms round trips, HTTPS): {name}",
+                f"{float(far_ms[1]):.0f} ms ({share}% of the network's cost hidden)",
+                f"{near_ms:.0f} ms on loopback",
+                f"{float(far_ms[2]):.2f}x",
+            )
+        )
     return rows
 
 
