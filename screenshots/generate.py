@@ -149,7 +149,6 @@ async def take(shot: Shot, out: Path = HERE, *, png: bool = True) -> Path:
             order_id,
             clock=Clock(wall=lambda: viewed_at, monotonic=lambda: 1000.0),
             notify=False,
-            bell=False,
             auto_poll=False,
             tz=UTC,
         )

@@ -59,7 +59,7 @@ def test_track_opens_the_tracker_in_a_terminal(monkeypatch: pytest.MonkeyPatch) 
     [(config, order_id, flags)] = calls
     assert order_id == ORDER_ID  # canonical form
     assert config.token == "t0k"
-    assert flags == {"notify": True, "bell": False}
+    assert flags == {"notify": False, "policy": None}  # --no-bell: the old --no-notify
 
 
 def test_without_a_terminal_it_prints_a_line_per_change_until_the_end(
@@ -165,7 +165,7 @@ def test_help_lists_the_tracker_commands() -> None:
     assert "track" in result.output
     track_help = invoke("track", "--help").output
     assert "--no-notify" in track_help
-    assert "--no-bell" in track_help
+    assert "TOTE_NOTIFY" in track_help
 
 
 def test_demo_says_so_when_its_order_cannot_be_created(monkeypatch: pytest.MonkeyPatch) -> None:

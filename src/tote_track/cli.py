@@ -192,15 +192,32 @@ def _order_id(config: Any, value: str) -> str:
 @main.command("track")
 @click.argument("order_id", callback=_order_ref, metavar="ORDER")
 @_api_options
-@click.option("--no-notify", is_flag=True, help="No pop-up notification when the order changes.")
-@click.option("--no-bell", is_flag=True, help="No terminal bell when the order changes.")
+@click.option(
+    "--notify/--no-notify",
+    envvar="TOTE_NOTIFY",
+    default=True,
+    show_envvar=True,
+    help="Tell you when the order is ready, handed over, cancelled or failed: a desktop "
+    "notification through the terminal (iTerm2, WezTerm, Windows Terminal, Ghostty, kitty, "
+    "foot, GNOME Terminal; only while the terminal is in the background where it says so), "
+    "the bell in other terminals. TOTE_NOTIFY=0 turns them off too.",
+)
+@click.option("--no-bell", "no_bell", is_flag=True, hidden=True, help="Same as --no-notify.")
+@click.option(
+    "--poll-speed",
+    type=_FloatRange(min=0, min_open=True, max=1_000_000),
+    default=1.0,
+    hidden=True,
+    help="Poll this many times faster than the guide's schedule (a fast sandbox).",
+)
 def track_command(
     order_id: str,
     base_url: str | None,
     token: str | None,
     ca_bundle: str | None,
-    no_notify: bool,
+    notify: bool,
     no_bell: bool,
+    poll_speed: float,
 ) -> None:
     """Track one order live: progress, statuses, money; r refresh, c cancel, q quit.
 
@@ -221,7 +238,12 @@ def track_command(
         sys.exit(_follow_headless(config, order_id))
     from tote_track.tui.tracker.app import run_tracker
 
-    sys.exit(run_tracker(config, order_id, notify=not no_notify, bell=not no_bell))
+    policy = None
+    if poll_speed != 1.0:
+        from tote_track.tracking.polling import PollingPolicy
+
+        policy = PollingPolicy().scaled(poll_speed)
+    sys.exit(run_tracker(config, order_id, notify=notify and not no_bell, policy=policy))
 
 
 def _echo_error(line: str) -> None:

@@ -538,7 +538,6 @@ class Soak:
             result.order_id,
             policy=self.policy,
             notify=True,
-            bell=False,
             auto_poll=True,
         )
         cancel = expect.cancel

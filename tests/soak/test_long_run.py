@@ -259,7 +259,7 @@ async def simulate(hours: float) -> Figures:
     tasks_before = len(asyncio.all_tasks())
     fds_before = _fds()
     tracker = TrackerApp(
-        client, tracked.id, clock=clock.clock, notify=True, bell=False, auto_poll=False, tz=UTC
+        client, tracked.id, clock=clock.clock, notify=True, auto_poll=False, tz=UTC
     )
     board = BoardApp(client, LOCATION, clock=clock.wall, tz=UTC, auto_sweep=False)
     end = hours * 3600

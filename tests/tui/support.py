@@ -21,6 +21,7 @@ from textual.pilot import Pilot
 from tote_track.api.client import DEFAULT_MAX_RETRIES, ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.tracking.polling import PollingPolicy
+from tote_track.tui.desktop import Notifier
 from tote_track.tui.tracker.app import Clock, TrackerApp
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -168,12 +169,22 @@ def make_client(
 
 class RecordingTracker(TrackerApp):
     """The tracker, with every notification it raised kept: words in ``notified``, titles
-    in ``notified_titles``."""
+    in ``notified_titles``, desktop notifications in ``escapes``, bells in ``bells``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.notified: list[str] = []
         self.notified_titles: list[str] = []
+        self.escapes: list[str] = []
+        """Every escape sent to the terminal (the desktop notifications)."""
+        self.bells = 0
+
+    def write_escape(self, sequence: str) -> bool:
+        self.escapes.append(sequence)
+        return True
+
+    def bell(self) -> None:
+        self.bells += 1
 
     def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
         self.notified.append(message)
@@ -191,7 +202,7 @@ def make_app(
     sandbox_url: str | None = None,
     policy: PollingPolicy | None = None,
     notify: bool = True,
-    bell: bool = True,
+    notifier: Notifier | None = None,
 ) -> RecordingTracker:
     """The tracker on ``transport`` with a frozen clock, UTC times and no automatic polls.
 
@@ -203,7 +214,7 @@ def make_app(
         clock=(clock or FakeClock()).clock,
         policy=policy,
         notify=notify,
-        bell=bell,
+        notifier=notifier,
         sandbox_url=sandbox_url,
         auto_poll=False,
         tz=UTC,

@@ -58,7 +58,7 @@ CANCEL = "customer cancel (c, y)"
 
 def qa_tracker(transport: httpx.AsyncBaseTransport, order_id: str) -> TrackerApp:
     """The tracker as ``tote-track demo`` runs it (sandbox URL set), quiet and frozen."""
-    return make_app(transport, order_id=order_id, sandbox_url=BASE_URL, notify=False, bell=False)
+    return make_app(transport, order_id=order_id, sandbox_url=BASE_URL, notify=False)
 
 
 def console_of(app: TrackerApp) -> QAConsole:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
+import shutil
+import subprocess
 
 import pytest
 from textual.drivers.headless_driver import HeadlessDriver
 from textual.drivers.linux_driver import LinuxDriver
 from textual.drivers.web_driver import WebDriver
 
-from tote_track.tui.terminal import TerminalOutput, hangup_safe
+from tote_track.tui.terminal import TerminalOutput, hangup_safe, tmux_allows_passthrough
 
 
 class HungUp(io.StringIO):
@@ -93,3 +97,23 @@ def test_both_apps_run_with_the_safe_driver(
 
 def test_the_safe_driver_is_one_class() -> None:
     assert hangup_safe(LinuxDriver) is hangup_safe(LinuxDriver)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_tmux_says_whether_it_passes_escapes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    name = f"tote-passthrough-{os.getpid()}"
+    subprocess.run(["tmux", "-L", name, "new-session", "-d", "sleep 60"], check=True, timeout=10)
+    try:
+        socket = subprocess.run(
+            ["tmux", "-L", name, "display-message", "-p", "#{socket_path}"],
+            capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip()  # fmt: skip
+        monkeypatch.setenv("TMUX", f"{socket},1,0")  # as inside one of its panes
+        subprocess.run(["tmux", "set", "-g", "allow-passthrough", "off"], check=True, timeout=10)
+        assert asyncio.run(tmux_allows_passthrough()) is False
+        subprocess.run(["tmux", "set", "-g", "allow-passthrough", "on"], check=True, timeout=10)
+        assert asyncio.run(tmux_allows_passthrough()) is True
+    finally:
+        subprocess.run(["tmux", "-L", name, "kill-server"], check=False, timeout=10)
+    monkeypatch.setenv("TMUX", "/nonexistent/socket,1,0")
+    assert asyncio.run(tmux_allows_passthrough()) is None  # no server there: tmux did not say

@@ -356,16 +356,15 @@ async def test_a_narrow_terminal_lists_the_steps_one_per_line() -> None:
 
 
 async def test_alerts_can_be_silenced_but_the_words_stay_on_screen(api: FakeApi) -> None:
-    app = make_app(api.transport, notify=False, bell=False)
-    rings: list[None] = []
-    app.bell = lambda: rings.append(None)  # type: ignore[method-assign]
+    app = make_app(api.transport, notify=False)
     async with app.run_test() as pilot:
         await settle(pilot)
         api.set(fulfillment_status="READY_FOR_PICKUP", updated_at="2026-01-31T10:12:00Z")
         await poll(pilot)
         assert "Park in a curbside spot" in screen_words(app)
         assert app.notified == []
-    assert rings == []
+    assert app.bells == 0
+    assert app.escapes == []
 
 
 async def test_between_polls_only_two_timers_run_the_next_poll_and_the_freshness_line() -> None:

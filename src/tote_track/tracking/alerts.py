@@ -1,4 +1,10 @@
-"""Which changes of an order interrupt the customer (a notification and the bell).
+"""The milestones that interrupt the customer, and what a notification about one says.
+
+An order reaches a milestone when it becomes ready (ready for pickup; for delivery, ready for
+the driver: the API's READY_FOR_PICKUP, the only state that says so), is handed over (picked
+up, delivered), is cancelled, or fails (the payment failed, or it was voided). The tracker
+tells the customer once per milestone: a notification on its screen and, through the
+terminal, a desktop notification naming the order's code (``tui.desktop``).
 
 Pure: the tracker hands in the order it showed and the one it received.
 """
@@ -6,36 +12,100 @@ Pure: the tracker hands in the order it showed and the one it received.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from tote_track.api.statuses import FulfillmentStatus, OrderStatus
+from tote_track.api.errors import printable
+from tote_track.api.statuses import FulfillmentStatus, HandoffMode, OrderStatus
 from tote_track.tracking.stepper import Outcome, Progress
 
 if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
     from tote_track.api.models import OrderSummary
 
-__all__ = ["ALERT_FULFILLMENT", "ALERT_STATUS", "Alert", "alert_for"]
+__all__ = ["Alert", "Milestone", "alert_for", "milestone_of", "notification_text"]
 
-ALERT_FULFILLMENT = frozenset(
-    {FulfillmentStatus.READY_FOR_PICKUP, FulfillmentStatus.DELIVERED, FulfillmentStatus.CANCELLED}
-)
-ALERT_STATUS = frozenset({OrderStatus.CANCELLED, OrderStatus.FAILED})
+FS = FulfillmentStatus
+
+
+class Milestone(StrEnum):
+    """A moment worth interrupting the customer for, in the order it comes."""
+
+    READY = "ready"
+    PICKED_UP = "picked_up"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    VOIDED = "voided"
+
+
+def milestone_of(order: OrderSummary) -> Milestone | None:
+    """The milestone ``order``'s state stands for; None while it is on the way there.
+
+    Only what the API says: READY_FOR_PICKUP is ready (for the driver, for a delivery:
+    no state says the driver has it), FULFILLED picked up, DELIVERED delivered. A
+    RETURNED order was handed over before: no new milestone.
+    """
+    status, fulfillment = order.status, order.fulfillment_status
+    if status == OrderStatus.FAILED:
+        return Milestone.FAILED
+    if status == OrderStatus.VOIDED:
+        return Milestone.VOIDED
+    if status == OrderStatus.CANCELLED or fulfillment == FS.CANCELLED:
+        return Milestone.CANCELLED
+    if fulfillment == FS.READY_FOR_PICKUP:
+        return Milestone.READY
+    if fulfillment == FS.FULFILLED:
+        return Milestone.PICKED_UP
+    if fulfillment == FS.DELIVERED:
+        return Milestone.DELIVERED
+    return None
+
+
+_WHAT_HAPPENED = {
+    Milestone.PICKED_UP: "was picked up",
+    Milestone.DELIVERED: "was delivered",
+    Milestone.CANCELLED: "was cancelled",
+    Milestone.FAILED: "was not placed: the payment didn't go through",
+    Milestone.VOIDED: "was voided before payment",
+}
+_READY = {
+    HandoffMode.DELIVERY: "is ready and waiting for the driver",
+    HandoffMode.CURBSIDE: "is ready: park in a curbside spot",
+    HandoffMode.KIOSK: "is ready at the kiosk",
+}
+
+
+def notification_text(order: OrderSummary, milestone: Milestone) -> str:
+    """One sentence naming the order's code and what happened: ``Order F9A8B7 is ready
+    for pickup.`` Printable (the code comes from the server's id)."""
+    if milestone is Milestone.READY:
+        what = _READY.get(order.handoff.mode, "is ready for pickup")
+    else:
+        what = _WHAT_HAPPENED[milestone]
+    return printable(f"Order {order.short_code} {what}.")
 
 
 @dataclass(frozen=True, slots=True)
 class Alert:
+    milestone: Milestone
     message: str
+    """The headline, for the tracker's own notification (the customer's sentence)."""
+    notification: str
+    """The desktop notification's sentence, naming the order's code."""
     warning: bool
     """The order went off its happy path (cancelled, failed, ...)."""
 
 
 def alert_for(previous: OrderSummary, order: OrderSummary, progress: Progress) -> Alert | None:
-    """The alert for ``previous`` becoming ``order`` (whose progress is ``progress``), if the
-    change is worth interrupting the customer for: ready, delivered, cancelled, failed."""
-    became = (
-        order.fulfillment_status != previous.fulfillment_status
-        and order.fulfillment_status in ALERT_FULFILLMENT
-    ) or (order.status != previous.status and order.status in ALERT_STATUS)
-    if not became:
+    """The alert for ``previous`` becoming ``order`` (whose progress is ``progress``) when
+    it reached a new milestone; None otherwise (the first sight of an order is no news:
+    the caller has no ``previous`` then)."""
+    milestone = milestone_of(order)
+    if milestone is None or milestone is milestone_of(previous):
         return None
-    return Alert(progress.headline, warning=progress.outcome not in (None, Outcome.COMPLETED))
+    return Alert(
+        milestone=milestone,
+        message=progress.headline,
+        notification=notification_text(order, milestone),
+        warning=progress.outcome not in (None, Outcome.COMPLETED),
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -20,7 +21,14 @@ from tote_track.api.errors import shorten
 ECHO_LIMIT = 100
 """The most characters of what the user typed that a message quotes back."""
 
-__all__ = ["ORDER_ID_EXAMPLE", "SHORT_CODE_LENGTH", "OrderRef", "parse_order_ref"]
+__all__ = [
+    "MAX_ORDERS",
+    "ORDER_ID_EXAMPLE",
+    "SHORT_CODE_LENGTH",
+    "OrderRef",
+    "parse_order_ref",
+    "parse_order_refs",
+]
 
 ORDER_ID_EXAMPLE = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
 SHORT_CODE_LENGTH = 6
@@ -70,3 +78,25 @@ def parse_order_ref(text: str) -> OrderRef:
         f"{ORDER_ID_EXAMPLE[:SHORT_CODE_LENGTH].upper()}), its id (like {ORDER_ID_EXAMPLE}) "
         "or its link."
     )
+
+
+MAX_ORDERS = 20
+"""The most orders one tracker or one ``watch`` follows."""
+
+
+def parse_order_refs(texts: Sequence[str]) -> list[OrderRef]:
+    """The orders ``texts`` name (ids, codes and links mixed), each once, in the order
+    first given: an id and a link to it are one order, as are ``27c343`` and ``#27C343``.
+
+    Raises ValueError with one sentence when one of them names no order, when none is
+    given, or when more than :data:`MAX_ORDERS` different orders are named.
+    """
+    refs = list(dict.fromkeys(parse_order_ref(text) for text in texts))
+    if not refs:
+        raise ValueError("Name at least one order: its code, its id or its link.")
+    if len(refs) > MAX_ORDERS:
+        raise ValueError(
+            f"{len(refs)} orders named; at most {MAX_ORDERS} can be followed at once "
+            "(start another tote-track for the rest)."
+        )
+    return refs

@@ -32,11 +32,20 @@ from textual import events, on
 from textual.app import App
 from textual.driver import Driver
 
-__all__ = ["GRACE", "TERMINAL_SIGNALS", "TerminalApp", "TerminalSignals", "hangup_safe"]
+__all__ = [
+    "GRACE",
+    "TERMINAL_SIGNALS",
+    "TerminalApp",
+    "TerminalSignals",
+    "hangup_safe",
+    "tmux_allows_passthrough",
+]
 
 TERMINAL_SIGNALS = ("SIGHUP", "SIGTERM")
 GRACE = 5.0
 """Seconds a signalled app has to quit before the process ends without it."""
+TMUX_TIMEOUT = 2.0
+"""Seconds tmux has to say whether it passes escapes on."""
 
 
 class TerminalSignals:
@@ -135,6 +144,8 @@ def _hangup_safe_linux_driver() -> type[Driver]:
             if self._file is not None:  # None: Python started with no stderr
                 # Textual declares the file as a TextIOWrapper; it only writes and flushes.
                 self._file = TerminalOutput(self._file, raise_hangup)  # type: ignore[assignment]
+            if isinstance(app, TerminalApp):
+                app.escape_writer = self.write
 
     return HangupSafeDriver
 
@@ -146,6 +157,17 @@ class TerminalApp(App[int]):
     def __init__(self) -> None:
         super().__init__()
         self._terminal_signals = TerminalSignals(self.terminal_gone)
+        self.escape_writer: Callable[[str], None] | None = None
+        """Writes to the terminal, in turn with the frames (the driver's ``write``); set by
+        the terminal's driver, None without one (headless, a browser tab)."""
+
+    def write_escape(self, sequence: str) -> bool:
+        """Send ``sequence`` (an escape the terminal acts on, not text) to the terminal;
+        False when there is none to send it to."""
+        if self.escape_writer is None or self.is_headless:
+            return False
+        self.escape_writer(sequence)
+        return True
 
     def get_driver_class(self) -> type[Driver]:
         return hangup_safe(super().get_driver_class())
@@ -161,3 +183,31 @@ class TerminalApp(App[int]):
     @on(events.Unmount)
     def _remove_terminal_signals(self) -> None:
         self._terminal_signals.remove()
+
+
+async def tmux_allows_passthrough() -> bool | None:
+    """Inside tmux: whether its ``allow-passthrough`` option lets an escape through to the
+    outer terminal (``tmux show-options -gv allow-passthrough``); None when tmux did not
+    say (an old tmux without the option passes everything through)."""
+    try:
+        process = await asyncio.create_subprocess_exec(
+            "tmux",
+            "show-options",
+            "-gv",
+            "allow-passthrough",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+    except OSError:
+        return None
+    try:
+        async with asyncio.timeout(TMUX_TIMEOUT):
+            output, _ = await process.communicate()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        return None
+    if process.returncode != 0:
+        return None
+    return output.decode(errors="replace").strip() in ("on", "all")

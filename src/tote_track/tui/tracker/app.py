@@ -13,6 +13,7 @@ token refused, an answer that is not an order), like ``watch``'s API errors.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 import uuid
@@ -50,7 +51,8 @@ from tote_track.tracking.freshness import Phase, freshness, load_failure, phase_
 from tote_track.tracking.lifecycle import cancel_eligibility
 from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
 from tote_track.tracking.presentation import cancel_refusal, printable, settlement_lines
-from tote_track.tui.terminal import TerminalApp
+from tote_track.tui.desktop import Notifier, Protocol, detect, escape
+from tote_track.tui.terminal import TerminalApp, tmux_allows_passthrough
 from tote_track.tui.tracker.widgets import (
     FreshnessLine,
     KeysFooter,
@@ -160,7 +162,7 @@ class TrackerApp(TerminalApp):
         clock: Clock | None = None,
         policy: PollingPolicy | None = None,
         notify: bool = True,
-        bell: bool = True,
+        notifier: Notifier | None = None,
         sandbox_url: str | None = None,
         auto_poll: bool = True,
         tz: tzinfo | None = None,
@@ -172,7 +174,11 @@ class TrackerApp(TerminalApp):
         self.clock = clock or Clock()
         self.policy = policy or PollingPolicy()
         self.notify_enabled = notify
-        self.bell_enabled = bell
+        """Tell the customer at each milestone: a notification on the screen, and a desktop
+        notification through the terminal (the bell where the terminal has none)."""
+        self.notifier = notifier or Notifier(Protocol.BELL)
+        self._focus_reported = False  # the terminal said it gained or lost the focus
+        self._tmux_checked = False
         self.sandbox_url = sandbox_url
         self.auto_poll = auto_poll
         self.tz = tz
@@ -423,17 +429,39 @@ class TrackerApp(TerminalApp):
         from tote_track.tracking.alerts import alert_for  # loaded with the first change
 
         alert = alert_for(previous, order, progress)
-        if alert is None:
+        if alert is None or not self.notify_enabled:
             return
-        if self.notify_enabled:
-            self.notify_literally(
-                alert.message,
-                title=f"Order {order.short_code}",
-                severity="warning" if alert.warning else "information",
-                timeout=12,
-            )
-        if self.bell_enabled:
+        self.notify_literally(
+            alert.message,
+            title=f"Order {order.short_code}",
+            severity="warning" if alert.warning else "information",
+            timeout=12,
+        )
+        if self._focus_reported and self.app_focus:
+            return  # the customer is looking at the tracker
+        self._notify_desktop(alert.notification, f"{order.short_code}-{alert.milestone}")
+
+    @work(group="desktop", exit_on_error=False, description="desktop notification")
+    async def _notify_desktop(self, words: str, ident: str) -> None:
+        """The desktop notification (the bell where the terminal has none)."""
+        notifier = self.notifier
+        if notifier.tmux and not self._tmux_checked:
+            # Once: does tmux pass the escape on? If it says no, the bell instead.
+            self._tmux_checked = True
+            allowed = await tmux_allows_passthrough()
+            if allowed is False:
+                self.notifier = notifier = Notifier(Protocol.BELL)
+        sequence = escape(notifier, self.TITLE, words, ident=ident)
+        if notifier.protocol is Protocol.BELL:
             self.bell()
+        else:
+            self.write_escape(sequence)
+
+    def on_app_focus(self) -> None:
+        self._focus_reported = True  # from now on: desktop notifications only while away
+
+    def on_app_blur(self) -> None:
+        self._focus_reported = True
 
     def notify_literally(
         self,
@@ -684,7 +712,6 @@ def run_tracker(
     order_id: str,
     *,
     notify: bool = True,
-    bell: bool = True,
     sandbox: bool = False,
     policy: PollingPolicy | None = None,
 ) -> int:
@@ -705,7 +732,7 @@ def run_tracker(
         make_client,
         order_id,
         notify=notify,
-        bell=bell,
+        notifier=detect(os.environ),
         sandbox_url=config.base_url if sandbox else None,
         policy=policy,
     )
