@@ -51,8 +51,8 @@ def test_track_opens_the_tracker_in_a_terminal(monkeypatch: pytest.MonkeyPatch) 
         calls.append((config, order_id, flags))
         return 0
 
-    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
-    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("tote_track.run.stdout_is_terminal", lambda: True)
+    monkeypatch.setattr("tote_track.run.stdin_is_terminal", lambda: True)
     monkeypatch.setattr("tote_track.tui.tracker.app.run_tracker", fake_run_tracker)
     result = invoke(ORDER_ID.upper(), "--token", "t0k", "--no-bell")
     assert result.exit_code == 0
@@ -87,7 +87,7 @@ def test_without_a_terminal_a_cancelled_order_exits_1(sandbox: EmbeddedSandbox) 
 def test_without_a_terminal_an_unknown_order_exits_4(sandbox: EmbeddedSandbox) -> None:
     result = invoke(ORDER_ID, "--base-url", sandbox.base_url, "--token", sandbox.token)
     assert result.exit_code == 4
-    assert "error:" in result.output
+    assert "Error:" in result.output
     assert sandbox.token not in result.output.replace("sandbox API", "")
 
 
@@ -139,8 +139,8 @@ def test_demo_creates_an_autoplay_order_and_tracks_it_with_the_sandbox_url(
         seen.update(config=config, order=asyncio.run(fetch()), flags=flags)
         return 0
 
-    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
-    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("tote_track.run.stdout_is_terminal", lambda: True)
+    monkeypatch.setattr("tote_track.run.stdin_is_terminal", lambda: True)
     monkeypatch.setattr("tote_track.tui.tracker.app.run_tracker", fake_run_tracker)
     result = invoke("demo", "--scenario", "curbside", "--speed", "0.01")
     assert result.exit_code == 0, result.output

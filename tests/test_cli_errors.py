@@ -364,8 +364,8 @@ def tripwires(monkeypatch: pytest.MonkeyPatch) -> Tripwires:
     monkeypatch.setattr("tote_track.tui.board.app.run_board", wires.trip("the board"))
     monkeypatch.setattr("tote_track.demo.run_board_demo", wires.trip("the board demo"))
     # As in a terminal: the commands get as far as they would for a person.
-    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
-    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("tote_track.run.stdout_is_terminal", lambda: True)
+    monkeypatch.setattr("tote_track.run.stdin_is_terminal", lambda: True)
     for name in ("TOTE_API_BASE_URL", "TOTE_API_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     return wires

@@ -24,7 +24,7 @@ from tote_track.sandbox.server import EmbeddedSandbox
 
 TOKEN = "cli-tls-token-7d1e4a90"
 UNTRUSTED = (
-    "error: The certificate of 127.0.0.1 is not trusted: if your company uses its own CA, "
+    "Error: The certificate of 127.0.0.1 is not trusted: if your company uses its own CA, "
     "pass --ca-bundle FILE (or set TOTE_CA_BUNDLE)"
 )
 COMPLETED = ("payment_started", "payment_completed", "accept", "start_preparing", "ready")
@@ -128,7 +128,7 @@ def test_watch_through_a_proxy_that_wants_a_password(
         )
     assert result.returncode == 4
     assert result.stderr.splitlines() == [
-        f"error: The proxy 127.0.0.1:{proxy.port} asks for a user name and password (HTTP 407): "
+        f"Error: The proxy 127.0.0.1:{proxy.port} asks for a user name and password (HTTP 407): "
         "put them in the proxy URL, HTTPS_PROXY=http://USER:PASSWORD@HOST:PORT"
     ]
 
@@ -166,7 +166,7 @@ def test_watch_of_a_closed_port_retries_then_exits_4(sandbox: EmbeddedSandbox) -
     )
     lines = result.stderr.splitlines()
     assert "reconnecting" in lines[0]
-    assert lines[-1] == f"error: {refused}; the API did not recover"
+    assert lines[-1] == f"Error: {refused}; the API did not recover"
     assert all(line.endswith(refused) for line in lines[:-1])
 
 
@@ -223,5 +223,5 @@ def test_sandbox_with_a_certificate_that_is_not_one(tmp_path: Path) -> None:
     result = run("sandbox", "--port", "0", "--certfile", str(bogus))
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
-    assert line.startswith(f"error: cannot serve HTTPS: {bogus} is not a PEM certificate")
+    assert line.startswith(f"Error: cannot serve HTTPS: {bogus} is not a PEM certificate")
     assert run("sandbox", "--port", "0", "--keyfile", str(bogus)).returncode == 2

@@ -273,7 +273,7 @@ def test_watch_gives_up_with_3_after_the_stage_max_duration(live: EmbeddedSandbo
 def test_watch_an_unknown_order_exits_4(live: EmbeddedSandbox) -> None:
     run = invoke("watch", str(uuid.uuid4()), *api(live))
     assert run.exit_code == 4
-    assert run.stderr.startswith("error: ")
+    assert run.stderr.startswith("Error: ")
     assert "not_found" in run.stderr
     assert run.stdout == ""
     as_json = invoke("watch", str(uuid.uuid4()), *api(live), "--json")
@@ -297,7 +297,7 @@ def test_watch_without_a_server_keeps_trying_then_exits_4() -> None:
     lines = run.stderr.splitlines()
     assert len(lines) > 2
     assert all("reconnecting · retry in" in line for line in lines[:-1])
-    assert lines[-1].startswith("error: ")
+    assert lines[-1].startswith("Error: ")
     assert "did not recover" in lines[-1]
 
 
@@ -529,7 +529,7 @@ def test_list_with_a_refused_token_is_one_line_and_exit_4(seeded: EmbeddedSandbo
     run = invoke("list", "--base-url", seeded.base_url, "--token", WRONG_TOKEN)
     assert run.exit_code == 4
     [line] = run.stderr.splitlines()
-    assert line.startswith("error: ")
+    assert line.startswith("Error: ")
     assert "HTTP 401" in line
     assert run.stdout == ""
 
@@ -538,7 +538,7 @@ def test_list_without_a_server_is_one_line_and_exit_4() -> None:
     run = invoke("list", "--base-url", CLOSED_PORT_URL)
     assert run.exit_code == 4
     [line] = run.stderr.splitlines()
-    assert line.startswith("error: Could not reach the Tote API")
+    assert line.startswith("Error: Could not reach the Tote API")
 
 
 def test_list_when_the_server_keeps_failing_is_one_line_and_exit_4(
@@ -558,7 +558,7 @@ def test_list_when_the_server_keeps_failing_is_one_line_and_exit_4(
     # Waits of a second or more are announced; then one line says why it ended.
     *waits, line = run.stderr.splitlines()
     assert all("; retrying in " in wait for wait in waits)
-    assert line.startswith("error: ")
+    assert line.startswith("Error: ")
     assert "HTTP 5" in line
     assert "gave up after 3 attempts" in line  # the client's own retries, then one line
     assert run.stdout == ""

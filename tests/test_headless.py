@@ -10,14 +10,11 @@ import httpx
 import pytest
 
 from tests.tui.support import BASE_URL, FakeApi, envelope, guide_order
+from tote_track import exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.models import FulfillmentStatus, OrderStatus, OrderSummary
 from tote_track.headless import (
-    EXIT_API_ERROR,
-    EXIT_ENDED_OTHERWISE,
-    EXIT_GAVE_UP,
-    EXIT_OK,
     TARGETS,
     follow_order,
     orders_json,
@@ -94,7 +91,7 @@ async def test_prints_a_line_per_change_and_exits_0_when_completed() -> None:
         state(api, status="COMPLETED", fulfillment_status="FULFILLED"),
     ]
     run = Run(api)
-    assert await run() == EXIT_OK
+    assert await run() == exit_codes.OK
     assert len(run.lines) == 4  # the repeated PENDING state is not printed twice
     assert run.lines[0].endswith(
         "F9A8B7 PENDING UNPAID PENDING · Waiting for your payment to go through."
@@ -107,7 +104,7 @@ async def test_an_order_that_ends_another_way_exits_1() -> None:
     api = FakeApi()
     api.set(status="CANCELLED", fulfillment_status="CANCELLED")
     run = Run(api)
-    assert await run() == EXIT_ENDED_OTHERWISE
+    assert await run() == exit_codes.ENDED_OTHERWISE
     assert "CANCELLED" in run.lines[0]
 
 
@@ -119,7 +116,7 @@ async def test_an_older_answer_is_not_printed() -> None:
         state(api, status="COMPLETED", fulfillment_status="FULFILLED"),
     ]
     run = Run(api)
-    assert await run() == EXIT_OK
+    assert await run() == exit_codes.OK
     assert [line.split(" · ")[0].split()[-1] for line in run.lines] == ["PREPARING", "FULFILLED"]
 
 
@@ -127,8 +124,8 @@ async def test_not_found_exits_4() -> None:
     api = FakeApi()
     api.queue.append(envelope(404, "not_found", "Order not found"))
     run = Run(api)
-    assert await run() == EXIT_API_ERROR
-    assert run.warnings[0].startswith("error: Order not found")
+    assert await run() == exit_codes.API_ERROR
+    assert run.warnings[0].startswith("Error: Order not found")
 
 
 async def test_a_network_that_never_recovers_exits_4() -> None:
@@ -137,7 +134,7 @@ async def test_a_network_that_never_recovers_exits_4() -> None:
     short = dict(SCHEDULES)
     short[Scenario.PREPARATION] = Schedule(initial=5, maximum=30, max_duration=60)
     run = Run(api, PollingPolicy(short))
-    assert await run() == EXIT_API_ERROR
+    assert await run() == exit_codes.API_ERROR
     assert "reconnecting · retry in 5 s · Could not reach" in run.warnings[0]
     assert "did not recover" in run.warnings[-1]
     assert run.lines == []
@@ -148,7 +145,7 @@ async def test_recovers_after_a_transient_failure() -> None:
     api.set(status="COMPLETED", fulfillment_status="FULFILLED")
     api.queue += [envelope(503, "internal", "Unavailable")] * 3
     run = Run(api)
-    assert await run() == EXIT_OK
+    assert await run() == exit_codes.OK
     assert run.delays == [5.0, 10.0, 20.0]  # each failure waits as the schedule says
     assert len(run.warnings) == 3
     assert len(run.lines) == 1
@@ -159,7 +156,7 @@ async def test_gives_up_after_the_scenario_max_duration_with_exit_3() -> None:
     short = dict(SCHEDULES)
     short[Scenario.PREPARATION] = Schedule(initial=5, maximum=30, max_duration=60)
     run = Run(api, PollingPolicy(short))
-    assert await run() == EXIT_GAVE_UP
+    assert await run() == exit_codes.GAVE_UP
     assert sum(run.delays) == 60
     assert "gave up after 1 min without a final state" in run.warnings[-1]
 
@@ -192,7 +189,7 @@ async def test_json_lines_report_every_event_with_the_last_known_order() -> None
         state(api, status="COMPLETED", fulfillment_status="FULFILLED"),
     ]
     run = Run(api, json_lines=True)
-    assert await run() == EXIT_OK
+    assert await run() == exit_codes.OK
     events = run.events
     assert [e["event"] for e in events] == ["change", "retry", "change", "finished"]
     first, retry, last, finished = events
@@ -219,7 +216,7 @@ async def test_json_lines_report_every_event_with_the_last_known_order() -> None
     assert finished["outcome"] == "completed"
     assert finished["until"] is None
     assert finished["reached"] is True
-    assert finished["exit_code"] == EXIT_OK
+    assert finished["exit_code"] == exit_codes.OK
     assert run.warnings == []  # with --json, a retry is an event on stdout only
 
 
@@ -227,7 +224,7 @@ async def test_json_error_before_the_order_was_ever_read() -> None:
     api = FakeApi()
     api.queue.append(envelope(404, "not_found", "Order not found"))
     run = Run(api, json_lines=True)
-    assert await run() == EXIT_API_ERROR
+    assert await run() == exit_codes.API_ERROR
     [event] = run.events
     assert event["event"] == "error"
     assert event["id"] == ORDER_ID
@@ -239,16 +236,16 @@ async def test_json_error_before_the_order_was_ever_read() -> None:
         "status_code": 404,
         "request_id": "r1",
     }
-    assert event["exit_code"] == EXIT_API_ERROR
-    assert run.warnings == ["error: Order not found (not_found, HTTP 404, request r1)"]
+    assert event["exit_code"] == exit_codes.API_ERROR
+    assert run.warnings == ["Error: Order not found (not_found, HTTP 404, request r1)"]
 
 
 async def test_json_gave_up_says_how_long_it_waited() -> None:
     run = Run(FakeApi(), short_policy(), json_lines=True)
-    assert await run() == EXIT_GAVE_UP
+    assert await run() == exit_codes.GAVE_UP
     assert [e["event"] for e in run.events] == ["change", "gave_up"]
     assert run.events[-1]["waited"] == 60
-    assert run.events[-1]["exit_code"] == EXIT_GAVE_UP
+    assert run.events[-1]["exit_code"] == exit_codes.GAVE_UP
 
 
 async def test_a_transient_failure_in_text_mode_goes_to_warn_with_the_time() -> None:
@@ -256,7 +253,7 @@ async def test_a_transient_failure_in_text_mode_goes_to_warn_with_the_time() -> 
     api.set(status="COMPLETED", fulfillment_status="FULFILLED")
     api.queue.append(envelope(503, "internal", "Unavailable"))
     run = Run(api)
-    assert await run() == EXIT_OK
+    assert await run() == exit_codes.OK
     assert run.warnings == [
         "10:09:12 reconnecting · retry in 5 s · Unavailable (internal, HTTP 503, request r1)"
     ]
@@ -274,7 +271,7 @@ async def test_until_stops_when_the_target_is_reached() -> None:
         state(api, fulfillment_status="READY_FOR_PICKUP"),
     ]
     run = Run(api, until="READY_FOR_PICKUP", json_lines=True)
-    assert await run() == EXIT_OK
+    assert await run() == exit_codes.OK
     assert [e["fulfillment_status"] for e in run.events] == [
         "IN_PROGRESS",
         "PREPARING",
@@ -294,7 +291,7 @@ async def test_until_a_state_passed_between_two_polls_counts_as_reached() -> Non
         state(api, status="COMPLETED", fulfillment_status="FULFILLED"),
     ]
     run = Run(api, until="READY_FOR_PICKUP")
-    assert await run() == EXIT_OK
+    assert await run() == exit_codes.OK
     assert run.warnings == []
 
 
@@ -305,12 +302,12 @@ async def test_until_out_of_reach_exits_1_and_says_why() -> None:
         state(api, status="CANCELLED", fulfillment_status="CANCELLED"),
     ]
     run = Run(api, until="READY_FOR_PICKUP", json_lines=True)
-    assert await run() == EXIT_ENDED_OTHERWISE
+    assert await run() == exit_codes.ENDED_OTHERWISE
     finished = run.events[-1]
     assert finished["event"] == "finished"
     assert finished["reached"] is False
     assert finished["outcome"] == "cancelled"
-    assert finished["exit_code"] == EXIT_ENDED_OTHERWISE
+    assert finished["exit_code"] == exit_codes.ENDED_OTHERWISE
 
 
 async def test_until_returned_keeps_following_a_completed_order_until_it_is_returned() -> None:
@@ -321,7 +318,7 @@ async def test_until_returned_keeps_following_a_completed_order_until_it_is_retu
         state(api, status="COMPLETED", fulfillment_status="RETURNED"),
     ]
     run = Run(api, until="RETURNED")
-    assert await run() == EXIT_OK
+    assert await run() == exit_codes.OK
     assert run.delays == [60.0, 60.0]  # the slow check after completion
     assert run.lines[-1].endswith("F9A8B7 COMPLETED PAID RETURNED · Your order was returned.")
     assert run.warnings == []
@@ -331,7 +328,7 @@ async def test_until_returned_gives_up_with_3_when_the_slow_check_ends() -> None
     api = FakeApi()
     api.set(status="COMPLETED", fulfillment_status="FULFILLED")
     run = Run(api, until="RETURNED")
-    assert await run() == EXIT_GAVE_UP
+    assert await run() == exit_codes.GAVE_UP
     assert sum(run.delays) == 7200
     assert run.warnings == [
         "gave up after 2 h without reaching RETURNED; run watch again to keep following"
@@ -353,7 +350,7 @@ async def test_a_completed_order_exits_0_whichever_states_a_poll_caught(seen: li
             state(api, status="COMPLETED" if done else "CONFIRMED", fulfillment_status=fulfillment)
         )
     run = Run(api)
-    assert await run() == EXIT_OK
+    assert await run() == exit_codes.OK
     assert run.warnings == []
 
 
@@ -361,20 +358,20 @@ async def test_a_non_zero_exit_says_why_in_one_line() -> None:
     api = FakeApi()
     api.set(status="CANCELLED", payment_status="UNPAID", fulfillment_status="CANCELLED")
     run = Run(api)
-    assert await run() == EXIT_ENDED_OTHERWISE
+    assert await run() == exit_codes.ENDED_OTHERWISE
     assert run.warnings == ["order F9A8B7 ended cancelled, not completed (CANCELLED · CANCELLED)"]
 
 
 async def test_until_completed_ending_cancelled_is_1_without_until_too() -> None:
     api = FakeApi()
     api.set(status="CANCELLED", fulfillment_status="CANCELLED")
-    assert await Run(api, until="COMPLETED")() == EXIT_ENDED_OTHERWISE
-    assert await Run(api, until="CANCELLED")() == EXIT_OK
+    assert await Run(api, until="COMPLETED")() == exit_codes.ENDED_OTHERWISE
+    assert await Run(api, until="CANCELLED")() == exit_codes.OK
 
 
 async def test_until_gives_up_with_3_while_the_target_is_still_ahead() -> None:
     run = Run(FakeApi(), short_policy(), until="FULFILLED")
-    assert await run() == EXIT_GAVE_UP
+    assert await run() == exit_codes.GAVE_UP
     assert "gave up after 1 min without reaching FULFILLED" in run.warnings[-1]
 
 

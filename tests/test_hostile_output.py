@@ -95,7 +95,7 @@ def test_watch_error_line_shows_escapes_and_json_keeps_them(
     )
     code, out, err = invoke("watch", ORDER_ID, *api(hostile_server))
     assert code == 4
-    assert err.startswith("error: ")
+    assert err.startswith("Error: ")
     assert "No ␛]0;owned␇order␛[2J" in err
     assert control_characters(out + err) == []
 
@@ -143,7 +143,7 @@ def test_list_error_line_shows_escapes(hostile_server: HostileServer) -> None:
     )
     code, out, err = invoke("list", *api(hostile_server))
     assert code == 4
-    assert err.startswith("error: ")
+    assert err.startswith("Error: ")
     assert "Bad ␛]0;owned␇ filter␛c" in err
     assert control_characters(out + err) == []
 

@@ -10,9 +10,10 @@ import httpx
 import pytest
 
 from tests.tui.support import BASE_URL, make_client
+from tote_track import exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.api.control import SandboxControl
-from tote_track.headless import EXIT_API_ERROR, EXIT_USAGE, OrderLookupError, find_order
+from tote_track.headless import OrderLookupError, find_order
 from tote_track.sandbox.app import create_app
 from tote_track.sandbox.engine import Engine
 
@@ -67,7 +68,7 @@ async def test_a_code_no_order_has_exits_4(
     await control.create_order({"handoff": {"mode": "PICKUP"}})
     with pytest.raises(OrderLookupError) as raised:
         await find_order(client, "ABCDEF")
-    assert raised.value.exit_code == EXIT_API_ERROR
+    assert raised.value.exit_code == exit_codes.API_ERROR
     assert raised.value.message == (
         "No order with the code ABCDEF among the orders of the last 7 days; "
         "track it by its full order id or its link instead."
@@ -82,7 +83,7 @@ async def test_an_ambiguous_code_lists_the_orders_and_exits_2(
     second = await control.create_order({"handoff": {"mode": "PICKUP"}})
     with pytest.raises(OrderLookupError) as raised:
         await find_order(client, "27C343")
-    assert raised.value.exit_code == EXIT_USAGE
+    assert raised.value.exit_code == exit_codes.USAGE
     assert raised.value.message.startswith("2 orders have the code 27C343;")
     listed = "\n".join(raised.value.lines)
     assert first.id in listed

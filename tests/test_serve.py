@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 from click.testing import CliRunner
 
+from tote_track import exit_codes
 from tote_track.api.config import ClientConfig
 from tote_track.cli import main
 from tote_track.serve import (
@@ -118,15 +119,15 @@ def serve_demo(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_the_board_demo_on_a_busy_port_says_it_cannot_listen(busy_port: int) -> None:
     run = serve_demo("--board", "--serve", str(busy_port))
-    assert run.returncode == 1
+    assert run.returncode == exit_codes.FAILED_TO_START
     assert "demo: Tote Market Downtown, sandbox at http://127.0.0.1:" in run.stdout
-    assert f"Error: cannot listen on 127.0.0.1:{busy_port}:" in run.stdout
-    assert "address already in use" in run.stdout
+    assert f"Error: cannot listen on 127.0.0.1:{busy_port}:" in run.stderr
+    assert "address already in use" in run.stderr
     assert "Traceback" not in run.stdout + run.stderr
 
 
 def test_the_tracker_demo_on_a_busy_port_says_it_cannot_listen(busy_port: int) -> None:
     run = serve_demo("--scenario", "kiosk", "--serve", f"127.0.0.1:{busy_port}")
-    assert run.returncode == 1
-    assert f"Error: cannot listen on 127.0.0.1:{busy_port}:" in run.stdout
+    assert run.returncode == exit_codes.FAILED_TO_START
+    assert f"Error: cannot listen on 127.0.0.1:{busy_port}:" in run.stderr
     assert "Traceback" not in run.stdout + run.stderr

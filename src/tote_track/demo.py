@@ -15,7 +15,6 @@ import contextlib
 import heapq
 import itertools
 import random
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -28,11 +27,12 @@ from tote_track.api.config import ClientConfig
 from tote_track.api.control import SandboxControl
 from tote_track.api.errors import ToteError
 from tote_track.api.models import Order
+from tote_track.run import CommandFailed, not_a_terminal, require_terminal, say
 from tote_track.tracking.polling import PollingPolicy
-from tote_track.tracking.presentation import printable
 
 if TYPE_CHECKING:
     from tote_track.sandbox.server import EmbeddedSandbox
+    from tote_track.serve import ServeAddress
 
 __all__ = [
     "DEMO_NEW_FOR",
@@ -48,11 +48,8 @@ __all__ = [
     "demo_order_body",
     "run_board_demo",
     "run_demo",
+    "run_demo_command",
 ]
-
-EXIT_OK = exit_codes.OK
-EXIT_USAGE = exit_codes.USAGE
-EXIT_SANDBOX_FAILED = exit_codes.SANDBOX_FAILED
 
 ClientFactory = Callable[[], ToteClient]
 
@@ -84,44 +81,83 @@ async def create_demo_order(config: ClientConfig, scenario: str, speed: float) -
         return await SandboxControl(client).create_order(demo_order_body(scenario, speed))
 
 
+def _check(scenario: str, speed: float) -> None:
+    from tote_track.sandbox.autoplay import SCENARIO_NAMES
+
+    names = (*SCENARIO_NAMES, *MANUAL_SCENARIOS)
+    if scenario not in names:
+        raise CommandFailed(
+            f"unknown scenario {scenario!r}. Choose one of: {', '.join(names)}.",
+            exit_codes.USAGE,
+        )
+    if not speed > 0:
+        raise CommandFailed("--speed must be a positive number.", exit_codes.USAGE)
+
+
 def run_demo(
     scenario: str, speed: float, *, follow: Callable[[ClientConfig, str], int] | None = None
 ) -> int:
     """Start the sandbox, create a scripted order and track it; returns the exit code.
 
     ``follow(config, order_id)``: how to track it instead of the tracker's screen (lines
-    when there is no terminal); it returns the exit code.
+    when there is no terminal); it returns the exit code. Raises :class:`DemoFailed` when
+    the sandbox or the order cannot be made.
     """
-    from tote_track.sandbox.autoplay import SCENARIO_NAMES
     from tote_track.tui.tracker.app import run_tracker
 
-    names = (*SCENARIO_NAMES, *MANUAL_SCENARIOS)
-    if scenario not in names:
-        print(
-            f"Error: unknown scenario {scenario!r}. Choose one of: {', '.join(names)}.",
-            file=sys.stderr,
+    _check(scenario, speed)
+    with demo_sandbox() as sandbox:
+        try:
+            order = asyncio.run(create_demo_order(sandbox.config, scenario, speed))
+        except ToteError as error:
+            raise DemoFailed(f"the demo order could not be created: {error}") from None
+        if follow is not None:
+            return follow(sandbox.config, order.id)
+        # The sandbox plays the order `speed` times faster: polling keeps pace, so every
+        # state the order passes through is seen (and announced) on screen.
+        policy = PollingPolicy().scaled(speed)
+        return run_tracker(sandbox.config, order.id, sandbox=True, policy=policy)
+
+
+def _follow_in_lines(scenario: str, speed: float, not_terminal: str) -> int:
+    if scenario in MANUAL_SCENARIOS:
+        raise CommandFailed(
+            f"the {scenario} scenario is moved by the QA console, which needs a "
+            f"terminal ({not_terminal} is not one).",
+            exit_codes.USAGE,
         )
-        return EXIT_USAGE
-    if not speed > 0:
-        print("Error: --speed must be a positive number.", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        with demo_sandbox() as sandbox:
-            try:
-                order = asyncio.run(create_demo_order(sandbox.config, scenario, speed))
-            except ToteError as error:
-                raise DemoFailed(
-                    printable(f"the demo order could not be created: {error}")
-                ) from None
-            if follow is not None:
-                return follow(sandbox.config, order.id)
-            # The sandbox plays the order `speed` times faster: polling keeps pace, so every
-            # state the order passes through is seen (and announced) on screen.
-            policy = PollingPolicy().scaled(speed)
-            return run_tracker(sandbox.config, order.id, sandbox=True, policy=policy)
-    except DemoFailed as failure:
-        print(f"Error: {failure}", file=sys.stderr)
-        return EXIT_SANDBOX_FAILED
+    say(
+        f"{not_terminal} is not a terminal: printing one line per change of the demo order "
+        "until it ends (like `tote-track watch`)."
+    )
+
+    def follow(config: ClientConfig, order_id: str) -> int:
+        from tote_track.headless import run_follow
+
+        # The sandbox plays the order `speed` times faster: poll that much faster too.
+        return run_follow(config, order_id, policy=PollingPolicy().scaled(speed))
+
+    return run_demo(scenario, speed, follow=follow)
+
+
+def run_demo_command(
+    scenario: str, speed: float, *, board: bool = False, serve: ServeAddress | None = None
+) -> int:
+    """``tote-track demo``: the tracker's demo (or with ``board`` the board's) in this
+    terminal, in lines without one, or served to web browsers; the exit code."""
+    if serve is not None:
+        from tote_track.serve import serve_board_demo, serve_tracker_demo
+
+        if board:
+            return serve_board_demo(speed, serve)
+        return serve_tracker_demo(scenario, speed, serve)
+    if board:
+        require_terminal("the board")
+        return run_board_demo(speed)
+    not_terminal = not_a_terminal()
+    if not_terminal:
+        return _follow_in_lines(scenario, speed, not_terminal)
+    return run_demo(scenario, speed)
 
 
 # --------------------------------------------------------------------------- the board
@@ -251,22 +287,25 @@ def board_demo_note(location_name: str, base_url: str) -> str:
     return f"demo: {location_name} · sandbox {base_url} · ? help · q quits"
 
 
-class DemoFailed(Exception):
+class DemoFailed(CommandFailed):
     """The demo's sandbox, or its orders, could not be set up; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, exit_codes.FAILED_TO_START)
 
 
 @contextlib.contextmanager
 def demo_sandbox() -> Iterator[EmbeddedSandbox]:
     """The built-in sandbox on a free loopback port, stopped on leaving the block.
 
-    Raises :class:`DemoFailed` with one printable sentence when it cannot start.
+    Raises :class:`DemoFailed` with one sentence when it cannot start.
     """
     from tote_track.sandbox.server import EmbeddedSandbox
 
     try:
         sandbox = EmbeddedSandbox().start()
     except RuntimeError as error:
-        raise DemoFailed(printable(f"the demo sandbox could not start: {error}")) from None
+        raise DemoFailed(f"the demo sandbox could not start: {error}") from None
     try:
         yield sandbox
     finally:
@@ -280,7 +319,7 @@ def demo_store(config: ClientConfig, speed: float) -> tuple[DemoFeed, Any]:
     try:
         asyncio.run(feed.warm_up())
     except ToteError as error:
-        raise DemoFailed(printable(f"the demo orders could not be created: {error}")) from None
+        raise DemoFailed(f"the demo orders could not be created: {error}") from None
     return feed, location
 
 
@@ -290,23 +329,18 @@ def run_board_demo(speed: float = 1.0) -> int:
     from tote_track.tui.board.app import BoardApp
 
     if not speed > 0:
-        print("Error: --speed must be a positive number.", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        with demo_sandbox() as sandbox:
-            feed, location = demo_store(sandbox.config, speed)
-            config = sandbox.config
-            app = BoardApp(
-                lambda: ToteClient(config, max_retries=0),
-                location.id,
-                kiosk=True,
-                allow_q=True,
-                new_for=DEMO_NEW_FOR,
-                feed=feed.run,
-                note=board_demo_note(location.name, sandbox.base_url),
-            )
-            result = app.run()
-            return result if result is not None else (app.return_code or EXIT_OK)
-    except DemoFailed as failure:
-        print(f"Error: {failure}", file=sys.stderr)
-        return EXIT_SANDBOX_FAILED
+        raise CommandFailed("--speed must be a positive number.", exit_codes.USAGE)
+    with demo_sandbox() as sandbox:
+        feed, location = demo_store(sandbox.config, speed)
+        config = sandbox.config
+        app = BoardApp(
+            lambda: ToteClient(config, max_retries=0),
+            location.id,
+            kiosk=True,
+            allow_q=True,
+            new_for=DEMO_NEW_FOR,
+            feed=feed.run,
+            note=board_demo_note(location.name, sandbox.base_url),
+        )
+        result = app.run()
+        return result if result is not None else (app.return_code or exit_codes.OK)

@@ -1,4 +1,5 @@
-"""Every exit code of ``tote-track``, in one place (design.md's table).
+"""Every exit code of ``tote-track``, in one place (design.md's table); ``run.run_command``
+maps a command's failures to them.
 
 ``watch`` (and the tracker without a terminal) decide 0, 1 and 3 from what the order is,
 never from which states a poll happened to see.
@@ -10,8 +11,9 @@ OK = 0
 """Done: the target was reached, the order completed, or the screen was closed."""
 ENDED_OTHERWISE = 1
 """The order ended another way (failed, voided, cancelled), or the target is out of reach."""
-SANDBOX_FAILED = 1
-"""``demo``: the built-in sandbox (or its demo orders) could not start."""
+FAILED_TO_START = 1
+"""``demo``, ``sandbox``, ``--serve``: a server could not start (the port is taken, a file
+cannot be read), or the demo's orders could not be made."""
 USAGE = 2
 """Bad arguments, an insecure base URL, no terminal for a screen."""
 GAVE_UP = 3

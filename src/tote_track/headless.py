@@ -37,10 +37,14 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
+import click
+
 from tote_track import exit_codes
 from tote_track.api.client import ToteClient
-from tote_track.api.errors import ToteError, shorten
+from tote_track.api.config import ClientConfig
+from tote_track.api.errors import InvalidConfigError, ToteError, shorten
 from tote_track.api.models import FulfillmentStatus, OrderStatus, OrderSummary, short_code
+from tote_track.run import CommandFailed, say
 from tote_track.tracking.lifecycle import (
     TERMINAL_ORDER_STATUSES,
     completed,
@@ -53,12 +57,6 @@ from tote_track.tracking.presentation import format_duration, format_money, prin
 from tote_track.tracking.stepper import progress_of, record_seen
 
 __all__ = [
-    "EXIT_API_ERROR",
-    "EXIT_ENDED_OTHERWISE",
-    "EXIT_GAVE_UP",
-    "EXIT_INTERRUPTED",
-    "EXIT_OK",
-    "EXIT_USAGE",
     "LOOKUP_DAYS",
     "LOOKUP_PAGES",
     "LOOKUP_PAGE_SIZE",
@@ -72,14 +70,10 @@ __all__ = [
     "orders_json",
     "orders_table",
     "parse_target",
+    "run_follow",
+    "run_list",
+    "run_watch",
 ]
-
-EXIT_OK = exit_codes.OK
-EXIT_ENDED_OTHERWISE = exit_codes.ENDED_OTHERWISE
-EXIT_USAGE = exit_codes.USAGE
-EXIT_GAVE_UP = exit_codes.GAVE_UP
-EXIT_API_ERROR = exit_codes.API_ERROR
-EXIT_INTERRUPTED = exit_codes.INTERRUPTED
 
 Echo = Callable[[str], None]
 Sleep = Callable[[float], Awaitable[None]]
@@ -263,11 +257,11 @@ async def follow_order(
                 report = watch.report(
                     WatchEvent.ERROR,
                     wall(),
-                    {"error": _error_object(error), "exit_code": EXIT_API_ERROR},
+                    {"error": _error_object(error), "exit_code": exit_codes.API_ERROR},
                 )
                 out.emit(report, None, to_warn=True)
-                warn(printable(f"error: {error}{note}"))
-                return EXIT_API_ERROR
+                warn(printable(f"Error: {error}{note}"))
+                return exit_codes.API_ERROR
             at = wall()
             report = watch.report(
                 WatchEvent.RETRY, at, {"retry_in": plan.delay, "error": _error_object(error)}
@@ -305,12 +299,14 @@ async def follow_order(
             waited = policy.schedule(scenario).max_duration
             goal = f"reaching {until}" if until else "a final state"
             out.emit(
-                watch.report(WatchEvent.GAVE_UP, at, {"waited": waited, "exit_code": EXIT_GAVE_UP}),
+                watch.report(
+                    WatchEvent.GAVE_UP, at, {"waited": waited, "exit_code": exit_codes.GAVE_UP}
+                ),
                 f"gave up after {format_duration(waited)} without {goal}; "
                 "run watch again to keep following",
                 to_warn=True,
             )
-            return EXIT_GAVE_UP
+            return exit_codes.GAVE_UP
         await sleep(plan.delay)
 
 
@@ -339,7 +335,7 @@ def _finish(watch: _Watch, at: datetime, out: _Reporter, *, reached: bool) -> in
     shown = watch.shown
     assert shown is not None
     outcome = progress_of(shown, watch.seen).outcome
-    code = EXIT_OK if reached else EXIT_ENDED_OTHERWISE
+    code = exit_codes.OK if reached else exit_codes.ENDED_OTHERWISE
     text = None
     where = f"{shown.status.value} · {shown.fulfillment_status.value}"
     if watch.until is None and not reached:
@@ -357,7 +353,7 @@ def _finish(watch: _Watch, at: datetime, out: _Reporter, *, reached: bool) -> in
         {
             "outcome": outcome.value if outcome is not None else None,
             "until": watch.until,
-            "reached": code == EXIT_OK,
+            "reached": code == exit_codes.OK,
             "exit_code": code,
         },
     )
@@ -424,15 +420,9 @@ LOOKUP_PAGES = 5
 LOOKUP_PAGE_SIZE = 100
 
 
-class OrderLookupError(Exception):
+class OrderLookupError(CommandFailed):
     """The order named by a short code could not be found (exactly once): one sentence (and
     the candidates, when several match) and the exit code to end with."""
-
-    def __init__(self, message: str, exit_code: int, lines: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.exit_code = exit_code
-        self.lines = tuple(lines)
 
 
 async def find_order(client: ToteClient, text: str, *, now: datetime | None = None) -> str:
@@ -468,13 +458,13 @@ async def find_order(client: ToteClient, text: str, *, now: datetime | None = No
         raise OrderLookupError(
             f"No order with the code {code} among {where}; "
             "track it by its full order id or its link instead.",
-            EXIT_API_ERROR,
+            exit_codes.API_ERROR,
         )
     if len(matches) > 1:
         raise OrderLookupError(
             f"{len(matches)} orders have the code {code}; "
             "run again with the full order id of the one you mean:",
-            EXIT_USAGE,
+            exit_codes.USAGE,
             [
                 printable(
                     f"  {order.id}  {order.created_at.astimezone().strftime('%Y-%m-%d %H:%M')}"
@@ -484,3 +474,110 @@ async def find_order(client: ToteClient, text: str, *, now: datetime | None = No
             ],
         )
     return matches[0].id
+
+
+# -- the runners (``tote_track.run.run_command`` maps what they raise) ----------------------
+
+
+def _echo(line: str) -> None:
+    click.echo(line)
+
+
+def _warn(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def order_id_of(config: ClientConfig, text: str) -> str:
+    """The id of the order ``text`` names (see :func:`find_order`); a short code is looked up
+    through ``config``'s API. Raises :class:`OrderLookupError` (no match, several), or
+    :class:`CommandFailed` (exit 4) when the lookup itself fails."""
+    ref = parse_order_ref(text)
+    if ref.order_id is not None:
+        return ref.order_id
+
+    async def lookup() -> str:
+        async with ToteClient(config) as client:
+            return await find_order(client, text)
+
+    try:
+        return asyncio.run(lookup())
+    except ToteError as error:
+        if isinstance(error, InvalidConfigError):
+            raise
+        raise CommandFailed(
+            f"could not look up the code {ref.short_code}: {error.message}", exit_codes.API_ERROR
+        ) from None
+
+
+def run_follow(
+    config: ClientConfig,
+    order_id: str,
+    *,
+    until: str | None = None,
+    json_lines: bool = False,
+    policy: PollingPolicy | None = None,
+) -> int:
+    """Follow ``order_id`` with lines on stdout (:func:`follow_order`); the exit code."""
+
+    async def run() -> int:
+        # No retries inside the client: the polling policy owns every wait (Retry-After too).
+        async with ToteClient(config, max_retries=0) as client:
+            return await follow_order(
+                client,
+                order_id,
+                echo=_echo,
+                warn=_warn,
+                until=until,
+                json_lines=json_lines,
+                policy=policy,
+            )
+
+    return asyncio.run(run())
+
+
+def run_watch(
+    config: ClientConfig,
+    text: str,
+    *,
+    until: str | None = None,
+    json_lines: bool = False,
+    poll_speed: float = 1.0,
+) -> int:
+    """``tote-track watch``: the order ``text`` names, followed until it ends."""
+    order_id = order_id_of(config, text)
+    policy = PollingPolicy().scaled(poll_speed) if poll_speed != 1.0 else None
+    return run_follow(config, order_id, until=until, json_lines=json_lines, policy=policy)
+
+
+async def _say_then_sleep(delay: float) -> None:
+    # The client waits out Retry-After (up to minutes) before its retries: say so, or `list`
+    # looks hung. Waits under a second are the backoff's jitter, not worth a line.
+    if delay >= 1:
+        say(f"the API is busy (rate limited or failing); retrying in {format_duration(delay)}")
+    await asyncio.sleep(delay)
+
+
+def run_list(
+    config: ClientConfig,
+    filters: Mapping[str, Any],
+    *,
+    limit: int | None = None,
+    all_pages: bool = False,
+    as_json: bool = False,
+) -> int:
+    """``tote-track list``: one page of orders (or all of them) as a table or JSON."""
+
+    async def fetch() -> tuple[list[OrderSummary], bool]:
+        async with ToteClient(config, sleep=_say_then_sleep) as client:
+            if all_pages:
+                orders = client.iter_orders(**filters, page_size=limit or 100)
+                return [order async for order in orders], False
+            page = await client.list_orders(**filters, limit=limit)
+            return list(page.data), page.pagination.has_more
+
+    orders, has_more = asyncio.run(fetch())
+    if as_json:
+        click.echo(orders_json(orders))
+    else:
+        click.echo("\n".join(orders_table(orders, has_more=has_more)))
+    return exit_codes.OK

@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tote_track import exit_codes
 from tote_track.api.config import ClientConfig
+from tote_track.run import CommandFailed
 
 __all__ = [
     "DEFAULT_SERVE_HOST",
@@ -48,6 +50,10 @@ TEMPLATES = Path(__file__).parent / "serve_templates"
 ENV_NAMES = ("TOTE_API_BASE_URL", "TOTE_API_TOKEN", "TOTE_CA_BUNDLE")
 
 Background = Callable[[], Coroutine[Any, Any, None]]
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,17 +199,20 @@ def serve_command(
     title: str,
     environment: Mapping[str, str | None] | None = None,
     background: Background | None = None,
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] = _print,
 ) -> int:
-    """Serve ``command`` (one process per browser tab) until Ctrl+C or SIGTERM."""
+    """Serve ``command`` (one process per browser tab) until Ctrl+C or SIGTERM; the exit
+    code. Raises :class:`CommandFailed` when it cannot listen."""
     _set_environment(environment or {})
     server = _make_server(command, address, title=title, echo=echo, background=background)
     try:
         server.serve()
     except OSError as error:
-        echo(f"Error: cannot listen on {address.host}:{address.port}: {error.strerror or error}.")
-        return 1
-    return 0
+        raise CommandFailed(
+            f"cannot listen on {address.host}:{address.port}: {error.strerror or error}.",
+            exit_codes.FAILED_TO_START,
+        ) from None
+    return exit_codes.OK
 
 
 def serve_board(
@@ -212,7 +221,7 @@ def serve_board(
     address: ServeAddress,
     *,
     kiosk: bool,
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] = _print,
 ) -> int:
     """``tote-track board --serve``: each tab runs the board against ``config``."""
     return serve_command(
@@ -225,32 +234,28 @@ def serve_board(
 
 
 def serve_board_demo(
-    speed: float, address: ServeAddress, *, echo: Callable[[str], None] = print
+    speed: float, address: ServeAddress, *, echo: Callable[[str], None] = _print
 ) -> int:
     """``tote-track demo --board --serve``: one sandbox and one stream of orders here; each
     tab runs the kiosk board against them."""
-    from tote_track.demo import DemoFailed, demo_sandbox, demo_store
+    from tote_track.demo import demo_sandbox, demo_store
     from tote_track.tracking.presentation import printable
 
-    try:
-        with demo_sandbox() as sandbox:
-            feed, location = demo_store(sandbox.config, speed)
-            echo(printable(f"demo: {location.name}, sandbox at {sandbox.base_url}"))
-            return serve_command(
-                board_command_line(location.id, kiosk=True),
-                address,
-                title="tote-track board (demo)",
-                environment=child_environment(sandbox.config),
-                background=feed.run,
-                echo=echo,
-            )
-    except DemoFailed as failure:
-        echo(f"Error: {failure}")
-        return 1
+    with demo_sandbox() as sandbox:
+        feed, location = demo_store(sandbox.config, speed)
+        echo(printable(f"demo: {location.name}, sandbox at {sandbox.base_url}"))
+        return serve_command(
+            board_command_line(location.id, kiosk=True),
+            address,
+            title="tote-track board (demo)",
+            environment=child_environment(sandbox.config),
+            background=feed.run,
+            echo=echo,
+        )
 
 
 def serve_tracker_demo(
-    scenario: str, speed: float, address: ServeAddress, *, echo: Callable[[str], None] = print
+    scenario: str, speed: float, address: ServeAddress, *, echo: Callable[[str], None] = _print
 ) -> int:
     """``tote-track demo --serve``: each tab runs a demo of its own (its own sandbox and
     order), so every visitor sees a journey from its start."""

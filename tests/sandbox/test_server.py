@@ -230,7 +230,7 @@ def test_refuses_a_public_address_with_a_token_shorter_than_16_characters(token:
     code = run_sandbox(host="0.0.0.0", port=0, token=token, db=None, seed=0, out=out, err=err)
     assert code == 2
     said = err.getvalue()
-    assert said.startswith("error: refusing to listen on 0.0.0.0 with a token of ")
+    assert said.startswith("Error: refusing to listen on 0.0.0.0 with a token of ")
     assert "at least 16 characters" in said
     assert token not in said
     assert out.getvalue() == ""
@@ -386,7 +386,7 @@ def test_an_address_that_is_not_ours_is_one_clear_line() -> None:
         host="192.0.2.1", port=0, token="t0ken-of-16-chars", db=None, orders=0, out=out, err=err
     )
     assert code == 1
-    assert err.getvalue().startswith("error: cannot listen on 192.0.2.1 port 0")
+    assert err.getvalue().startswith("Error: cannot listen on 192.0.2.1 port 0")
     assert out.getvalue() == ""
 
 
@@ -422,14 +422,14 @@ def test_a_certificate_that_does_not_exist_is_named(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.pem"
     assert refused_certificate(missing) == (
         2,
-        f"error: cannot serve HTTPS: {missing} does not exist.\n",
+        f"Error: cannot serve HTTPS: {missing} does not exist.\n",
     )
 
 
 def test_a_certificate_that_cannot_be_read_says_why(tmp_path: Path) -> None:
     code, said = refused_certificate(tmp_path)  # a folder, not a file
     assert code == 2
-    assert said.startswith(f"error: cannot serve HTTPS: {tmp_path} cannot be read (")
+    assert said.startswith(f"Error: cannot serve HTTPS: {tmp_path} cannot be read (")
 
 
 def test_a_certificate_and_key_that_are_not_pem_are_both_named(tmp_path: Path) -> None:
@@ -438,7 +438,7 @@ def test_a_certificate_and_key_that_are_not_pem_are_both_named(tmp_path: Path) -
     key.write_text("world")
     code, said = refused_certificate(cert, key)
     assert code == 2
-    assert said.startswith(f"error: cannot serve HTTPS: {cert} and {key} are not a PEM")
+    assert said.startswith(f"Error: cannot serve HTTPS: {cert} and {key} are not a PEM")
     assert "--keyfile" not in said
 
 
@@ -451,7 +451,7 @@ def test_tls_ca_files_that_cannot_be_written_are_one_clear_line(tmp_path: Path) 
         host="127.0.0.1", port=0, token="sandbox", db=db, orders=0, tls=True, out=out, err=err
     )
     assert code == 1
-    assert err.getvalue().startswith(f"error: cannot write the sandbox's CA files to {db}.tls: ")
+    assert err.getvalue().startswith(f"Error: cannot write the sandbox's CA files to {db}.tls: ")
     assert out.getvalue() == ""
 
 

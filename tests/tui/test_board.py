@@ -33,7 +33,7 @@ from textual.widgets import Footer, Header
 from tests.tracking.orders import make_order
 from tests.tui.support import BASE_URL, FakeClock, make_client, screen_text, screen_words
 from tests.tui.support import settle as settle_app
-from tote_track import cli
+from tote_track import cli, exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.control import SandboxControl
@@ -45,6 +45,7 @@ from tote_track.demo import (
     board_demo_note,
     run_board_demo,
 )
+from tote_track.run import run_command
 from tote_track.sandbox.app import create_app
 from tote_track.sandbox.engine import Engine, NewOrder
 from tote_track.tracking.board import NEW_FOR, Column, LocationSeen
@@ -590,8 +591,8 @@ def test_board_kiosk_needs_a_location() -> None:
 
 def test_board_without_a_location_opens_the_picker(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str | None] = []
-    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
-    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("tote_track.run.stdout_is_terminal", lambda: True)
+    monkeypatch.setattr("tote_track.run.stdin_is_terminal", lambda: True)
 
     def fake_board(config: ClientConfig, location: str | None, *, kiosk: bool, chime: bool) -> int:
         calls.append(location)
@@ -781,7 +782,7 @@ def test_the_board_demo_fills_a_store_then_shows_its_board(
     assert app.feed is not None
     assert app.client.max_retries == 0
     assert len(seen["orders"]) == DEMO_WARM_ORDERS  # the store is busy from the start
-    assert run_board_demo(speed=0) == 2
+    assert run_command(lambda: run_board_demo(speed=0)) == exit_codes.USAGE
 
 
 # -- the command line ----------------------------------------------------------------------
@@ -814,8 +815,8 @@ def test_board_needs_a_terminal() -> None:
 
 def test_board_and_demo_board_open_the_board(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
-    monkeypatch.setattr(cli, "_stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("tote_track.run.stdout_is_terminal", lambda: True)
+    monkeypatch.setattr("tote_track.run.stdin_is_terminal", lambda: True)
 
     def fake_board(config: ClientConfig, location: str, *, kiosk: bool, chime: bool) -> int:
         calls.append((config.base_url, location, kiosk, chime))

@@ -25,9 +25,10 @@ from tests.tui.support import (
     settle,
     textual_own_timers,
 )
+from tote_track import exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.tracking.polling import SCHEDULES, PollingPolicy, Scenario, Schedule
-from tote_track.tui.tracker.app import EXIT_API_ERROR, EXIT_OK, TrackerApp
+from tote_track.tui.tracker.app import TrackerApp
 from tote_track.tui.tracker.dialogs import CancelScreen, ErrorScreen, HelpScreen, MessageScreen
 from tote_track.tui.tracker.widgets import KeysFooter
 
@@ -85,7 +86,7 @@ async def test_quit_cancels_a_fetch_in_flight_closes_the_client_and_returns_zero
         assert "checking now…" in app.freshness_text()[0]
         await pilot.press("q")
     assert worker.is_cancelled
-    assert app.return_value == EXIT_OK
+    assert app.return_value == exit_codes.OK
     with pytest.raises(RuntimeError, match="client has been closed"):  # httpx's words
         await app.client.get_order(ORDER_ID)
 
@@ -111,7 +112,7 @@ async def test_not_found_at_start_is_an_error_screen_with_exit_code_4(api: FakeA
         assert "Order not found" in text
         assert "Check the id" in text
         await pilot.press("q")
-    assert app.return_value == EXIT_API_ERROR
+    assert app.return_value == exit_codes.API_ERROR
 
 
 async def test_refused_token_says_how_to_set_one(api: FakeApi) -> None:
@@ -328,7 +329,7 @@ async def test_r_on_the_error_screen_asks_again_and_shows_the_order(api: FakeApi
         assert "Your order is being prepared." in screen_words(app)
         await pilot.press("q")
     assert len(api.gets()) == 2
-    assert app.return_value == EXIT_OK
+    assert app.return_value == exit_codes.OK
 
 
 @pytest.mark.parametrize("theme", ["textual-light", "nord"])

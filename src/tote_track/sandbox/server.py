@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING, Self, TextIO
 
 import uvicorn
 
+from tote_track import exit_codes
 from tote_track.api.config import ClientConfig, is_loopback_host
+from tote_track.run import say_error
 from tote_track.sandbox.autoplay import SCENARIO_NAMES
 from tote_track.sandbox.tls import TlsFiles, check_certificate, local_ca, server_names
 
@@ -59,10 +61,6 @@ BASE_PATH = "/v1/online-ordering"
 SAMPLE_SEED = 20260131
 STARTUP_TIMEOUT = 15.0
 GRACEFUL_SHUTDOWN = 3
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
 
 CONTROL_HINT = """\
 Control endpoints (same token):
@@ -200,16 +198,16 @@ def run_sandbox(
     out = out or sys.stdout
     err = err or sys.stderr
     if not token:
-        print("error: --token must not be empty.", file=err)
-        return EXIT_USAGE
+        say_error("--token must not be empty.", file=err)
+        return exit_codes.USAGE
     if keyfile is not None and certfile is None:
-        print("error: --keyfile needs --certfile (the certificate it belongs to).", file=err)
-        return EXIT_USAGE
+        say_error("--keyfile needs --certfile (the certificate it belongs to).", file=err)
+        return exit_codes.USAGE
     if certfile is not None:
         problem = check_certificate(certfile, keyfile)
         if problem is not None:
-            print(f"error: cannot serve HTTPS: {problem}.", file=err)
-            return EXIT_USAGE
+            say_error(f"cannot serve HTTPS: {problem}.", file=err)
+            return exit_codes.USAGE
     with contextlib.ExitStack() as cleanup:
         files: TlsFiles | None = None
         if certfile is not None:
@@ -225,10 +223,8 @@ def run_sandbox(
                 files = local_ca(folder, server_names(host))
             except OSError as exc:
                 reason = exc.strerror or str(exc)
-                print(
-                    f"error: cannot write the sandbox's CA files to {folder}: {reason}.", file=err
-                )
-                return EXIT_FAILURE
+                say_error(f"cannot write the sandbox's CA files to {folder}: {reason}.", file=err)
+                return exit_codes.FAILED_TO_START
         return _serve_foreground(
             host=host,
             port=port,
@@ -255,42 +251,42 @@ def _serve_foreground(
     tls: TlsFiles | None,
 ) -> int:
     if not is_loopback_host(host) and token == DEFAULT_TOKEN:
-        print(
-            f'error: refusing to listen on {host} with the default token "{DEFAULT_TOKEN}": '
-            "anyone who can reach this machine could read and cancel its orders.\n"
-            "Listen on 127.0.0.1 (the default), or pass --token with a secret of your own.",
+        say_error(
+            f'refusing to listen on {host} with the default token "{DEFAULT_TOKEN}": '
+            "anyone who can reach this machine could read and cancel its orders.",
+            ["Listen on 127.0.0.1 (the default), or pass --token with a secret of your own."],
             file=err,
         )
-        return EXIT_USAGE
+        return exit_codes.USAGE
     if not is_loopback_host(host) and len(token) < MIN_PUBLIC_TOKEN_LENGTH:
-        print(
-            f"error: refusing to listen on {host} with a token of {len(token)} "
+        say_error(
+            f"refusing to listen on {host} with a token of {len(token)} "
             f"character{'s' if len(token) != 1 else ''}: anyone who can reach this machine "
             "could guess it. Pass --token with a secret of at least "
             f"{MIN_PUBLIC_TOKEN_LENGTH} characters, or listen on 127.0.0.1 (the default).",
             file=err,
         )
-        return EXIT_USAGE
+        return exit_codes.USAGE
     try:
         sock = _bind(host, port)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            print(
-                f"error: port {port} on {host} is already in use (another sandbox?). "
+            say_error(
+                f"port {port} on {host} is already in use (another sandbox?). "
                 "Stop that program or choose another port with --port.",
                 file=err,
             )
         else:
             reason = exc.strerror or str(exc)
-            print(f"error: cannot listen on {host} port {port}: {reason}.", file=err)
-        return EXIT_FAILURE
+            say_error(f"cannot listen on {host} port {port}: {reason}.", file=err)
+        return exit_codes.FAILED_TO_START
     with sock:
         try:
             app = build_app(token=token, db=db, orders=orders, seed=seed)
         except Exception as exc:  # an unreadable --db file, mostly
             where = f" with --db {os.fspath(db)}" if db is not None else ""
-            print(f"error: cannot start the sandbox{where}: {exc}", file=err)
-            return EXIT_FAILURE
+            say_error(f"cannot start the sandbox{where}: {exc}", file=err)
+            return exit_codes.FAILED_TO_START
         bound_port = sock.getsockname()[1]
         banner = _banner(host, bound_port, token, db, orders, app, tls)
         server = _Server(
@@ -301,13 +297,13 @@ def _serve_foreground(
             asyncio.run(server.serve(sockets=[sock]))
         except KeyboardInterrupt:  # a signal before the handlers were installed
             pass
-        except SystemExit as exc:  # uvicorn's startup failure
-            print("error: the sandbox failed to start.", file=err)
-            return exc.code if isinstance(exc.code, int) and exc.code else EXIT_FAILURE
+        except SystemExit:  # uvicorn's startup failure
+            say_error("the sandbox failed to start.", file=err)
+            return exit_codes.FAILED_TO_START
         finally:
             _close_store(app)
     print("Sandbox stopped.", file=out, flush=True)
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def _banner(

@@ -72,7 +72,6 @@ from tote_track.tui.board.widgets import CodeGrid, ColumnHeading
 from tote_track.tui.terminal import TerminalApp
 
 __all__ = [
-    "EXIT_OK",
     "PAGE_EVERY",
     "SWEEP_PAGE_SIZE",
     "BoardApp",
@@ -82,7 +81,6 @@ __all__ = [
     "sweep",
 ]
 
-EXIT_OK = exit_codes.OK
 PAGE_EVERY = 8.0
 """Seconds between page turns when the orders do not fit."""
 SWEEP_PAGE_SIZE = 100
@@ -293,7 +291,7 @@ class BoardApp(TerminalApp):
         """SIGHUP (the terminal closed) or SIGTERM: stop everything and exit."""
         self._stop_timers()
         self.workers.cancel_all()
-        self.exit(EXIT_OK)
+        self.exit(exit_codes.OK)
 
     # -- sweeps ------------------------------------------------------------------------
 
@@ -412,7 +410,7 @@ class BoardApp(TerminalApp):
         self.refresh_board()
 
     def action_close(self) -> None:
-        self.exit(EXIT_OK)
+        self.exit(exit_codes.OK)
 
     def help_keys(self) -> tuple[tuple[str, str], ...]:
         """The keys that work on this board, in words."""
@@ -429,7 +427,7 @@ class BoardApp(TerminalApp):
     def action_help_quit(self) -> None:
         """Ctrl+C: a kiosk's operator means it (no toast on a store's screen); else as usual."""
         if self.kiosk:
-            self.exit(EXIT_OK)
+            self.exit(exit_codes.OK)
         else:
             super().action_help_quit()
 
@@ -606,4 +604,4 @@ def run_board(
     # No retries inside the client: the board's policy owns every wait and shows it.
     app = BoardApp(lambda: ToteClient(config, max_retries=0), location_id, kiosk=kiosk, chime=chime)
     result = app.run()
-    return result if result is not None else (app.return_code or EXIT_OK)
+    return result if result is not None else (app.return_code or exit_codes.OK)

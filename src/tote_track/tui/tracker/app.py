@@ -71,10 +71,8 @@ if TYPE_CHECKING:
     from tote_track.tui.tracker.panels import OrderPanels
     from tote_track.tui.tracker.qa_console import QAConsole
 
-__all__ = ["EXIT_API_ERROR", "EXIT_OK", "Clock", "TrackerApp", "run_tracker"]
+__all__ = ["Clock", "TrackerApp", "run_tracker"]
 
-EXIT_OK = exit_codes.OK
-EXIT_API_ERROR = exit_codes.API_ERROR
 
 # Below this size the boxes lose their borders so everything fits in 80x24.
 ROOMY_SIZE = (100, 34)
@@ -182,7 +180,7 @@ class TrackerApp(TerminalApp):
         self.sandbox_url = sandbox_url
         self.auto_poll = auto_poll
         self.tz = tz
-        self.exit_code = EXIT_OK
+        self.exit_code = exit_codes.OK
         # What is shown.
         self.order: Order | None = None
         self.progress: Progress | None = None
@@ -334,7 +332,7 @@ class TrackerApp(TerminalApp):
         self._updated_at = self.clock.wall()
         if self._showing_error():
             self.pop_screen()
-            self.exit_code = EXIT_OK
+            self.exit_code = exit_codes.OK
         previous = self.order
         if previous is None or should_replace(previous, order):
             self.order = order
@@ -352,7 +350,7 @@ class TrackerApp(TerminalApp):
         if isinstance(error, ToteError) and error.transient:
             if self._showing_error():  # a retry from it: now reconnecting
                 self.pop_screen()
-                self.exit_code = EXIT_OK
+                self.exit_code = exit_codes.OK
             plan = self.plan if self.plan is not None else self.policy.before_first(now)
             after = self.policy.after_failure(plan, now, retry_after=error.retry_after)
             self._set_plan(after, error)
@@ -368,7 +366,7 @@ class TrackerApp(TerminalApp):
 
     def _show_load_error(self, error: Exception) -> None:
         words = load_failure(error, order_id=self.order_id, base_url=self.client.base_url)
-        self.exit_code = EXIT_API_ERROR
+        self.exit_code = exit_codes.API_ERROR
         from tote_track.tui.tracker.dialogs import ErrorScreen
 
         if self._showing_error():
@@ -738,5 +736,5 @@ def run_tracker(
     )
     result = app.run()
     if result is None:
-        return app.return_code or EXIT_OK
+        return app.return_code or exit_codes.OK
     return result

@@ -1,0 +1,37 @@
+"""``tote-track board``: the board in this terminal, or served to web browsers.
+
+Textual is imported only when the board is drawn here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tote_track.api.config import ClientConfig
+from tote_track.run import require_terminal
+
+if TYPE_CHECKING:
+    from tote_track.serve import ServeAddress
+
+__all__ = ["run_board_command"]
+
+
+def run_board_command(
+    config: ClientConfig,
+    location_id: str | None,
+    *,
+    kiosk: bool = False,
+    chime: bool = True,
+    serve: ServeAddress | None = None,
+) -> int:
+    """The board of ``location_id`` (without it: the picker) until it is closed; the exit
+    code. With ``serve``: served to web browsers until Ctrl+C."""
+    if serve is not None:
+        from tote_track.serve import serve_board
+
+        assert location_id is not None  # the command line asks for it with --serve
+        return serve_board(config, location_id, serve, kiosk=kiosk)
+    require_terminal("the board")
+    from tote_track.tui.board.app import run_board
+
+    return run_board(config, location_id, kiosk=kiosk, chime=chime)
