@@ -1,4 +1,5 @@
-"""The local sandbox's control endpoints (create orders, fire events, faults, reset).
+"""The local sandbox's control endpoints (create orders, fire events, faults, reset) and its
+QA endpoints (the request journal, scripted answers, the polling verdict).
 
 These endpoints exist only on the sandbox server (``tote-track sandbox``), never upstream.
 They share the client's connection, token and error mapping. Creating an order and firing
@@ -7,7 +8,7 @@ an event are not idempotent, so they are sent once (no retries).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -36,11 +37,9 @@ class SandboxControl:
 
     async def fire_event(self, order_id: str, event: str) -> Order:
         """``POST /sandbox/orders/{order_id}/events``: move the order along (409 if not allowed)."""
-        if not isinstance(order_id, str) or not order_id.strip():
-            raise ValueError("order_id must be a non-empty string")
         payload = await self._client.request_json(
             "POST",
-            f"/sandbox/orders/{quote(order_id, safe='')}/events",
+            f"/sandbox/orders/{_path_id(order_id)}/events",
             json={"type": str(event)},
             retry=False,
         )
@@ -80,3 +79,40 @@ class SandboxControl:
     async def reset(self) -> None:
         """``POST /sandbox/reset``: empty the sandbox's store."""
         await self._client.request_json("POST", "/sandbox/reset", allow_empty=True)
+
+    async def requests(self, order_id: str | None = None) -> list[dict[str, Any]]:
+        """``GET /sandbox/requests``: the requests the sandbox answered, oldest first."""
+        params = {"order_id": order_id} if order_id is not None else None
+        payload = await self._client.request_json("GET", "/sandbox/requests", params=params)
+        entries = payload.get("requests") if isinstance(payload, dict) else None
+        if not isinstance(entries, list):
+            raise BadResponseError("The sandbox's journal is not a list of requests")
+        return [entry for entry in entries if isinstance(entry, dict)]
+
+    async def script(self, order_id: str, responses: Sequence[Mapping[str, Any]]) -> None:
+        """``POST /sandbox/orders/{order_id}/script``: the order's next answers."""
+        await self._client.request_json(
+            "POST",
+            f"/sandbox/orders/{_path_id(order_id)}/script",
+            json={"responses": [dict(answer) for answer in responses]},
+            retry=False,
+        )
+
+    async def polling(self, order_id: str, speed: float = 1.0) -> dict[str, Any]:
+        """``GET /sandbox/orders/{order_id}/polling``: the order's polling judged against
+        the guide (``verdict`` and ``intervals``); ``speed``: the client polls that much
+        faster than the guide."""
+        payload = await self._client.request_json(
+            "GET",
+            f"/sandbox/orders/{_path_id(order_id)}/polling",
+            params={"speed": f"{speed:g}"} if speed != 1.0 else None,
+        )
+        if not isinstance(payload, dict) or not isinstance(payload.get("verdict"), str):
+            raise BadResponseError("The sandbox's polling verdict has no verdict")
+        return payload
+
+
+def _path_id(order_id: str) -> str:
+    if not isinstance(order_id, str) or not order_id.strip():
+        raise ValueError("order_id must be a non-empty string")
+    return quote(order_id, safe="")

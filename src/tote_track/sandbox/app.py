@@ -8,12 +8,14 @@ routing); the OpenAPI document (:mod:`.openapi`) and the error handlers below, w
 answer every error, from any endpoint or validator, with the envelope ``{"error":
 {"code", "message", "request_id"}}``.
 
-Layers, outermost first: ``DropGuard``, ``RequestIds``, FastAPI's error middleware (500
-``internal``), ``BearerAuth`` (401), ``HotReads``, FastAPI's exception handlers, routes.
+Layers, outermost first: ``DropGuard``, ``RequestIds``, ``JournalLayer`` (the request
+journal), FastAPI's error middleware (500 ``internal``), ``BearerAuth`` (401),
+``HotReads``, FastAPI's exception handlers, routes.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -36,8 +38,10 @@ from tote_track.sandbox.errors import (
     sandbox_error_response,
     validation_message,
 )
+from tote_track.sandbox.journal import JournalLayer
 from tote_track.sandbox.middleware import BearerAuth, DropGuard, RequestIds
 from tote_track.sandbox.openapi import openapi_of
+from tote_track.sandbox.qa import qa
 from tote_track.sandbox.routes import BASE_PATH, HotReads, orders
 from tote_track.sandbox.store import OrderStore
 
@@ -60,11 +64,18 @@ _STATUS_CODES = {
 
 
 class SandboxApp(FastAPI):
-    """FastAPI with the drop guard and request ids outside its error middleware, so an
-    unexpected error's 500 carries ``X-Request-Id`` too."""
+    """FastAPI with the drop guard, request ids and the request journal outside its error
+    middleware, so an unexpected error's 500 carries ``X-Request-Id`` and is recorded."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return DropGuard(RequestIds(super().build_middleware_stack()))
+        engine: Engine = self.state.engine
+        journal = JournalLayer(
+            super().build_middleware_stack(),
+            journal=engine.journal,
+            clock=engine.now,
+            timer=time.monotonic,
+        )
+        return DropGuard(RequestIds(journal))
 
 
 def create_app(
@@ -109,7 +120,7 @@ def create_app(
     # Added last is outermost: the token is checked before the hot reads answer.
     app.add_middleware(HotReads, engine=engine)
     app.add_middleware(BearerAuth, token=token, public_paths=frozenset({OPENAPI_PATH}))
-    routers = (orders, control)
+    routers = (orders, control, qa)
     for api in routers:
         app.include_router(api)
     _install_error_handlers(app, [route for api in routers for route in api.routes])

@@ -67,6 +67,8 @@ from tote_track.sandbox.errors import (
 )
 from tote_track.sandbox.faults import WHOLE, Faults
 from tote_track.sandbox.idempotency import IdempotencyKeys
+from tote_track.sandbox.journal import Journal
+from tote_track.sandbox.scripts import Scripts
 from tote_track.sandbox.store import (
     IdempotencyRecord,
     MemoryStore,
@@ -356,6 +358,8 @@ class Engine:
         self._lock = threading.RLock()
         self.faults = Faults(clock=self.now, rng=self.rng, sleep=sleep)
         self.idempotency = IdempotencyKeys(self.store, clock=self.now, lock=self._lock)
+        self.journal = Journal()
+        self.scripts = Scripts(sleep=sleep)
 
     # -- time and money -----------------------------------------------------------------
 
@@ -674,6 +678,8 @@ class Engine:
             return changed
 
     def reset(self) -> int:
-        """Delete every order and idempotency key; returns how many orders there were."""
+        """Delete every order, idempotency key and script; returns how many orders there
+        were. The request journal stays (``DELETE /sandbox/requests`` clears it)."""
         with self._lock:
+            self.scripts.clear()
             return self.store.clear()

@@ -6,9 +6,10 @@ From the outside in (see :class:`tote_track.sandbox.app.SandboxApp`):
 1. :class:`DropGuard` carries out an injected dropped connection.
 2. :class:`RequestIds` gives every request an id: the ``X-Request-Id`` header of every
    response (500s included) and the ``request_id`` of every error body.
-3. FastAPI's error middleware (unexpected exceptions become 500 ``internal``).
-4. :class:`BearerAuth` answers 401 ``unauthorized`` without the right bearer token.
-5. :class:`tote_track.sandbox.routes.HotReads` serves the two hot reads before routing.
+3. :class:`tote_track.sandbox.journal.JournalLayer` records every request.
+4. FastAPI's error middleware (unexpected exceptions become 500 ``internal``).
+5. :class:`BearerAuth` answers 401 ``unauthorized`` without the right bearer token.
+6. :class:`tote_track.sandbox.routes.HotReads` serves the two hot reads before routing.
 """
 
 from __future__ import annotations

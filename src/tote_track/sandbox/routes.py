@@ -68,13 +68,16 @@ __all__ = [
     "NoQuery",
     "NoQueryParameters",
     "OrderId",
+    "QueryParameters",
     "each_parameter_once",
     "engine_of",
     "json_response",
     "order_body",
     "orders",
     "page_body",
+    "refused",
     "shown",
+    "uuid_parameter",
 ]
 
 BASE_PATH = "/v1/online-ordering"
@@ -98,7 +101,8 @@ def shown(value: object) -> str:
 # Parameter rules: each raises one sentence naming the parameter and what it must be.
 
 
-def _refused(info: ValidationInfo, rule: str, raw: object) -> PydanticCustomError:
+def refused(info: ValidationInfo, rule: str, raw: object) -> PydanticCustomError:
+    """The sentence refusing a query parameter: what it must be, and what came."""
     return PydanticCustomError(
         INVALID_PARAMETER,
         "The {name} parameter must be {rule}; got {got}.",
@@ -112,22 +116,23 @@ def _one_of(enum: type[OrderStatus] | type[FulfillmentStatus]) -> BeforeValidato
 
     def check(raw: object, info: ValidationInfo) -> object:
         if raw not in names:
-            raise _refused(info, rule, raw)
+            raise refused(info, rule, raw)
         return raw
 
     return BeforeValidator(check)
 
 
-def _uuid(raw: object, info: ValidationInfo) -> str:
+def uuid_parameter(raw: object, info: ValidationInfo) -> str:
+    """A query parameter's rule: a UUID (lower-cased)."""
     if not isinstance(raw, str) or not is_uuid(raw):
-        raise _refused(info, "a UUID", raw)
+        raise refused(info, "a UUID", raw)
     return raw.lower()
 
 
 def _limit(raw: object, info: ValidationInfo) -> int:
     text = str(raw)
     if not (text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= 100):
-        raise _refused(info, "a whole number from 1 to 100", raw)
+        raise refused(info, "a whole number from 1 to 100", raw)
     return int(text)
 
 
@@ -142,7 +147,7 @@ def _moment(*, end_of_day: bool) -> BeforeValidator:
     def check(raw: object, info: ValidationInfo) -> datetime:
         text = str(raw).strip()
         if len(text) > 64:
-            raise _refused(info, _MOMENT_RULE, raw)
+            raise refused(info, _MOMENT_RULE, raw)
         try:
             if _DATE_ONLY.fullmatch(text):
                 day = date.fromisoformat(text)
@@ -151,7 +156,7 @@ def _moment(*, end_of_day: bool) -> BeforeValidator:
                 # A "+" left unencoded in a query string arrives as a space.
                 moment = datetime.fromisoformat(_SPACE_OFFSET.sub(r"+\1", text))
         except ValueError:
-            raise _refused(info, _MOMENT_RULE, raw) from None
+            raise refused(info, _MOMENT_RULE, raw) from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         try:
@@ -228,7 +233,7 @@ class ListOrdersQuery(QueryParameters):
     fulfillment_status: Annotated[
         FulfillmentStatus | SkipJsonSchema[None], _one_of(FulfillmentStatus)
     ] = Field(None, description="Only orders at this fulfillment stage.")
-    location_id: Annotated[str | SkipJsonSchema[None], BeforeValidator(_uuid)] = Field(
+    location_id: Annotated[str | SkipJsonSchema[None], BeforeValidator(uuid_parameter)] = Field(
         None,
         description="Only orders of this store location.",
         json_schema_extra={"format": "uuid"},
@@ -281,9 +286,12 @@ async def each_parameter_once(request: Request) -> None:
 # The two hot reads: their bodies, and the layer that serves them before routing.
 
 
-def order_body(engine: Engine, order_id: str) -> bytes:
-    """``GET /orders/{order_id}``'s body (``order_id`` already checked)."""
-    return engine.get_record(order_id).json
+def order_body(engine: Engine, order_id: str, scope: Scope) -> bytes:
+    """``GET /orders/{order_id}``'s body (``order_id`` already checked). The order served
+    goes in ``scope["state"]["order"]`` for the request journal."""
+    record = engine.get_record(order_id)
+    scope.setdefault("state", {})["order"] = record.order
+    return record.json
 
 
 def page_body(engine: Engine, query: ListOrdersQuery) -> bytes:
@@ -303,7 +311,8 @@ class HotReads:
     0.6x here). This layer holds no rule of its own: it validates with the routes' own
     parameter models and id rule, answers with the same body functions and the same
     envelope, and leaves everything else (other paths, redirects, any fault) to the
-    routes, which document and serve the same requests. ``test_hot_reads_answer_like_the
+    routes, which document and serve the same requests. While an order has a script
+    (:mod:`.scripts`), every read goes to the routes too. ``test_hot_reads_answer_like_the
     _routes`` holds the two to the same answers.
     """
 
@@ -317,6 +326,7 @@ class HotReads:
             and scope["method"] == "GET"
             and scope["path"].startswith(_ORDERS_PATH)
             and not self._engine.faults.config.active
+            and not self._engine.scripts
         ):
             answer = self._answer(scope)
             if answer is not None:
@@ -351,7 +361,7 @@ class HotReads:
             if params is not None:
                 _repeated(params)
                 NoQuery.model_validate(dict(params))
-            return 200, order_body(self._engine, order_id)
+            return 200, order_body(self._engine, order_id, scope)
         except ValidationError as exc:
             return 400, error_body(scope, "invalid_request", validation_message(exc.errors()))
         except SandboxError as exc:
@@ -387,10 +397,13 @@ async def _upstream_faults(engine: Engine) -> None:
     summary="Get an order",
     operation_id="getOrder",
 )
-async def get_order(order_id: OrderId, query: NoQueryParameters, engine: EngineDep) -> Response:
-    if engine.faults.config.active:
+async def get_order(
+    order_id: OrderId, query: NoQueryParameters, request: Request, engine: EngineDep
+) -> Response:
+    scripted = bool(engine.scripts) and await engine.scripts.play(order_id)
+    if not scripted and engine.faults.config.active:
         await _upstream_faults(engine)
-    return json_response(order_body(engine, order_id))
+    return json_response(order_body(engine, order_id, request.scope))
 
 
 @orders.get(
@@ -439,10 +452,13 @@ async def cancel_order(
     engine: EngineDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    engine.faults.check_rate_limit()
+    scripted = bool(engine.scripts) and await engine.scripts.play(order_id)
+    if not scripted:
+        engine.faults.check_rate_limit()
 
     async def cancel(keyed: KeyedRequest | None) -> Response:
-        await engine.faults.disrupt()
+        if not scripted:
+            await engine.faults.disrupt()
         return json_response(engine.cancel_record(order_id, body.reason, idempotency=keyed).json)
 
     key = parse_key(idempotency_key)

@@ -216,7 +216,10 @@ class PollingPolicy:
 
     def start(self, order: OrderSummary, now: float) -> PollPlan:
         """The plan right after the first fetch of ``order`` at ``now``."""
-        scenario = scenario_for(order)
+        return self.start_in(scenario_for(order), now)
+
+    def start_in(self, scenario: Scenario | None, now: float) -> PollPlan:
+        """:meth:`start` for an order in ``scenario`` (None: nothing more can happen)."""
         if scenario is None:
             return _terminal(now)
         return self._fresh(scenario, now)
@@ -250,7 +253,10 @@ class PollingPolicy:
         reaches past the scenario's deadline: the last one is clipped to end exactly there,
         where the final poll then gives up.
         """
-        scenario = scenario_for(order)
+        return self.after_reading(plan, scenario_for(order), now)
+
+    def after_reading(self, plan: PollPlan, scenario: Scenario | None, now: float) -> PollPlan:
+        """:meth:`after_success` for an order read in ``scenario`` (None: stop)."""
         if scenario is None:
             return _terminal(now)
         if scenario != plan.scenario:
