@@ -80,3 +80,25 @@ def test_the_trust_loads_without_the_client_libraries() -> None:
     imported: the module that does it needs neither."""
     matching = "m.split('.')[0] in ('httpx', 'httpcore', 'pydantic')"
     assert loaded_after("import tote_track.api.trust", matching=matching) == []
+
+
+def test_a_request_leaves_before_pydantic_and_the_models_load() -> None:
+    """The client's requests need httpx alone: pydantic and the models (about 75 ms of
+    imports) load when a first answer is read, so a first request sent while a program
+    starts (``api.early``) does not wait for them."""
+    matching = "m.split('.')[0] == 'pydantic' or m == 'tote_track.api.models'"
+    request = (
+        "import asyncio, httpx\n"
+        "from tote_track.api.client import ToteClient\n"
+        "from tote_track.api.config import ClientConfig\n"
+        "async def main():\n"
+        "    answer = httpx.Response(200, json={'id': 'x'})\n"
+        "    transport = httpx.MockTransport(lambda request: answer)\n"
+        "    config = ClientConfig('http://127.0.0.1:9/v1')\n"
+        "    async with ToteClient(config, transport=transport) as client:\n"
+        "        return await client.get_order_reply('x')\n"
+        "reply = asyncio.run(main())"
+    )
+    assert loaded_after(request, matching=matching) == []
+    read = request + "\ntry:\n    ToteClient.read_order(reply)\nexcept Exception:\n    pass"
+    assert "tote_track.api.models" in loaded_after(read, matching=matching)

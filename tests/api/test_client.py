@@ -19,6 +19,7 @@ from tote_track.api import client as client_module
 from tote_track.api.client import (
     BACKOFF_CAP,
     RETRY_AFTER_CAP,
+    Reply,
     ToteClient,
     parse_model,
     parse_retry_after,
@@ -145,6 +146,23 @@ async def test_get_order_parses_and_sends_the_right_headers(
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert request.headers["User-Agent"] == f"tote-track/{__version__}"
     assert request.headers["Accept"] == "application/json"
+
+
+async def test_an_order_reply_read_later_is_the_order_and_a_bad_one_says_why(
+    guide_order_json: dict[str, Any],
+) -> None:
+    """get_order is get_order_reply then read_order: the request and the reading of its
+    answer can happen apart (a first request sent while a program starts)."""
+    server = Server(httpx.Response(200, json=guide_order_json, headers={"X-Request-Id": "r1"}))
+    async with make_client(server) as client:
+        reply = await client.get_order_reply(ORDER_ID)
+        direct = await client.get_order(ORDER_ID)
+    assert ToteClient.read_order(reply) == direct
+    assert (reply.status_code, reply.request_id) == (200, "r1")
+    broken = Reply({"id": ORDER_ID}, 200, "r2")
+    with pytest.raises(BadResponseError, match="not a valid order") as caught:
+        ToteClient.read_order(broken)
+    assert (caught.value.status_code, caught.value.request_id) == (200, "r2")
 
 
 async def test_no_token_means_no_authorization_header(guide_order_json: dict[str, Any]) -> None:

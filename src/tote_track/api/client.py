@@ -49,11 +49,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
 
 from tote_track import __version__
 from tote_track.api.config import ClientConfig
@@ -69,17 +68,16 @@ from tote_track.api.errors import (
     server_text,
     shorten,
 )
-from tote_track.api.models import (
-    CancelRequest,
-    CancelResult,
-    FulfillmentStatus,
-    Order,
-    OrderStatus,
-    OrderSummary,
-    Page,
-)
 from tote_track.api.network import ConnectionTrace, connect_error, connect_timeout_error
+from tote_track.api.statuses import FulfillmentStatus, OrderStatus
 from tote_track.api.trust import build_ssl_context, no_trust_context
+
+if TYPE_CHECKING:
+    # pydantic and the models load when a first answer is read, not before the first
+    # request can leave (see ``api.early``): about 75 ms of imports.
+    from pydantic import BaseModel, ValidationError
+
+    from tote_track.api.models import CancelResult, Order, OrderSummary, Page
 
 __all__ = [
     "BACKOFF_BASE",
@@ -94,6 +92,7 @@ __all__ = [
     "RETRY_AFTER_CAP",
     "SCRUB_MIN_TOKEN_LENGTH",
     "USER_AGENT",
+    "Reply",
     "ToteClient",
     "parse_model",
     "parse_retry_after",
@@ -113,7 +112,7 @@ DEFAULT_MAX_PAGES = 1000
 DEFAULT_MAX_ORDERS = 100_000
 SCRUB_MIN_TOKEN_LENGTH = SECRET_MIN_LENGTH
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+ModelT = TypeVar("ModelT", bound="BaseModel")
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -188,6 +187,8 @@ def parse_model(
     pydantic's own text quotes the server's values, which may echo the token (or anything
     else) into a logged or printed traceback.
     """
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
@@ -210,7 +211,10 @@ _TIMEOUT_PHASES: dict[type[BaseException], str] = {
 
 
 @dataclass(frozen=True)
-class _Reply:
+class Reply:
+    """An answer's decoded JSON body, not yet read as a model, and what an error about it
+    would name."""
+
     payload: Any
     status_code: int
     request_id: str | None
@@ -348,8 +352,21 @@ class ToteClient:
 
     async def get_order(self, order_id: str) -> Order:
         """``GET /orders/{order_id}``: the full order."""
-        reply = await self._request("GET", _order_path(order_id))
-        return parse_model(Order, reply.payload, "order", **self._meta(reply))
+        return self.read_order(await self.get_order_reply(order_id))
+
+    async def get_order_reply(self, order_id: str) -> Reply:
+        """``GET /orders/{order_id}``'s answer, to be read by :meth:`read_order`: a request
+        that needs neither pydantic nor the models (a first request sent while a program
+        starts, see ``api.early``)."""
+        return await self._request("GET", _order_path(order_id))
+
+    @classmethod
+    def read_order(cls, reply: Reply) -> Order:
+        """The order in :meth:`get_order_reply`'s answer; :class:`BadResponseError` when it
+        is not one."""
+        from tote_track.api.models import Order
+
+        return parse_model(Order, reply.payload, "order", **cls._meta(reply))
 
     async def list_orders(
         self,
@@ -377,6 +394,8 @@ class ToteClient:
             cursor=cursor,
         )
         reply = await self._request("GET", "/orders", params=params)
+        from tote_track.api.models import OrderSummary, Page
+
         return parse_model(Page[OrderSummary], reply.payload, "page of orders", **self._meta(reply))
 
     async def iter_orders(
@@ -461,6 +480,10 @@ class ToteClient:
         Raises :class:`CancelNotAllowedError` once preparation began (never retried).
         """
         path = _order_path(order_id, "/cancel")
+        from pydantic import ValidationError
+
+        from tote_track.api.models import CancelRequest, CancelResult
+
         try:
             body = CancelRequest(reason=reason)
         except ValidationError:
@@ -510,7 +533,7 @@ class ToteClient:
     # -- internals -------------------------------------------------------------------
 
     @staticmethod
-    def _meta(reply: _Reply) -> dict[str, Any]:
+    def _meta(reply: Reply) -> dict[str, Any]:
         return {"status_code": reply.status_code, "request_id": reply.request_id}
 
     @staticmethod
@@ -557,7 +580,7 @@ class ToteClient:
         retry: bool = True,
         allow_empty: bool = False,
         max_retries: int | None = None,
-    ) -> _Reply:
+    ) -> Reply:
         retries = self._max_retries if max_retries is None else max_retries
         attempts = 1 + (retries if retry else 0)
         attempt = 1
@@ -599,7 +622,7 @@ class ToteClient:
         headers: Mapping[str, str] | None,
         attempt: int,
         allow_empty: bool,
-    ) -> _Reply:
+    ) -> Reply:
         started = time.perf_counter()
         shown = shorten(path)  # an order id may be 10 KB: logs and errors get its start
         if not path.startswith("/"):
@@ -672,7 +695,7 @@ class ToteClient:
             or method.upper() == "HEAD"
             or (empty and allow_empty)
         ):
-            return _Reply(None, response.status_code, request_id)
+            return Reply(None, response.status_code, request_id)
         if empty:
             raise BadResponseError(
                 "The server sent an empty answer where JSON was expected",
@@ -687,7 +710,7 @@ class ToteClient:
                 status_code=response.status_code,
                 request_id=request_id,
             ) from None
-        return _Reply(payload, response.status_code, request_id)
+        return Reply(payload, response.status_code, request_id)
 
     async def _read_body(self, response: httpx.Response) -> bytes:
         body = bytearray()
