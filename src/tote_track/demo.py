@@ -28,6 +28,7 @@ from tote_track.api.control import SandboxControl
 from tote_track.api.errors import ToteError
 from tote_track.api.models import Order
 from tote_track.run import CommandFailed, not_a_terminal, require_terminal, say
+from tote_track.tracking.lifecycle import LifecycleEvent
 from tote_track.tracking.polling import PollingPolicy
 
 if TYPE_CHECKING:
@@ -177,7 +178,7 @@ class DemoScenario:
     """A journey the demo plays: its steps (seconds after the previous one at speed 1, and
     the event) and the order body it needs (its handoff)."""
 
-    steps: tuple[tuple[float, str], ...]
+    steps: tuple[tuple[float, LifecycleEvent], ...]
     body: Mapping[str, Any]
 
 
@@ -237,7 +238,8 @@ class DemoFeed:
                 self.created += 1
                 # Somewhere between being accepted and being collected.
                 times = list(itertools.accumulate(delay for delay, _ in steps))
-                accepted = next(t for t, (_, e) in zip(times, steps, strict=True) if e == "accept")
+                events = [event for _, event in steps]
+                accepted = times[events.index(LifecycleEvent.ACCEPT)]
                 elapsed = self.rng.uniform(accepted, times[-1] - 1)
                 for at, (_, event) in zip(times, steps, strict=True):
                     if at <= elapsed:
@@ -274,7 +276,7 @@ def demo_feed(config: ClientConfig, speed: float) -> tuple[DemoFeed, Any]:
     location = LOCATIONS[0]
     scenarios = {
         name: DemoScenario(
-            tuple((step.delay, step.event.value) for step in SCENARIOS[name].steps),
+            tuple((step.delay, step.event) for step in SCENARIOS[name].steps),
             scenario_order_body(name),
         )
         for name, _ in DEMO_SCENARIOS

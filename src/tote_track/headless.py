@@ -31,9 +31,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -42,24 +42,24 @@ import click
 from tote_track import exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
-from tote_track.api.errors import InvalidConfigError, ToteError, shorten
-from tote_track.api.models import FulfillmentStatus, OrderStatus, OrderSummary, short_code
+from tote_track.api.errors import InvalidConfigError, ToteError
+from tote_track.api.models import FulfillmentStatus, OrderSummary, short_code
 from tote_track.run import CommandFailed, say
 from tote_track.tracking.lifecycle import (
+    TARGETS,
     TERMINAL_ORDER_STATUSES,
     completed,
+    parse_target,
     target_reachable,
     target_reached,
 )
 from tote_track.tracking.order_ref import parse_order_ref
 from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
 from tote_track.tracking.presentation import format_duration, format_money, printable
+from tote_track.tracking.recent import recent_orders
 from tote_track.tracking.stepper import progress_of, record_seen
 
 __all__ = [
-    "LOOKUP_DAYS",
-    "LOOKUP_PAGES",
-    "LOOKUP_PAGE_SIZE",
     "TARGETS",
     "OrderLookupError",
     "WatchEvent",
@@ -77,36 +77,6 @@ __all__ = [
 
 Echo = Callable[[str], None]
 Sleep = Callable[[float], Awaitable[None]]
-
-
-# -- the --until target -------------------------------------------------------------------
-
-
-def _unique(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(values))
-
-
-TARGETS: tuple[str, ...] = _unique(
-    [s.value for s in OrderStatus] + [s.value for s in FulfillmentStatus]
-)
-"""Every value ``--until`` accepts: the ``status`` values, then the ``fulfillment_status``
-values (PENDING and CANCELLED are both, once)."""
-
-
-def parse_target(text: str) -> str:
-    """The ``--until`` value in the API's spelling (``ready-for-pickup`` -> READY_FOR_PICKUP).
-
-    Raises ValueError naming every accepted value.
-    """
-    value = text.strip().upper().replace("-", "_").replace(" ", "_")
-    if value in TARGETS:
-        return value
-    statuses = ", ".join(s.value for s in OrderStatus)
-    fulfillment = ", ".join(s.value for s in FulfillmentStatus)
-    raise ValueError(
-        f"{shorten(text, 100)!r} is not an order state. Use a status ({statuses}) or a fulfillment "
-        f"status ({fulfillment}); case does not matter."
-    )
 
 
 # -- the events ---------------------------------------------------------------------------
@@ -412,13 +382,6 @@ def orders_json(orders: Sequence[OrderSummary]) -> str:
 
 # -- finding an order by what the customer has ---------------------------------------------
 
-# A short code is looked up among recent orders only: those created in the last
-# LOOKUP_DAYS days, newest first, at most LOOKUP_PAGES pages of LOOKUP_PAGE_SIZE (500
-# orders). An older order is tracked by its id or its link.
-LOOKUP_DAYS = 7
-LOOKUP_PAGES = 5
-LOOKUP_PAGE_SIZE = 100
-
 
 class OrderLookupError(CommandFailed):
     """The order named by a short code could not be found (exactly once): one sentence (and
@@ -429,7 +392,7 @@ async def find_order(client: ToteClient, text: str, *, now: datetime | None = No
     """The id of the order ``text`` names: an id, a link to the order, or its short code.
 
     A link gives only the id (the order is read from ``client``'s API, never from the link's
-    host). A short code is matched against the recent orders (see ``LOOKUP_DAYS``).
+    host). A short code is matched against the recent orders (``tracking.recent``).
 
     Raises ValueError (bad input, exit 2) or :class:`OrderLookupError`: no match (exit 4),
     several matches (exit 2, listed so the customer can pick one by id); a
@@ -439,21 +402,9 @@ async def find_order(client: ToteClient, text: str, *, now: datetime | None = No
     if ref.order_id is not None:
         return ref.order_id
     code = ref.short_code or ""
-    since = (now or datetime.now(UTC)) - timedelta(days=LOOKUP_DAYS)
-    matches: list[OrderSummary] = []
-    cursor: str | None = None
-    searched = 0
-    page = None
-    for _ in range(LOOKUP_PAGES):
-        page = await client.list_orders(date_from=since, limit=LOOKUP_PAGE_SIZE, cursor=cursor)
-        searched += len(page.data)
-        matches += [order for order in page.data if order.short_code == code]
-        cursor = page.pagination.next_cursor
-        if not page.pagination.has_more or not cursor:
-            break
-    where = f"the orders of the last {LOOKUP_DAYS} days"
-    if page is not None and page.pagination.has_more and cursor:
-        where = f"the {searched} most recent orders of the last {LOOKUP_DAYS} days"
+    recent = await recent_orders(client, now or datetime.now(UTC))
+    matches = [order for order in recent.orders if order.short_code == code]
+    where = recent.where
     if not matches:
         raise OrderLookupError(
             f"No order with the code {code} among {where}; "

@@ -12,6 +12,7 @@ from tote_track.tracking.stepper import (
     Progress,
     Step,
     StepState,
+    Tone,
     progress_of,
     record_seen,
     steps_for,
@@ -410,3 +411,23 @@ def test_values_are_immutable_and_enums_are_strings() -> None:
     assert isinstance(progress.steps[0], Step)
     assert [o.value for o in Outcome] == ["completed", "cancelled", "returned", "failed", "voided"]
     assert [s.value for s in StepState] == ["done", "current", "upcoming"]
+
+
+@pytest.mark.parametrize(
+    ("status", "fulfillment", "tone", "ending"),
+    [
+        ("CONFIRMED", "PREPARING", Tone.ONGOING, None),
+        ("COMPLETED", "FULFILLED", Tone.GOOD, None),
+        ("COMPLETED", "RETURNED", Tone.ONGOING, "Returned"),
+        ("CANCELLED", "CANCELLED", Tone.BAD, "Cancelled"),
+        ("FAILED", "PENDING", Tone.BAD, "Failed"),
+        ("VOIDED", "PENDING", Tone.BAD, "Voided"),
+    ],
+)
+def test_the_progress_carries_its_tone_and_the_word_of_an_off_path_ending(
+    status: str, fulfillment: str, tone: Tone, ending: str | None
+) -> None:
+    payment = "PAID" if status in ("CONFIRMED", "COMPLETED", "CANCELLED") else "FAILED"
+    progress = progress_of(make_order(status, payment, fulfillment))
+    assert progress.tone is tone
+    assert progress.ending == ending

@@ -23,6 +23,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from tote_track.api.statuses import (
     EARLIEST_MOMENT,
     LATEST_MOMENT,
+    MAX_CANCEL_REASON,
     FulfillmentStatus,
     HandoffMode,
     OrderStatus,
@@ -37,6 +38,7 @@ from tote_track.api.statuses import (
 __all__ = [
     "EARLIEST_MOMENT",
     "LATEST_MOMENT",
+    "MAX_CANCEL_REASON",
     "Address",
     "CancelRequest",
     "CancelResult",
@@ -164,7 +166,7 @@ class Order(OrderSummary):
 
 
 class CancelRequest(_Wire):
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_CANCEL_REASON)]
 
 
 class CancelResult(_Wire):

@@ -13,6 +13,7 @@ from typing import Self
 __all__ = [
     "EARLIEST_MOMENT",
     "LATEST_MOMENT",
+    "MAX_CANCEL_REASON",
     "FulfillmentStatus",
     "HandoffMode",
     "OrderStatus",
@@ -30,6 +31,8 @@ EARLIEST_MOMENT = datetime(1, 1, 3, tzinfo=UTC)
 """The earliest date-time a model accepts (in UTC)."""
 LATEST_MOMENT = datetime(9999, 12, 29, 23, 59, 59, 999999, tzinfo=UTC)
 """The latest date-time a model accepts (in UTC)."""
+MAX_CANCEL_REASON = 500
+"""The longest cancel reason the API takes, in characters (``models.CancelRequest``)."""
 
 
 def check_moment(moment: datetime) -> datetime:

@@ -114,7 +114,7 @@ def order_ref(ctx: click.Context, param: click.Parameter, value: str) -> str:
 def until_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
-    from tote_track.headless import parse_target
+    from tote_track.tracking.lifecycle import parse_target
 
     try:
         return parse_target(value)

@@ -15,6 +15,8 @@ from tote_track.api.errors import (
     ApiTimeoutError,
     BadRequestError,
     BadResponseError,
+    CancelNotAllowedError,
+    ConflictError,
     InsecureTransportError,
     InvalidConfigError,
     NotFoundError,
@@ -25,9 +27,9 @@ from tote_track.api.errors import (
     ToteError,
     UnauthorizedError,
 )
-from tote_track.tracking.presentation import printable
+from tote_track.tracking.presentation import CancelRefusal, cancel_refusal, printable
 
-__all__ = ["ErrorWords", "describe_error"]
+__all__ = ["CancelFailure", "ErrorWords", "describe_cancel_failure", "describe_error"]
 
 API_ADDRESS_HINT = (
     "Check that --base-url points at the Tote Online Ordering API (it ends in /v1/online-ordering)."
@@ -118,3 +120,31 @@ def describe_error(
         "",
         transient,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CancelFailure:
+    """A cancel that did not go through, in words: refused by the store (the cancel is over:
+    the dialog closes and the refusal is shown), or failed on the way (the dialog stays, and
+    trying again sends the same cancel)."""
+
+    refusal: CancelRefusal | None
+    """The store's refusal (409: too late, not allowed); None when the cancel may be tried
+    again."""
+    message: str
+    """When it may be tried again: what happened and that y tries again."""
+
+
+def describe_cancel_failure(error: BaseException) -> CancelFailure:
+    """``error`` of a cancel request, classified and in words."""
+    if isinstance(error, CancelNotAllowedError) or (
+        isinstance(error, ConflictError) and not error.transient
+    ):
+        return CancelFailure(cancel_refusal(error.message), "")
+    if isinstance(error, ApiConnectionError | ServerError | RateLimitedError):
+        what = f"Could not reach the store ({describe_error(error).brief})."
+    elif isinstance(error, ToteError):
+        what = f"The cancel did not go through: {printable(error.message).rstrip('.')}."
+    else:
+        what = f"The cancel did not go through ({describe_error(error).brief})."
+    return CancelFailure(None, f"{what} Press y to try again; it will never be sent twice.")

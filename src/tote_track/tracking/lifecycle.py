@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from tote_track.api.errors import shorten
 from tote_track.api.statuses import (
     FulfillmentStatus,
     HandoffMode,
@@ -259,6 +260,31 @@ def _reachable(
                 seen.add(nxt)
                 stack.append(nxt)
     return seen
+
+
+# -- watch --until: a state to reach ----------------------------------------------------------
+
+TARGETS: tuple[str, ...] = tuple(
+    dict.fromkeys([s.value for s in OrderStatus] + [s.value for s in FulfillmentStatus])
+)
+"""Every value ``--until`` accepts: the ``status`` values, then the ``fulfillment_status``
+values (PENDING and CANCELLED are both, once)."""
+
+
+def parse_target(text: str) -> str:
+    """The ``--until`` value in the API's spelling (``ready-for-pickup`` -> READY_FOR_PICKUP).
+
+    Raises ValueError naming every accepted value.
+    """
+    value = text.strip().upper().replace("-", "_").replace(" ", "_")
+    if value in TARGETS:
+        return value
+    statuses = ", ".join(s.value for s in OrderStatus)
+    fulfillment = ", ".join(s.value for s in FulfillmentStatus)
+    raise ValueError(
+        f"{shorten(text, 100)!r} is not an order state. Use a status ({statuses}) or a fulfillment "
+        f"status ({fulfillment}); case does not matter."
+    )
 
 
 def target_reached(order: OrderSummary, target: str) -> bool:

@@ -27,6 +27,7 @@ __all__ = [
     "Progress",
     "Step",
     "StepState",
+    "Tone",
     "progress_of",
     "record_seen",
     "steps_for",
@@ -60,6 +61,25 @@ class Outcome(StrEnum):
     VOIDED = "voided"
 
 
+class Tone(StrEnum):
+    """How the headline reads: a good end, a bad one, or still under way (a return after
+    completion is neither good nor bad news: ongoing)."""
+
+    GOOD = "good"
+    BAD = "bad"
+    ONGOING = "ongoing"
+
+
+OFF_PATH_ENDINGS: dict[Outcome, str] = {
+    Outcome.CANCELLED: "Cancelled",
+    Outcome.FAILED: "Failed",
+    Outcome.VOIDED: "Voided",
+    Outcome.RETURNED: "Returned",
+}
+"""The endings that leave the steps' path, and the word that takes the remaining steps'
+place."""
+
+
 @dataclass(frozen=True, slots=True)
 class Progress:
     steps: tuple[Step, ...]
@@ -71,6 +91,20 @@ class Progress:
     """How the order ended; None while it is still under way."""
     finished: bool
     """True once nothing more will happen for the customer (the outcome is known)."""
+
+    @property
+    def tone(self) -> Tone:
+        if self.outcome is Outcome.COMPLETED:
+            return Tone.GOOD
+        if self.outcome is not None and self.outcome is not Outcome.RETURNED:
+            return Tone.BAD
+        return Tone.ONGOING
+
+    @property
+    def ending(self) -> str | None:
+        """The word of an off-path ending ("Cancelled"), shown instead of the steps that
+        will never come; None while under way or when completed."""
+        return OFF_PATH_ENDINGS.get(self.outcome) if self.outcome is not None else None
 
     @property
     def current(self) -> Step | None:

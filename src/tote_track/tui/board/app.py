@@ -48,7 +48,6 @@ from tote_track import exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.errors import ToteError
-from tote_track.api.models import OrderSummary
 from tote_track.tracking.board import (
     NEW_FOR,
     SWEEP_STATUS,
@@ -66,6 +65,7 @@ from tote_track.tracking.board import (
 )
 from tote_track.tracking.errors import describe_error
 from tote_track.tracking.presentation import printable
+from tote_track.tracking.recent import RECENT_PAGES, recent_orders
 from tote_track.tui.board.screens import BoardHelpScreen, LocationPickerScreen
 from tote_track.tui.board.segments import GridLayout, fit_grid
 from tote_track.tui.board.widgets import CodeGrid, ColumnHeading
@@ -89,10 +89,6 @@ READY_AT_LEAST = 4
 """Ready codes a page holds at least: the largest type in which that many fit is used."""
 PREPARING_AT_LEAST = 6
 """Preparing codes a page holds at least, in type smaller than Ready's."""
-LOCATION_PAGES = 5
-"""Pages of recent orders (100 each) read to list the locations to choose from."""
-RECENT = timedelta(days=7)
-"""How far back the location picker looks for orders."""
 WIDE_FROM = 110
 """From this many columns Ready gets the wider column (3:2); below, the two are equal."""
 
@@ -568,21 +564,10 @@ class BoardApp(TerminalApp):
 
 
 async def recent_locations(
-    client: ToteClient, now: datetime, *, pages: int = LOCATION_PAGES
+    client: ToteClient, now: datetime, *, pages: int = RECENT_PAGES
 ) -> tuple[LocationSeen, ...]:
-    """The locations of the orders of the last :data:`RECENT` (at most ``pages`` pages of
-    the list endpoint), busiest first."""
-    orders: list[OrderSummary] = []
-    cursor: str | None = None
-    for _ in range(pages):
-        page = await client.list_orders(
-            date_from=now - RECENT, limit=SWEEP_PAGE_SIZE, cursor=cursor
-        )
-        orders.extend(page.data)
-        cursor = page.pagination.next_cursor
-        if not page.pagination.has_more or cursor is None:
-            break
-    return locations_seen(orders)
+    """The locations of the recent orders (``tracking.recent``), busiest first."""
+    return locations_seen((await recent_orders(client, now, pages=pages)).orders)
 
 
 def _capital(words: str) -> str:

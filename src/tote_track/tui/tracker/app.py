@@ -36,21 +36,14 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from tote_track import exit_codes
-from tote_track.api.errors import (
-    ApiConnectionError,
-    CancelNotAllowedError,
-    ConflictError,
-    RateLimitedError,
-    ServerError,
-    ToteError,
-)
+from tote_track.api.errors import ToteError
 from tote_track.api.statuses import FulfillmentStatus, OrderStatus
 from tote_track.api.trust import trust_in_background
-from tote_track.tracking.errors import describe_error
+from tote_track.tracking.errors import describe_cancel_failure
 from tote_track.tracking.freshness import Phase, freshness, load_failure, phase_after
 from tote_track.tracking.lifecycle import cancel_eligibility
 from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
-from tote_track.tracking.presentation import cancel_refusal, printable, settlement_lines
+from tote_track.tracking.presentation import printable, settlement_lines
 from tote_track.tui.desktop import Notifier, Protocol, detect, escape
 from tote_track.tui.terminal import TerminalApp, tmux_allows_passthrough
 from tote_track.tui.tracker.widgets import (
@@ -613,31 +606,23 @@ class TrackerApp(TerminalApp):
 
     def _cancel_failed(self, error: Exception) -> None:
         self._render_cancel_hint()
-        if isinstance(error, CancelNotAllowedError) or (
-            isinstance(error, ConflictError) and not error.transient
-        ):
+        failure = describe_cancel_failure(error)
+        refusal = failure.refusal
+        if refusal is not None:
             self._cancel_key = None
             screen = self._cancel_screen
             if screen is not None:
                 self._close_cancel_screen(screen.draft)
             from tote_track.tui.tracker.dialogs import MessageScreen
 
-            refusal = cancel_refusal(error.message)
             body = f"{refusal.sentence} {refusal.next_step}"
             self.push_screen(MessageScreen(refusal.title, body, details=refusal.details))
             self._poll_now()
             return
-        if isinstance(error, ApiConnectionError | ServerError | RateLimitedError):
-            what = f"Could not reach the store ({describe_error(error).brief})."
-        elif isinstance(error, ToteError):
-            what = f"The cancel did not go through: {error.message.rstrip('.')}."
-        else:
-            what = f"The cancel did not go through ({describe_error(error).brief})."
-        message = f"{what} Press y to try again; it will never be sent twice."
         if self._cancel_screen is not None and self._cancel_screen.is_attached:
-            self._cancel_screen.show_error(message)
+            self._cancel_screen.show_error(failure.message)
         else:
-            self.notify_literally(message, title="Cancel failed", severity="error")
+            self.notify_literally(failure.message, title="Cancel failed", severity="error")
 
     # -- keys, help, palette -----------------------------------------------------------
 

@@ -25,6 +25,7 @@ from textual.widgets import (
     Static,
 )
 
+from tote_track.api.statuses import MAX_CANCEL_REASON
 from tote_track.tui.tracker.widgets import literal
 
 __all__ = [
@@ -44,7 +45,6 @@ PRESET_REASONS: tuple[str, ...] = (
     "Other",
 )
 OTHER = len(PRESET_REASONS) - 1
-MAX_REASON = 500
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,9 @@ class CancelDraft:
         """The reason sent to the API; None when "Other" was chosen without saying why."""
         text = " ".join(self.text.split())
         if self.preset == OTHER:
-            return text[:MAX_REASON] or None
+            return text[:MAX_CANCEL_REASON] or None
         preset = PRESET_REASONS[self.preset]
-        return f"{preset}: {text}"[:MAX_REASON] if text else preset
+        return f"{preset}: {text}"[:MAX_CANCEL_REASON] if text else preset
 
 
 class ReasonButton(RadioButton):
@@ -247,7 +247,7 @@ class CancelScreen(Dialog[CancelDraft]):
             yield Input(
                 value=self._initial.text,
                 placeholder="Anything else the store should know (optional)",
-                max_length=MAX_REASON,
+                max_length=MAX_CANCEL_REASON,
                 id="cancel-text",
             )
             yield Static("", id="cancel-error")

@@ -52,13 +52,9 @@ STEP_CLASSES = {
     StepState.CURRENT: "stepper--current",
     StepState.UPCOMING: "stepper--upcoming",
 }
-# How an off-path ending is drawn where the remaining steps would be.
-OUTCOME_MARKS = {
-    Outcome.CANCELLED: ("✖", "Cancelled"),
-    Outcome.FAILED: ("✖", "Failed"),
-    Outcome.VOIDED: ("✖", "Voided"),
-    Outcome.RETURNED: ("↩", "Returned"),
-}
+# The glyph before an off-path ending's word (``Progress.ending``).
+OUTCOME_GLYPHS = {Outcome.RETURNED: "↩"}
+ENDED_GLYPH = "✖"
 SEPARATOR = " ─ "
 
 
@@ -98,7 +94,7 @@ class ProgressStepper(Widget):
         progress = self.progress
         assert progress is not None
         steps: Sequence[Step] = progress.steps
-        ending = OUTCOME_MARKS.get(progress.outcome) if progress.outcome else None
+        ending = progress.ending
         if ending is not None:
             steps = [step for step in steps if step.state is StepState.DONE]
         cells: list[tuple[Text, str]] = []
@@ -107,11 +103,11 @@ class ProgressStepper(Widget):
             label = Text(printable(f"{STEP_GLYPHS[step.state]} {step.label}"), style=style)
             shown = step.state is not StepState.UPCOMING
             cells.append((label, clock_time(step.seen_at, self.tz) if shown else ""))
-        if ending is not None:
-            glyph, word = ending
+        if ending is not None and progress.outcome is not None:
+            glyph = OUTCOME_GLYPHS.get(progress.outcome, ENDED_GLYPH)
             style = self.get_component_rich_style("stepper--outcome")
             cells.append(
-                (Text(f"{glyph} {word}", style=style), clock_time(self.outcome_at, self.tz))
+                (Text(f"{glyph} {ending}", style=style), clock_time(self.outcome_at, self.tz))
             )
         return cells
 
@@ -165,12 +161,7 @@ class Headline(Widget):
         progress = self.progress
         if progress is None:  # not yet shown
             return Text("")
-        if progress.outcome is Outcome.COMPLETED:
-            tone = "headline--good"
-        elif progress.outcome is not None and progress.outcome is not Outcome.RETURNED:
-            tone = "headline--bad"
-        else:
-            tone = "headline--ongoing"
+        tone = f"headline--{progress.tone.value}"
         text = Text()
         text.append(printable(progress.headline), style=self.get_component_rich_style(tone))
         if progress.detail:
