@@ -195,7 +195,7 @@ async def take_board(out: Path = HERE, *, png: bool = True) -> Path:
             lambda: ToteClient(config, transport=transport, max_retries=0),
             location,
             kiosk=True,
-            clock=lambda: viewed_at,
+            clock=Clock(wall=lambda: viewed_at),
             tz=UTC,
             auto_sweep=False,
         )

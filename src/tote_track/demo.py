@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from tote_track import exit_codes
-from tote_track.api.client import ToteClient
+from tote_track.api.client import ClientFactory, ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.control import SandboxControl
 from tote_track.api.errors import ToteError
@@ -52,7 +52,6 @@ __all__ = [
     "run_demo_command",
 ]
 
-ClientFactory = Callable[[], ToteClient]
 
 # Orders that only move when the QA console fires an event.
 MANUAL_SCENARIOS: dict[str, dict[str, Any]] = {

@@ -261,7 +261,7 @@ async def simulate(hours: float) -> Figures:
     tracker = TrackerApp(
         client, tracked.id, clock=clock.clock, notify=True, auto_poll=False, tz=UTC
     )
-    board = BoardApp(client, LOCATION, clock=clock.wall, tz=UTC, auto_sweep=False)
+    board = BoardApp(client, LOCATION, clock=clock.clock, tz=UTC, auto_sweep=False)
     end = hours * 3600
     warm = WARM_UP_HOURS * 3600
     measuring = False

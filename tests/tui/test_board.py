@@ -148,7 +148,7 @@ class Store:
             lambda: ToteClient(config, transport=self.transport, max_retries=0),
             location,
             kiosk=kiosk,
-            clock=self.clock.wall,
+            clock=self.clock.clock,
             tz=UTC,
             auto_sweep=False,
         )
@@ -698,7 +698,7 @@ async def test_the_board_owns_every_wait_and_says_what_it_waits_for_second_by_se
     app = BoardApp(
         lambda: ToteClient(config, transport=httpx.MockTransport(handle), max_retries=0),
         LOCATION,
-        clock=clock.wall,
+        clock=clock.clock,
         tz=UTC,
         auto_sweep=False,
     )
@@ -1007,7 +1007,7 @@ class BoardApi:
             lambda: ToteClient(config, transport=transport, max_retries=0),
             location,
             kiosk=kiosk,
-            clock=clock.wall,
+            clock=clock.clock,
             tz=UTC,
             auto_sweep=False,
         )

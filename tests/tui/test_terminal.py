@@ -117,3 +117,34 @@ def test_tmux_says_whether_it_passes_escapes_on(monkeypatch: pytest.MonkeyPatch)
         subprocess.run(["tmux", "-L", name, "kill-server"], check=False, timeout=10)
     monkeypatch.setenv("TMUX", "/nonexistent/socket,1,0")
     assert asyncio.run(tmux_allows_passthrough()) is None  # no server there: tmux did not say
+
+
+async def test_the_client_is_made_once_when_first_used_and_closed_on_unmount() -> None:
+    """TerminalApp owns both apps' client: made by the factory on first use, closed when the
+    app unmounts; the clock is the one Clock type."""
+    import httpx
+
+    from tote_track.api.client import ToteClient
+    from tote_track.api.config import ClientConfig
+    from tote_track.tui.terminal import Clock, TerminalApp
+
+    made: list[ToteClient] = []
+
+    def factory() -> ToteClient:
+        transport = httpx.MockTransport(lambda request: httpx.Response(404))
+        made.append(ToteClient(ClientConfig(base_url="http://127.0.0.1:9/v1"), transport=transport))
+        return made[-1]
+
+    class Probe(TerminalApp):
+        def terminal_gone(self) -> None:
+            self.exit(0)
+
+    app = Probe(factory)
+    assert isinstance(app.clock, Clock)
+    async with app.run_test() as pilot:
+        assert made == []  # nothing made before it is needed
+        assert app.client is app.client
+        assert len(made) == 1
+        await pilot.pause()
+    with pytest.raises(RuntimeError, match="client has been closed"):  # httpx's words
+        await made[0].get_order("f9a8b7c6-d5e4-3210-fedc-ba9876543210")

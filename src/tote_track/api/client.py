@@ -92,6 +92,7 @@ __all__ = [
     "RETRY_AFTER_CAP",
     "SCRUB_MIN_TOKEN_LENGTH",
     "USER_AGENT",
+    "ClientFactory",
     "Reply",
     "ToteClient",
     "parse_model",
@@ -773,3 +774,7 @@ class ToteClient:
             status_code=status,
             retry_after=retry_after,
         )
+
+
+ClientFactory = Callable[[], ToteClient]
+"""Makes an API client: an app calls it once, when it first needs the client."""

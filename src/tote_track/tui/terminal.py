@@ -1,4 +1,6 @@
-"""The terminal going away: its window closed, ``kill``, or a dropped SSH connection.
+"""What both apps share: :class:`TerminalApp` owns the API client (made by a
+:data:`ClientFactory` when first used, closed on unmount), the :class:`Clock`, and the
+terminal going away: its window closed, ``kill``, or a dropped SSH connection.
 
 Python's default for SIGHUP and SIGTERM is to die on the spot, leaving the terminal in the
 alternate screen with the cursor hidden and mouse reporting on. The tracker and the board
@@ -25,16 +27,24 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
-from typing import IO, Any
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import App
 from textual.driver import Driver
 
+if TYPE_CHECKING:  # the client (httpx) loads after the first frame
+    from tote_track.api.client import ClientFactory, ToteClient
+
 __all__ = [
     "GRACE",
     "TERMINAL_SIGNALS",
+    "ClientFactory",
+    "Clock",
     "TerminalApp",
     "TerminalSignals",
     "hangup_safe",
@@ -150,16 +160,48 @@ def _hangup_safe_linux_driver() -> type[Driver]:
     return HangupSafeDriver
 
 
-class TerminalApp(App[int]):
-    """An app that ends with its terminal: SIGHUP, SIGTERM and a hung-up terminal all call
-    :meth:`terminal_gone`, which each app fills in (stop its timers and workers, exit)."""
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
-    def __init__(self) -> None:
+
+@dataclass(frozen=True)
+class Clock:
+    """Where an app reads time: the wall clock for what it shows ("updated 12 s ago", step
+    times, NEW marks), the monotonic clock for waits. Tests freeze both."""
+
+    wall: Callable[[], datetime] = field(default=utc_now)
+    monotonic: Callable[[], float] = field(default=time.monotonic)
+
+
+class TerminalApp(App[int]):
+    """An app that talks to the API and ends with its terminal.
+
+    :attr:`client` is made by ``client_factory`` when first used and closed when the app
+    unmounts; :attr:`clock` is where the app reads time. SIGHUP, SIGTERM and a hung-up
+    terminal all call :meth:`terminal_gone`, which each app fills in (stop its timers and
+    workers, exit)."""
+
+    def __init__(self, client_factory: ClientFactory, *, clock: Clock | None = None) -> None:
         super().__init__()
+        self._client_factory = client_factory
+        self._client: ToteClient | None = None
+        self.clock = clock or Clock()
         self._terminal_signals = TerminalSignals(self.terminal_gone)
         self.escape_writer: Callable[[str], None] | None = None
         """Writes to the terminal, in turn with the frames (the driver's ``write``); set by
         the terminal's driver, None without one (headless, a browser tab)."""
+
+    @property
+    def client(self) -> ToteClient:
+        """The API client, made on first use."""
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+    @on(events.Unmount)
+    async def _close_client(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
 
     def write_escape(self, sequence: str) -> bool:
         """Send ``sequence`` (an escape the terminal acts on, not text) to the terminal;

@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -45,7 +45,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
 
 from tote_track import exit_codes
-from tote_track.api.client import ToteClient
+from tote_track.api.client import ClientFactory, ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.errors import ToteError
 from tote_track.tracking.board import (
@@ -69,7 +69,7 @@ from tote_track.tracking.recent import RECENT_PAGES, recent_orders
 from tote_track.tui.board.screens import BoardHelpScreen, LocationPickerScreen
 from tote_track.tui.board.segments import GridLayout, fit_grid
 from tote_track.tui.board.widgets import CodeGrid, ColumnHeading
-from tote_track.tui.terminal import TerminalApp
+from tote_track.tui.terminal import Clock, TerminalApp
 
 __all__ = [
     "PAGE_EVERY",
@@ -92,13 +92,7 @@ PREPARING_AT_LEAST = 6
 WIDE_FROM = 110
 """From this many columns Ready gets the wider column (3:2); below, the two are equal."""
 
-Clock = Callable[[], datetime]
-ClientFactory = Callable[[], ToteClient]
 Feed = Callable[[], Awaitable[None]]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 # --------------------------------------------------------------------------- sweeps
@@ -183,13 +177,10 @@ class BoardApp(TerminalApp):
         note: str = "",
         chime: bool = True,
     ) -> None:
-        super().__init__()
-        self._client_factory = client_factory
-        self._client: ToteClient | None = None
+        super().__init__(client_factory, clock=clock)
         self.location_id = location_id
         self.kiosk = kiosk
         self.allow_q = (not kiosk) if allow_q is None else allow_q
-        self.clock = clock or _utc_now
         self.tz = tz
         self.auto_sweep = auto_sweep
         self.page_every = page_every
@@ -200,7 +191,7 @@ class BoardApp(TerminalApp):
         """What moves the demo's orders along while the board runs (None: a real store)."""
         self.use_command_palette = not kiosk
         self.sub_title = printable(f"location {location_id}") if location_id else ""
-        self.model = BoardModel.start(self.clock(), new_for=new_for)
+        self.model = BoardModel.start(self.clock.wall(), new_for=new_for)
         self.shown: BoardPages | None = None
         self.layouts: dict[Column, GridLayout] = {column: fit_grid(0, 0) for column in Column}
         """Each column's type and grid: from its area only, so sizes hold as orders come."""
@@ -243,10 +234,9 @@ class BoardApp(TerminalApp):
 
     def on_mount(self) -> None:
         self.set_class(self.kiosk, "-kiosk")
-        self._client = self._client_factory()
         self._render_all()
         if self.location_id is None:
-            picker = LocationPickerScreen(lambda: recent_locations(self.client, self.clock()))
+            picker = LocationPickerScreen(lambda: recent_locations(self.client, self.clock.wall()))
             self.push_screen(picker, callback=self.open_location)
         else:
             self.open_location(self.location_id)
@@ -260,10 +250,8 @@ class BoardApp(TerminalApp):
                 exit_on_error=False,
             )
 
-    async def on_unmount(self) -> None:
+    def on_unmount(self) -> None:
         self._stop_timers()
-        if self._client is not None:
-            await self._client.aclose()
 
     def open_location(self, location_id: str | None) -> None:
         """Show ``location_id``'s board: the first sweep now, then on the board's schedule."""
@@ -271,15 +259,9 @@ class BoardApp(TerminalApp):
             return
         self.location_id = location_id
         self.sub_title = printable(f"location {location_id}")
-        self.model = BoardModel.start(self.clock(), new_for=self.model.new_for)
+        self.model = BoardModel.start(self.clock.wall(), new_for=self.model.new_for)
         self.refresh_board()
         self._arm_stale_timer()  # a first sweep that hangs makes the board offline too
-
-    @property
-    def client(self) -> ToteClient:
-        if self._client is None:
-            self._client = self._client_factory()
-        return self._client
 
     # -- the terminal going away ---------------------------------------------------------
 
@@ -325,7 +307,7 @@ class BoardApp(TerminalApp):
     def _schedule_sweep(self, delay: float) -> None:
         """The next sweep in ``delay`` seconds: the board's policy owns every wait (its
         client never retries or sleeps on its own)."""
-        self.next_sweep_at = self.clock() + timedelta(seconds=delay)
+        self.next_sweep_at = self.clock.wall() + timedelta(seconds=delay)
         if not self.auto_sweep:
             return
         if self._next_sweep is not None:
@@ -338,7 +320,7 @@ class BoardApp(TerminalApp):
             return
         if self._stale_timer is not None:
             self._stale_timer.stop()
-        wait = (self.model.paused_at - self.clock()).total_seconds()
+        wait = (self.model.paused_at - self.clock.wall()).total_seconds()
         self._stale_timer = self.set_timer(max(wait, 0.0) + 0.05, self._went_stale, name="stale")
 
     def _went_stale(self) -> None:
@@ -347,7 +329,7 @@ class BoardApp(TerminalApp):
 
     def _update_countdown(self) -> None:
         """While offline, the banner counts down to the next try, second by second."""
-        offline = self.model.offline(self.clock())
+        offline = self.model.offline(self.clock.wall())
         if offline and self._countdown is None and self.auto_sweep:
             self._countdown = self.set_interval(1.0, self.tick, name="countdown")
         elif not offline and self._countdown is not None:
@@ -363,7 +345,7 @@ class BoardApp(TerminalApp):
         self.sweeps += 1
         self.error = None
         before = self.model
-        self.model = self.model.apply_sweep(result.orders, self.clock())
+        self.model = self.model.apply_sweep(result.orders, self.clock.wall())
         if self.chime and self.model.became_ready(before):
             self.bell()  # one chime a sweep, however many codes became ready
         self._render_all()
@@ -373,7 +355,7 @@ class BoardApp(TerminalApp):
 
     def _sweep_failed(self, error: BaseException) -> None:
         self.error = error
-        self.model = self.model.apply_failure(self.clock())
+        self.model = self.model.apply_failure(self.clock.wall())
         retry_after = error.retry_after if isinstance(error, ToteError) else None
         self._schedule_sweep(refresh_delay(self.model.failures, retry_after))
         self._render_all()
@@ -516,7 +498,7 @@ class BoardApp(TerminalApp):
     def _retry_words(self) -> str:
         if self.next_sweep_at is None or self.sweeping:
             return "retrying now"
-        return retry_words((self.next_sweep_at - self.clock()).total_seconds())
+        return retry_words((self.next_sweep_at - self.clock.wall()).total_seconds())
 
     def _clock_time(self, moment: datetime) -> str:
         return moment.astimezone(self.tz).strftime("%H:%M:%S")
@@ -536,7 +518,7 @@ class BoardApp(TerminalApp):
     def banner_text(self) -> str:
         """The offline banner's words, or "" while the board is live."""
         model = self.model
-        now = self.clock()
+        now = self.clock.wall()
         if not model.offline(now):
             return ""
         if model.last_success is None:

@@ -15,11 +15,9 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Iterable
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -45,7 +43,7 @@ from tote_track.tracking.lifecycle import cancel_eligibility
 from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
 from tote_track.tracking.presentation import printable, settlement_lines
 from tote_track.tui.desktop import Notifier, Protocol, detect, escape
-from tote_track.tui.terminal import TerminalApp, tmux_allows_passthrough
+from tote_track.tui.terminal import Clock, TerminalApp, tmux_allows_passthrough
 from tote_track.tui.tracker.widgets import (
     FreshnessLine,
     KeysFooter,
@@ -54,7 +52,7 @@ from tote_track.tui.tracker.widgets import (
 
 if TYPE_CHECKING:
     # The client (httpx) and the models (pydantic) load after the first frame is drawn.
-    from tote_track.api.client import ToteClient
+    from tote_track.api.client import ClientFactory, ToteClient
     from tote_track.api.config import ClientConfig
     from tote_track.api.models import Order
 
@@ -74,22 +72,6 @@ DUE_SLACK = 0.05
 # Narrower than this, the footer is compact and drops the palette's hint (ctrl+p still
 # works), so every key, q Quit included, fits in 40 columns.
 NARROW_WIDTH = 60
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Clock:
-    """Where the tracker reads time: the wall clock for "updated 12 s ago" and step times,
-    the monotonic clock for the polling policy. Tests freeze both."""
-
-    wall: Callable[[], datetime] = field(default=_utc_now)
-    monotonic: Callable[[], float] = field(default=time.monotonic)
-
-
-ClientFactory = Callable[[], "ToteClient"]
 
 
 class TrackerApp(TerminalApp):
@@ -158,11 +140,8 @@ class TrackerApp(TerminalApp):
         auto_poll: bool = True,
         tz: tzinfo | None = None,
     ) -> None:
-        super().__init__()
-        self._client_factory = client_factory
-        self._client: ToteClient | None = None
+        super().__init__(client_factory, clock=clock)
         self.order_id = order_id
-        self.clock = clock or Clock()
         self.policy = policy or PollingPolicy()
         self.notify_enabled = notify
         """Tell the customer at each milestone: a notification on the screen, and a desktop
@@ -245,10 +224,8 @@ class TrackerApp(TerminalApp):
         # Textual sends Ready once the first frame is on the terminal.
         self._framed.set()
 
-    async def on_unmount(self) -> None:
+    def on_unmount(self) -> None:
         self._cancel_timer()
-        if self._client is not None:
-            await self._client.aclose()
 
     def on_resize(self, event: Resize) -> None:
         self._fit(event.size.width, event.size.height)
@@ -260,12 +237,6 @@ class TrackerApp(TerminalApp):
         self.set_class(narrow, "-narrow")  # the stylesheet hides the palette's hint
         for footer in self.query(Footer):
             footer.compact = narrow
-
-    @property
-    def client(self) -> ToteClient:
-        if self._client is None:
-            self._client = self._client_factory()
-        return self._client
 
     # -- polling -----------------------------------------------------------------------
 
