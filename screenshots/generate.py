@@ -174,7 +174,7 @@ TO_PREPARING = (E.PAYMENT_COMPLETED, E.ACCEPT, E.START_PREPARING)
 
 
 async def take_board(out: Path = HERE, *, png: bool = True) -> Path:
-    """The store board in kiosk mode: a busy store, one code just ready (inverted, NEW)."""
+    """The store board in kiosk mode: a busy store, three codes ready."""
     clock = SandboxClock()
     engine = Engine(clock=clock, rng=random.Random(1), id_rng=random.Random(BOARD_SHOT))
     location = LOCATIONS[0].id

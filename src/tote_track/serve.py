@@ -113,11 +113,13 @@ def served_to_browser() -> bool:
     return os.environ.get("TEXTUAL_DRIVER") == WEB_DRIVER
 
 
-def board_command_line(location_id: str, *, kiosk: bool) -> str:
+def board_command_line(location_id: str, *, kiosk: bool, uncollected_after: int = 15) -> str:
     """The shell command of one browser session: this Python's board, without the secret."""
     words = [sys.executable, "-m", "tote_track", "board", "--location", location_id]
     if kiosk:
         words.append("--kiosk")
+    if uncollected_after != 15:
+        words += ["--uncollected-after", str(uncollected_after)]
     return shlex.join(words)
 
 
@@ -221,11 +223,12 @@ def serve_board(
     address: ServeAddress,
     *,
     kiosk: bool,
+    uncollected_after: int = 15,
     echo: Callable[[str], None] = _print,
 ) -> int:
     """``tote-track board --serve``: each tab runs the board against ``config``."""
     return serve_command(
-        board_command_line(location_id, kiosk=kiosk),
+        board_command_line(location_id, kiosk=kiosk, uncollected_after=uncollected_after),
         address,
         title="tote-track board",
         environment=child_environment(config),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,20 +10,33 @@ import pytest
 from tests.tracking.orders import make_order
 from tote_track.api.models import OrderSummary
 from tote_track.tracking.board import (
+    CALL_FOR,
+    CALL_WITHIN,
+    CAPPED_WAIT,
+    FONTS,
+    HANG_AFTER,
     NEW_FOR,
-    PAUSE_AFTER,
+    READABLE_ROWS,
     REFRESH_EVERY,
     REFRESH_MAX,
+    SWEEP_PAGE_CAP,
+    UNCOLLECTED_AFTER,
     BoardColumn,
     BoardEntry,
     BoardModel,
+    BoardView,
     Column,
+    Font,
     LocationSeen,
     board_order,
+    call_layout,
+    lay_out,
     locations_seen,
     page_count,
     pages,
     paginate,
+    preparing_layout,
+    ready_layout,
     refresh_delay,
     retry_words,
 )
@@ -79,8 +93,8 @@ def test_columns_take_preparing_and_ready_orders_only() -> None:
     board = BoardModel.start(T0).apply_sweep(sweep, T0)
     assert codes(board.preparing) == ["A00002", "A00003"]
     assert codes(board.ready) == ["A00004"]
-    assert [c.title for c in board.columns] == ["Preparing", "Ready for pickup"]
-    assert [c.column for c in board.columns] == [Column.PREPARING, Column.READY]
+    assert [c.title for c in board.view(T0).columns] == ["Preparing", "Ready for pickup"]
+    assert [c.column for c in board.view(T0).columns] == [Column.PREPARING, Column.READY]
 
 
 def test_an_order_shows_as_its_short_code_only() -> None:
@@ -155,77 +169,148 @@ def test_orders_leave_when_picked_up_delivered_or_cancelled() -> None:
     assert board.ready == ()
 
 
-# -- NEW -------------------------------------------------------------------------------
+# -- called, then NEW ------------------------------------------------------------------
 
 
-def test_an_order_that_becomes_ready_is_new_for_two_minutes() -> None:
+def view_codes(view: BoardView) -> list[str]:
+    return [entry.code for entry in view.ready]
+
+
+def test_a_code_that_becomes_ready_is_called_then_new_for_45_seconds() -> None:
     board = BoardModel.start(T0).apply_sweep([order(1, "PREPARING")], T0)
     ready_at = T0 + timedelta(seconds=5)
     board = board.apply_sweep([order(1, "READY_FOR_PICKUP", updated=ready_at)], ready_at)
-    assert new_codes(board.ready) == ["A00001"]
-    board = board.apply_sweep(
-        [order(1, "READY_FOR_PICKUP", updated=ready_at)], ready_at + NEW_FOR - timedelta(seconds=1)
-    )
-    assert new_codes(board.ready) == ["A00001"]
-    assert board.next_new_expiry() == ready_at + NEW_FOR
-    board = board.apply_sweep([order(1, "READY_FOR_PICKUP", updated=ready_at)], ready_at + NEW_FOR)
-    assert new_codes(board.ready) == []
-    assert codes(board.ready) == ["A00001"]
-    assert board.next_new_expiry() is None
+    calling = board.view(ready_at).calling
+    assert calling is not None
+    assert calling.code == "A00001"
+    assert board.next_change(ready_at) == ready_at + CALL_FOR
+    after_call = ready_at + CALL_FOR
+    view = board.view(after_call)
+    assert view.calling is None
+    assert new_codes(view.ready) == ["A00001"]
+    assert timedelta(seconds=45) == NEW_FOR
+    assert board.next_change(after_call) == after_call + NEW_FOR
+    assert new_codes(board.view(after_call + NEW_FOR - timedelta(seconds=1)).ready) == ["A00001"]
+    view = board.view(after_call + NEW_FOR)
+    assert new_codes(view.ready) == []
+    assert view_codes(view) == ["A00001"]
 
 
-def test_new_counts_from_when_the_board_first_saw_it_ready_not_from_the_server_clock() -> None:
-    board = BoardModel.start(T0).apply_sweep([order(1, "PREPARING")], T0)
-    seen = T0 + timedelta(seconds=5)
-    # The server says it became ready long ago (another clock); the board saw it just now.
-    stale = order(1, "READY_FOR_PICKUP", updated=T0 - timedelta(hours=3))
-    board = board.apply_sweep([stale], seen)
-    assert new_codes(board.ready) == ["A00001"]
-    assert board.ready_since == {stale.id: seen}
-
-
-def test_orders_already_ready_when_the_board_starts_count_from_their_last_update() -> None:
+def test_codes_ready_when_the_board_starts_are_neither_called_nor_new() -> None:
     sweep = [
-        order(1, "READY_FOR_PICKUP", updated=T0 - timedelta(minutes=30)),
-        order(2, "READY_FOR_PICKUP", updated=T0 - timedelta(seconds=30)),
+        order(1, "READY_FOR_PICKUP", updated=T0 - timedelta(minutes=3)),
+        order(2, "READY_FOR_PICKUP", updated=T0 - timedelta(seconds=10)),
         order(3, "READY_FOR_PICKUP", updated=T0 + timedelta(seconds=30)),  # server ahead
     ]
     board = BoardModel.start(T0).apply_sweep(sweep, T0)
-    assert new_codes(board.ready) == ["A00002", "A00003"]
+    view = board.view(T0)
+    assert view.calling is None
+    assert new_codes(view.ready) == []
+    assert view_codes(view) == ["A00001", "A00002", "A00003"]
     assert board.ready_since[sweep[2].id] == T0  # never later than now
-    later = T0 + timedelta(seconds=95)
-    board = board.apply_sweep(sweep, later)
-    assert new_codes(board.ready) == ["A00003"]
 
 
-def test_a_ready_order_first_seen_after_a_failed_start_is_new() -> None:
+def test_a_burst_is_called_one_code_at_a_time_and_a_long_queue_is_only_marked() -> None:
+    board = BoardModel.start(T0).apply_sweep([], T0)
+    now = T0 + timedelta(seconds=5)
+    burst = [order(n, "READY_FOR_PICKUP", created=n) for n in range(1, 10)]
+    board = board.apply_sweep(burst, now)
+    called = [c for c in board.calls if c.called]
+    assert [c.code for c in called][:2] == ["A00001", "A00002"]
+    for first, second in itertools.pairwise(called):
+        assert second.start == first.end  # one at a time
+    assert all(c.start - now <= CALL_WITHIN for c in called)
+    assert len(called) < len(burst)  # the rest are only NEW
+    moments = [now + timedelta(seconds=s) for s in range(60)]
+    seen = {board.view(m).calling.code for m in moments if board.view(m).calling is not None}
+    assert seen == {c.code for c in called}
+    assert new_codes(board.view(now + timedelta(seconds=40)).ready) == codes(
+        tuple(burst_entries(burst))
+    )
+
+
+def burst_entries(orders: list[OrderSummary]) -> list[BoardEntry]:
+    return [BoardEntry(o.id, o.short_code) for o in orders]
+
+
+def test_a_ready_order_first_seen_after_a_failed_start_is_not_new() -> None:
     board = BoardModel.start(T0).apply_failure(T0)
     board = board.apply_sweep([order(1, "READY_FOR_PICKUP", updated=T0 - timedelta(minutes=1))], T0)
-    assert new_codes(board.ready) == ["A00001"]
+    assert new_codes(board.view(T0).ready) == []
 
 
-def test_an_offline_board_keeps_its_codes_marks_none_new_until_a_good_sweep() -> None:
+def test_an_offline_board_keeps_its_codes_calls_none_and_marks_none_new() -> None:
     ready_at = T0 + timedelta(seconds=5)
     board = BoardModel.start(T0).apply_sweep([order(1, "PREPARING")], T0)
     board = board.apply_sweep([order(1, "READY_FOR_PICKUP", updated=ready_at)], ready_at)
-    assert new_codes(board.ready) == ["A00001"]
-    assert not board.offline(ready_at)
-    failed_at = ready_at + timedelta(seconds=5)
+    failed_at = ready_at + timedelta(seconds=2)
     board = board.apply_failure(failed_at)
-    assert board.offline(failed_at)  # from the first failed sweep
-    assert new_codes(board.ready) == []
-    assert codes(board.ready) == ["A00001"]
-    assert board.at(ready_at + NEW_FOR) is board  # nothing left to expire
+    view = board.view(failed_at)
+    assert view.offline  # from the first failed sweep
+    assert view.calling is None
+    assert new_codes(view.ready) == []
+    assert view_codes(view) == ["A00001"]
+    assert view.as_of == ready_at
     back = failed_at + timedelta(seconds=5)
     board = board.apply_sweep([order(1, "READY_FOR_PICKUP", updated=ready_at)], back)
-    assert not board.offline(back)
-    assert new_codes(board.ready) == ["A00001"]  # still within NEW_FOR of becoming ready
+    assert not board.view(back).offline
 
 
-def test_a_board_without_a_good_sweep_for_a_minute_is_offline() -> None:
+def test_a_sweep_that_hangs_two_refresh_periods_makes_the_board_offline() -> None:
+    assert timedelta(seconds=2 * REFRESH_EVERY) == HANG_AFTER
     board = BoardModel.start(T0).apply_sweep([order(1, "PREPARING")], T0)
-    assert not board.offline(T0 + PAUSE_AFTER - timedelta(seconds=1))
-    assert board.offline(T0 + PAUSE_AFTER)
+    assert not board.offline(T0 + timedelta(hours=1))  # no sweep in flight: nothing hangs
+    sent = T0 + timedelta(seconds=5)
+    board = board.begin_sweep(sent)
+    assert board.next_change(sent) == sent + HANG_AFTER
+    assert not board.offline(sent + HANG_AFTER - timedelta(milliseconds=1))
+    assert board.offline(sent + HANG_AFTER)
+    assert board.view(sent + HANG_AFTER).offline
+    assert not board.apply_sweep([], sent + HANG_AFTER).offline(sent + HANG_AFTER)
+
+
+def test_a_first_sweep_that_hangs_makes_the_board_offline_too() -> None:
+    board = BoardModel.start(T0).begin_sweep(T0)
+    assert not board.loaded
+    assert board.offline(T0 + HANG_AFTER)
+    assert BoardModel.start(T0).apply_sweep([], T0).loaded
+
+
+def test_what_the_board_remembers_is_pruned_to_the_orders_on_it() -> None:
+    board = BoardModel.start(T0)
+    now = T0
+    for n in range(50):
+        now += timedelta(seconds=5)
+        board = board.apply_sweep([order(n, "READY_FOR_PICKUP"), order(n + 1, "PREPARING")], now)
+    assert len(board.ready_since) == 1
+    assert len(board.calls) <= 1
+    board = board.apply_sweep([], now)
+    assert board.ready_since == {}
+    assert board.calls == ()
+    assert board.empty
+
+
+# -- uncollected ---------------------------------------------------------------------------
+
+
+def test_codes_ready_longer_than_the_threshold_step_aside_to_the_counter_strip() -> None:
+    assert timedelta(minutes=15) == UNCOLLECTED_AFTER
+    sweep = [
+        order(1, "READY_FOR_PICKUP", updated=T0 - timedelta(minutes=20)),
+        order(2, "READY_FOR_PICKUP", updated=T0 - timedelta(minutes=5)),
+    ]
+    board = BoardModel.start(T0).apply_sweep(sweep, T0)
+    view = board.view(T0)
+    assert view_codes(view) == ["A00002"]
+    assert codes(view.uncollected) == ["A00001"]
+    assert board.next_change(T0) == T0 + timedelta(minutes=10)
+    later = board.view(T0 + timedelta(minutes=10))
+    assert codes(later.uncollected) == ["A00001", "A00002"]
+    short = BoardModel.start(T0, uncollected_after=timedelta(minutes=30)).apply_sweep(sweep, T0)
+    assert codes(short.view(T0).uncollected) == []
+
+
+# -- failures ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -241,22 +326,6 @@ def test_when_the_next_try_goes_out_in_words(seconds: float, words: str) -> None
     assert retry_words(seconds) == words
 
 
-def test_what_the_board_remembers_is_pruned_to_the_orders_on_it() -> None:
-    board = BoardModel.start(T0)
-    now = T0
-    for n in range(50):
-        now += timedelta(seconds=5)
-        board = board.apply_sweep([order(n, "READY_FOR_PICKUP"), order(n + 1, "PREPARING")], now)
-    assert len(board.ready_since) == 1
-    assert list(board.ready_since) == [order(49, "READY_FOR_PICKUP").id]
-    board = board.apply_sweep([], now)
-    assert board.ready_since == {}
-    assert board.empty
-
-
-# -- failures and pausing ----------------------------------------------------------------
-
-
 def test_a_failed_sweep_keeps_what_is_shown() -> None:
     board = BoardModel.start(T0).apply_sweep(
         [order(1, "PREPARING"), order(2, "READY_FOR_PICKUP")], T0
@@ -270,28 +339,6 @@ def test_a_failed_sweep_keeps_what_is_shown() -> None:
     assert failed.apply_sweep([], T0 + timedelta(seconds=10)).failures == 0
 
 
-def test_paused_after_sixty_seconds_without_a_successful_sweep() -> None:
-    board = BoardModel.start(T0).apply_sweep([order(1, "PREPARING")], T0)
-    assert not board.paused(T0 + timedelta(seconds=59))
-    for seconds in range(5, 60, 5):
-        board = board.apply_failure(T0 + timedelta(seconds=seconds))
-        assert not board.paused(T0 + timedelta(seconds=seconds))
-    assert board.paused_at == T0 + PAUSE_AFTER
-    assert board.paused(T0 + timedelta(seconds=60))
-    assert codes(board.preparing) == ["A00001"]
-    recovered = board.apply_sweep([order(1, "PREPARING")], T0 + timedelta(seconds=65))
-    assert not recovered.paused(T0 + timedelta(seconds=65))
-    assert recovered.last_success == T0 + timedelta(seconds=65)
-
-
-def test_a_board_that_never_loaded_pauses_a_minute_after_it_started() -> None:
-    board = BoardModel.start(T0)
-    assert not board.loaded
-    assert not board.paused(T0 + timedelta(seconds=59))
-    assert board.paused(T0 + timedelta(seconds=60))  # a hanging first sweep counts too
-    assert BoardModel.start(T0).apply_sweep([], T0).loaded
-
-
 def test_refresh_is_steady_while_sweeps_succeed_and_backs_off_while_they_fail() -> None:
     assert refresh_delay(0) == REFRESH_EVERY == 5.0
     assert [refresh_delay(n) for n in range(1, 6)] == [5.0, 10.0, 20.0, 30.0, 30.0]
@@ -300,6 +347,70 @@ def test_refresh_is_steady_while_sweeps_succeed_and_backs_off_while_they_fail() 
     assert refresh_delay(3, retry_after=2.0) == 20.0
     assert refresh_delay(1, retry_after=float("inf")) == 5.0
     assert refresh_delay(1, retry_after=10_000.0) == 300.0
+
+
+def test_a_sweep_stopped_at_the_page_cap_waits_long_before_the_next() -> None:
+    assert SWEEP_PAGE_CAP == 50
+    assert refresh_delay(0, capped=True) == CAPPED_WAIT >= 60.0
+    board = BoardModel.start(T0).apply_sweep([order(1, "PREPARING")], T0, skipped=1, capped=True)
+    assert board.capped
+    assert board.skipped == 1
+    assert codes(board.preparing) == ["A00001"]
+
+
+# -- type ---------------------------------------------------------------------------------
+
+# The Ready column's drawing area of a kiosk board at 192x54 (3:2 columns, the offline
+# band's three rows, the heading, the grid's padding and the bottom line).
+TV = (113, 48)
+
+
+@pytest.mark.parametrize(("count", "rows"), [(1, 12), (4, 9), (12, READABLE_ROWS)])
+def test_ready_type_grows_with_the_screen_and_shrinks_with_the_codes(count: int, rows: int) -> None:
+    layout = ready_layout(*TV, count)
+    assert layout.font.height >= rows
+    assert layout.capacity >= count  # all on one page
+
+
+def test_ready_pages_only_below_the_readable_size() -> None:
+    layout = ready_layout(*TV, 40)
+    assert layout.font.height == READABLE_ROWS
+    assert layout.capacity < 40
+
+
+@pytest.mark.parametrize("font", FONTS)
+def test_two_codes_side_by_side_are_two_glyph_widths_apart(font: Font) -> None:
+    assert font.gutter >= 2 * font.width
+    assert font.gutter > font.spacing
+
+
+def test_preparing_type_is_smaller_than_ready() -> None:
+    ready = ready_layout(*TV, 1)
+    preparing = preparing_layout(70, 48, 30, below=ready.font)
+    assert preparing.font.height < ready.font.height
+    smallest = preparing_layout(70, 48, 3, below=FONTS[-1])
+    assert smallest.font == FONTS[-1]
+
+
+def test_a_called_code_takes_the_largest_type_that_holds_it() -> None:
+    layout = call_layout(190, 46)
+    assert layout.font.height >= 21
+    assert layout.font.code_width <= 190
+
+
+def test_lay_out_puts_new_codes_on_every_page() -> None:
+    ready = tuple(BoardEntry(f"id{n}", f"C{n:05d}", new=n == 30) for n in range(40))
+    view = BoardView(ready=ready, loaded=True)
+    for turn in range(6):
+        shown = lay_out(view, TV, (70, 48), turn)
+        page = shown.columns[1]
+        assert page.pages > 1
+        assert [e.code for e in page.entries if e.new] == ["C00030"]
+    # And every other code is on some page.
+    seen = {
+        e.code for turn in range(6) for e in lay_out(view, TV, (70, 48), turn).columns[1].entries
+    }
+    assert seen == {e.code for e in ready}
 
 
 # -- paging ------------------------------------------------------------------------------
@@ -366,9 +477,9 @@ def test_pages_needs_a_row_and_a_code_per_row() -> None:
 
 def test_two_thousand_orders_page_cleanly() -> None:
     sweep = [order(n, "PREPARING" if n % 3 else "READY_FOR_PICKUP") for n in range(2000)]
-    board = BoardModel.start(T0).apply_sweep(sweep, T0)
+    board = BoardModel.start(T0, uncollected_after=timedelta(days=1)).apply_sweep(sweep, T0)
     assert (len(board.preparing), len(board.ready)) == (1333, 667)
-    shown = pages(board.columns, rows_per_page=8, columns_per_row=2, turn=41)
+    shown = pages(board.view(T0).columns, rows_per_page=8, columns_per_row=2, turn=41)
     assert [len(page.entries) for page in shown.columns] == [16, 667 - 41 * 16]
     assert [page.label for page in shown.columns] == ["page 42/84", "page 42/42"]
     assert shown.count == 84

@@ -4,14 +4,23 @@ terminal raw, and a pagination problem is shown as the reason the board cannot l
 from __future__ import annotations
 
 import itertools
+import time
 from typing import Any
 
 import pytest
 
-from tests.hostile_server import Answer, HostileServer, Seen, error_reply, json_reply
+from tests.hostile_server import (
+    Answer,
+    HostileServer,
+    Seen,
+    endless_pages,
+    error_reply,
+    json_reply,
+)
 from tests.tui.support import guide_order, screen_text, screen_words, settle
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
+from tote_track.tracking.board import CAPPED_WAIT, SWEEP_PAGE_CAP
 from tote_track.tui.board.app import BoardApp
 
 LOCATION = "b5a7c8d9-e0f1-4a2b-8c3d-4e5f6a7b8c9d"
@@ -71,8 +80,8 @@ async def test_a_servers_message_on_the_board_is_text(hostile_server: HostileSer
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         text = screen_words(app)
-        assert "Can't load the orders" in text
-        assert "[@click=app.quit]Bad[/] ␛]0;owned␇␛[2J" in text
+        assert "No codes to show yet" in text
+        assert "[@click=app.quit]Bad[/] ␛]0;owned␇␛[2J" in text  # the operator's line
         assert control_characters(screen_text(app)) == []
 
 
@@ -85,9 +94,9 @@ async def test_a_pagination_problem_is_the_boards_message(hostile_server: Hostil
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         text = screen_words(app)
-        assert "Can't load the orders" in text
+        assert "Live updates paused" in text
         assert "The server sent a next_cursor it had already sent" in text
-        assert "not the orders API · retrying in 5 s" in text
+        assert "next try at" in text
 
 
 async def test_endless_empty_pages_are_the_boards_message(hostile_server: HostileServer) -> None:
@@ -104,6 +113,55 @@ async def test_endless_empty_pages_are_the_boards_message(hostile_server: Hostil
             if app.error is not None:
                 break
         text = screen_words(app)
-        assert "Can't load the orders" in text
+        assert "Live updates paused" in text
         assert "empty page but said more orders follow" in text
         app.workers.cancel_all()
+
+
+# -- a sweep is bounded, and one bad order is skipped (issue 24, item 5) -------------------
+
+
+async def test_endless_pages_stop_at_the_page_cap_and_the_next_sweep_waits_long(
+    hostile_server: HostileServer,
+) -> None:
+    rows = [summary(f"{n:06x}aa-0000-4000-8000-000000000000", "PREPARING") for n in range(3)]
+    hostile_server.route("GET", "/orders", endless_pages(rows))
+    config = ClientConfig(base_url=hostile_server.base_url, token="sandbox")
+    app = BoardApp(lambda: ToteClient(config, max_retries=0), LOCATION, kiosk=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        deadline = time.monotonic() + 30
+        while not app.model.capped:
+            if time.monotonic() > deadline:
+                raise AssertionError("the first sweep did not stop at the page cap in 30 s")
+            await pilot.pause(0.05)
+        started = time.monotonic()
+        assert len(hostile_server.seen("GET", "/orders")) == SWEEP_PAGE_CAP == 50
+        assert app.next_sweep_at is not None
+        wait = (app.next_sweep_at - app.clock.wall()).total_seconds()
+        assert wait >= CAPPED_WAIT - 5 >= 40  # so at most 100 requests in 40 s
+        # What was read is shown: the board is not offline.
+        assert not app.view.offline
+        assert [e.code for e in app.view.preparing] == ["000000", "000001", "000002"]
+        await pilot.pause(1.0)
+        assert len(hostile_server.seen("GET", "/orders")) == 50
+        assert time.monotonic() - started < 5
+        app.workers.cancel_all()
+
+
+async def test_one_order_that_is_not_valid_is_skipped_and_the_good_codes_show(
+    hostile_server: HostileServer,
+) -> None:
+    good = [summary(f"{n:06x}bb-0000-4000-8000-000000000000", "READY_FOR_PICKUP") for n in (1, 2)]
+    bad = summary("0000ffbb-0000-4000-8000-000000000000", "READY_FOR_PICKUP")
+    bad["total"] = {"amount": float("nan"), "currency": "USD"}
+    hostile_server.route("GET", "/orders", json_reply(page(good[0], bad, good[1])))
+    app = board(hostile_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.model.loaded
+        assert not app.view.offline
+        assert [e.code for e in app.view.ready + app.view.uncollected] == ["000001", "000002"]
+        assert app.model.skipped == 1  # counted for QA
+        assert "1 order(s) left out: not valid" in app.problem_text()
+        text = screen_text(app)
+        assert "Live updates paused" not in text

@@ -44,7 +44,7 @@ import random
 import ssl
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -172,6 +172,27 @@ def _describe_validation(exc: ValidationError) -> str:
     if more > 0:
         text += f"; and {more} more"
     return text
+
+
+InvalidRow = Callable[[str], None]
+"""Told why one order of a page was left out (the field and the problem, no values)."""
+
+
+def _valid_rows(rows: list[Any], on_invalid: InvalidRow) -> Iterator[OrderSummary]:
+    from pydantic import ValidationError
+
+    from tote_track.api.models import OrderSummary
+
+    for row in rows:
+        try:
+            yield OrderSummary.model_validate(row)
+        except ValidationError as exc:
+            problem = _describe_validation(exc)
+        except RecursionError:
+            problem = "it is nested too deeply"
+        else:
+            continue
+        on_invalid(problem)
 
 
 def parse_model(
@@ -379,11 +400,14 @@ class ToteClient:
         date_to: datetime | None = None,
         limit: int | None = None,
         cursor: str | None = None,
+        on_invalid: InvalidRow | None = None,
     ) -> Page[OrderSummary]:
         """``GET /orders``: one page of order summaries matching every filter given.
 
         ``limit`` must be 1..100 (ValueError otherwise). Datetimes are sent as ISO 8601 in
-        UTC; a naive datetime is taken as local time.
+        UTC; a naive datetime is taken as local time. With ``on_invalid``, an order that is
+        not valid is left out of the page and ``on_invalid`` told why (without its values);
+        otherwise it makes the whole page a :class:`BadResponseError`.
         """
         params = self._list_params(
             status=status,
@@ -395,9 +419,16 @@ class ToteClient:
             cursor=cursor,
         )
         reply = await self._request("GET", "/orders", params=params)
-        from tote_track.api.models import OrderSummary, Page
+        from tote_track.api.models import OrderSummary, Page, RowsPage
 
-        return parse_model(Page[OrderSummary], reply.payload, "page of orders", **self._meta(reply))
+        if on_invalid is None:
+            return parse_model(
+                Page[OrderSummary], reply.payload, "page of orders", **self._meta(reply)
+            )
+        rows = parse_model(RowsPage, reply.payload, "page of orders", **self._meta(reply))
+        return Page[OrderSummary](
+            data=list(_valid_rows(rows.data, on_invalid)), pagination=rows.pagination
+        )
 
     async def iter_orders(
         self,
@@ -410,6 +441,7 @@ class ToteClient:
         page_size: int = MAX_PAGE_SIZE,
         max_pages: int = DEFAULT_MAX_PAGES,
         max_orders: int = DEFAULT_MAX_ORDERS,
+        on_invalid: InvalidRow | None = None,
     ) -> AsyncIterator[OrderSummary]:
         """Every order matching the filters, page after page, following ``next_cursor``.
 
@@ -418,6 +450,7 @@ class ToteClient:
         before it were yielded), so no server can make it read forever. A server that says
         ``has_more`` on a page without orders, or without a cursor, or hands out a cursor it
         handed out before, ends it with :class:`BadResponseError` (never a loop).
+        ``on_invalid``: as for :meth:`list_orders`.
         """
         _check_limit("page_size", page_size)
         _check_positive("max_pages", max_pages)
@@ -437,6 +470,7 @@ class ToteClient:
                 date_to=date_to,
                 limit=page_size,
                 cursor=cursor,
+                on_invalid=on_invalid,
             )
             pages += 1
             more = page.pagination.has_more

@@ -16,7 +16,7 @@ sandbox's request), never a crash where it is shown.
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
@@ -59,6 +59,7 @@ __all__ = [
     "PaymentMethod",
     "PaymentState",
     "PaymentStatus",
+    "RowsPage",
     "TolerantEnum",
     "check_moment",
     "short_code",
@@ -193,6 +194,13 @@ ItemT = TypeVar("ItemT", bound=BaseModel)
 
 class Page(_Wire, Generic[ItemT]):
     data: list[ItemT]
+    pagination: Pagination
+
+
+class RowsPage(_Wire):
+    """A page whose rows are not validated yet (each is validated on its own)."""
+
+    data: list[Any]
     pagination: Pagination
 
 

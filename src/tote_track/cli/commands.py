@@ -290,12 +290,21 @@ def demo_command(scenario: str, speed: float, board: bool, serve: Any) -> None:
     "Ctrl+Q or Ctrl+C close it.",
 )
 @click.option("--quiet", is_flag=True, help="No chime (the terminal bell) when codes become ready.")
+@click.option(
+    "--uncollected-after",
+    type=IntRange(1, 24 * 60),
+    default=15,
+    show_default=True,
+    metavar="MINUTES",
+    help='A code ready for longer moves to a small "Please ask at the counter" strip.',
+)
 @api_options
 @serve_option("the board")
 def board_command(
     location: str | None,
     kiosk: bool,
     quiet: bool,
+    uncollected_after: int,
     base_url: str | None,
     token: str | None,
     ca_bundle: str | None,
@@ -303,8 +312,9 @@ def board_command(
 ) -> None:
     """A live board of one store's orders: "Preparing" and "Ready for pickup".
 
-    Each order shows as its short code only, refreshed every 5 s; newly ready orders are
-    marked NEW and the terminal's bell chimes (--quiet: no chime). r refreshes, q quits.
+    Each order shows as its short code only, refreshed every 5 s; a newly ready code is
+    called (shown alone in the largest type, the terminal's bell chimes; --quiet: no
+    chime), then marked NEW for 45 s. r refreshes, q quits.
     Exits 2 on a bad location id or base URL.
 
     With --serve [HOST:]PORT the board opens in web browsers (a TV, a tablet): each tab
@@ -325,6 +335,7 @@ def board_command(
             kiosk=kiosk,
             chime=not quiet,
             serve=serve,
+            uncollected_after=uncollected_after,
         )
     )
 

@@ -1,35 +1,39 @@
 """The store board: a location's orders in two columns, "Preparing" and "Ready for pickup".
 
-``BoardApp`` sweeps ``GET /orders`` for the location (every page, following the cursors)
-in one worker, hands the result to ``tracking.board.BoardModel`` and shows each order as
-its short code in large type. Sweeps run every 5 s, the preparation scenario's cadence,
-steadily while they succeed and backing off to 30 s while they fail, or as long as the
-server's Retry-After asks (see ``tracking.board.refresh_delay``). The board's client never
-retries by itself: every wait is the board's, and the board says what it waits for and until
-when. From the first failed sweep an OFFLINE banner says since when the codes date (they
-stay on screen) and why, until the next good sweep.
+``BoardApp`` sweeps ``GET /orders`` for the location (every page, following the cursors,
+at most ``tracking.board.SWEEP_PAGE_CAP`` pages) in one worker, hands the result to
+``tracking.board.BoardModel`` and shows each order as its short code in large type. Sweeps
+run every 5 s, the preparation scenario's cadence, steadily while they succeed and backing
+off to 30 s while they fail, or as long as the server's Retry-After asks (see
+``tracking.board.refresh_delay``). The board's client never retries by itself.
 
-Only the visible page is drawn: each column is one widget that renders the codes of its
-current page and repaints only when they change, so a location with thousands of orders
-costs no more to show than one with twenty. When orders do not fit, the pages turn by
-themselves every 8 s ("page 2/3"); the layout follows the terminal's size.
+The rules (which type, which code is called or NEW, which steps aside, when the board is
+offline) are ``tracking.board``'s. The app keeps the board as reactive state (``view``,
+``shown``, ``turn``, ``banner``, ``status``) and its widgets are bound to it: they only draw.
+A failed sweep, or one running for two refresh periods, makes the board offline at once: a
+calm band in the space kept for it says live updates are paused and since when the codes
+date; the technical reason goes to the log (and, outside a kiosk, the bottom line).
 
-When codes become ready the terminal's bell rings, once a sweep (``chime=False``, the
-command's ``--quiet``, turns it off).
+Only the visible page is drawn, and a column repaints only when its page changes, so a
+location with thousands of orders costs no more to show than one with twenty. When codes
+fall below a readable size the pages turn by themselves every 8 s ("PAGE 2/3").
+
+When a code is called the terminal's bell rings once (``chime=False``, the command's
+``--quiet``, turns it off).
 
 ``--kiosk`` drops the interactive chrome (header, footer, command palette) and the ``q``
 key (Ctrl+Q or Ctrl+C close it); the board quits cleanly when its terminal goes away
 (SIGHUP) or on SIGTERM.
 
-Between sweeps nothing runs but the next sweep's timer, the page-turn timer while there is
-more than one page, a timer that shows the banner if a sweep hangs, and while offline a
-one-second countdown.
+Between sweeps nothing runs but the next sweep's timer, one timer for the next moment the
+board changes by time alone (a call, a NEW mark ending, a code stepping aside, a sweep
+counting as hung), and the page-turn timer while a column has more than one page.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -40,6 +44,7 @@ from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
@@ -47,28 +52,34 @@ from textual.widgets import Footer, Header, Static
 from tote_track import exit_codes
 from tote_track.api.client import ClientFactory, ToteClient
 from tote_track.api.config import ClientConfig
-from tote_track.api.errors import ToteError
+from tote_track.api.errors import PaginationLimitError, ToteError
 from tote_track.tracking.board import (
     NEW_FOR,
+    SWEEP_PAGE_CAP,
     SWEEP_STATUS,
+    UNCOLLECTED_AFTER,
     BoardModel,
     BoardOrder,
     BoardPages,
+    BoardView,
     Column,
-    ColumnPage,
     LocationSeen,
     board_order,
+    lay_out,
     locations_seen,
-    paginate,
     refresh_delay,
-    retry_words,
 )
 from tote_track.tracking.errors import describe_error
 from tote_track.tracking.presentation import printable
 from tote_track.tracking.recent import RECENT_PAGES, recent_orders
 from tote_track.tui.board.screens import BoardHelpScreen, LocationPickerScreen
-from tote_track.tui.board.segments import GridLayout, fit_grid
-from tote_track.tui.board.widgets import CodeGrid, ColumnHeading
+from tote_track.tui.board.widgets import (
+    CallCard,
+    CodeGrid,
+    ColumnHeading,
+    OfflineBand,
+    UncollectedStrip,
+)
 from tote_track.tui.terminal import Clock, TerminalApp
 
 __all__ = [
@@ -85,12 +96,12 @@ PAGE_EVERY = 8.0
 """Seconds between page turns when the orders do not fit."""
 SWEEP_PAGE_SIZE = 100
 """Orders per request of a sweep: the API's maximum, so requests = pages, as few as can be."""
-READY_AT_LEAST = 4
-"""Ready codes a page holds at least: the largest type in which that many fit is used."""
-PREPARING_AT_LEAST = 6
-"""Preparing codes a page holds at least, in type smaller than Ready's."""
 WIDE_FROM = 110
 """From this many columns Ready gets the wider column (3:2); below, the two are equal."""
+TALL_FROM = 30
+"""From this many rows the space kept for the offline band is three rows (one below)."""
+
+log = logging.getLogger("tote_track.board")
 
 Feed = Callable[[], Awaitable[None]]
 
@@ -100,40 +111,68 @@ Feed = Callable[[], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class Sweep:
-    """What one sweep read: the orders on the board and how many orders it went through."""
+    """What one sweep read: the orders on the board, how many orders it went through, how
+    many it left out as not valid, and whether it stopped at the page cap."""
 
     orders: tuple[BoardOrder, ...]
     seen: int
+    skipped: int = 0
+    capped: bool = False
 
 
-async def sweep(client: ToteClient, location_id: str, *, page_size: int = SWEEP_PAGE_SIZE) -> Sweep:
-    """Every confirmed order of the location, page after page (one request per page).
-
-    Only the little the board needs of each order is kept, page by page.
-    """
+async def sweep(
+    client: ToteClient,
+    location_id: str,
+    *,
+    page_size: int = SWEEP_PAGE_SIZE,
+    max_pages: int = SWEEP_PAGE_CAP,
+) -> Sweep:
+    """Every confirmed order of the location, page after page (one request per page), at
+    most ``max_pages`` pages. An order that is not valid is left out and counted; the
+    others are shown. Only the little the board needs of each order is kept."""
     orders: list[BoardOrder] = []
+    problems: list[str] = []
     seen = 0
-    async for summary in client.iter_orders(
-        location_id=location_id, status=SWEEP_STATUS, page_size=page_size
-    ):
-        seen += 1
-        order = board_order(summary)
-        if order is not None:
-            orders.append(order)
-    return Sweep(tuple(orders), seen)
+    capped = False
+    try:
+        async for summary in client.iter_orders(
+            location_id=location_id,
+            status=SWEEP_STATUS,
+            page_size=page_size,
+            max_pages=max_pages,
+            on_invalid=problems.append,
+        ):
+            seen += 1
+            order = board_order(summary)
+            if order is not None:
+                orders.append(order)
+    except PaginationLimitError:
+        capped = True
+    for problem in problems[:3]:
+        log.warning("board: an order left out (not valid): %s", problem)
+    return Sweep(tuple(orders), seen, len(problems), capped)
 
 
 # --------------------------------------------------------------------------- the app
 
 
 class BoardApp(TerminalApp):
-    """A live board of one location's orders: "Preparing" and "Ready for pickup"."""
+    """A live board of one location's orders: "Preparing" and "Ready for pickup".
+
+    The board's state is reactive and its widgets are bound to it: ``view`` (what the
+    rules say the board shows now), ``shown`` (the pages of both columns, in their type),
+    ``turn`` (the page turn) and ``banner`` (the offline band's words).
+    """
 
     CSS_PATH = Path(__file__).with_name("board.tcss")
     TITLE = "Order board"
     HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012 - Textual's own declaration
         (0, "-narrow"),
         (WIDE_FROM, "-wide"),
+    ]
+    VERTICAL_BREAKPOINTS = [  # noqa: RUF012 - Textual's own declaration
+        (0, "-short"),
+        (TALL_FROM, "-tall"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -161,6 +200,17 @@ class BoardApp(TerminalApp):
         ),
     ]
 
+    view: var[BoardView] = var(BoardView(), init=False)
+    """What the board shows now (from ``model`` at the current time)."""
+    shown: var[BoardPages | None] = var(None, init=False)
+    """Both columns' pages at the current turn, each in its type and grid."""
+    turn: var[int] = var(0, init=False)
+    """The page turn (pages turn by themselves while a column has more than one)."""
+    banner: var[str] = var("", init=False)
+    """The offline band's words ("" while live)."""
+    status: var[str] = var("", init=False)
+    """The bottom line: when the codes were read (and, outside a kiosk, what went wrong)."""
+
     def __init__(
         self,
         client_factory: ClientFactory,
@@ -173,6 +223,7 @@ class BoardApp(TerminalApp):
         auto_sweep: bool = True,
         page_every: float = PAGE_EVERY,
         new_for: timedelta = NEW_FOR,
+        uncollected_after: timedelta = UNCOLLECTED_AFTER,
         feed: Feed | None = None,
         note: str = "",
         chime: bool = True,
@@ -186,30 +237,27 @@ class BoardApp(TerminalApp):
         self.page_every = page_every
         self.note = note
         self.chime = chime
-        """Ring the terminal's bell when codes become ready (once a sweep)."""
+        """Ring the terminal's bell when a code is called."""
         self.feed = feed
         """What moves the demo's orders along while the board runs (None: a real store)."""
         self.use_command_palette = not kiosk
         self.sub_title = printable(f"location {location_id}") if location_id else ""
-        self.model = BoardModel.start(self.clock.wall(), new_for=new_for)
-        self.shown: BoardPages | None = None
-        self.layouts: dict[Column, GridLayout] = {column: fit_grid(0, 0) for column in Column}
-        """Each column's type and grid: from its area only, so sizes hold as orders come."""
-        self.turn = 0
-        self.sweeps = 0
+        self.model = BoardModel.start(
+            self.clock.wall(), new_for=new_for, uncollected_after=uncollected_after
+        )
         self.error: BaseException | None = None
-        self.sweeping = False
+        """The last sweep's failure (None after a good sweep): for the log and QA only."""
         self.next_sweep_at: datetime | None = None
-        """When the next sweep goes out (after a failure: the policy's backoff or the
-        server's Retry-After)."""
-        self._next_sweep: Timer | None = None
-        self._countdown: Timer | None = None
-        self._stale_timer: Timer | None = None
-        self._page_timer: Timer | None = None
+        self.sweeps = 0
+        self._board_timers: dict[str, Timer] = {}
+        self._areas: dict[Column, tuple[int, int]] = {}
+        """Each column's drawing area when it was last on screen."""
         # Kept, not looked up: a grid's resize report may arrive after the screen is gone.
         self._code_grids = {
-            Column.PREPARING: CodeGrid(empty_text="Nothing in preparation", id="preparing-grid"),
-            Column.READY: CodeGrid(empty_text="Nothing waiting", id="ready-grid"),
+            Column.PREPARING: CodeGrid(
+                Column.PREPARING, empty_text="Nothing in preparation", id="preparing-grid"
+            ),
+            Column.READY: CodeGrid(Column.READY, empty_text="Nothing waiting", id="ready-grid"),
         }
 
     # -- layout ------------------------------------------------------------------------
@@ -217,14 +265,18 @@ class BoardApp(TerminalApp):
     def compose(self) -> ComposeResult:
         if not self.kiosk:
             yield Header(icon="▦")
-        yield Static("", id="banner")
+        yield OfflineBand(id="banner").data_bind(text=BoardApp.banner)
         with Horizontal(id="board"):
             with Vertical(id="preparing", classes="column"):
-                yield ColumnHeading(Column.PREPARING, id="preparing-heading")
-                yield self._code_grids[Column.PREPARING]
+                yield ColumnHeading(Column.PREPARING, id="preparing-heading").data_bind(
+                    BoardApp.shown
+                )
+                yield self._code_grids[Column.PREPARING].data_bind(BoardApp.shown)
             with Vertical(id="ready", classes="column"):
-                yield ColumnHeading(Column.READY, id="ready-heading")
-                yield self._code_grids[Column.READY]
+                yield ColumnHeading(Column.READY, id="ready-heading").data_bind(BoardApp.shown)
+                yield self._code_grids[Column.READY].data_bind(BoardApp.shown)
+                yield UncollectedStrip(id="uncollected").data_bind(BoardApp.view)
+        yield CallCard(id="call").data_bind(BoardApp.view)
         with Vertical(id="message"):
             yield Static("", id="message-title")
             yield Static("", id="message-text")
@@ -234,7 +286,7 @@ class BoardApp(TerminalApp):
 
     def on_mount(self) -> None:
         self.set_class(self.kiosk, "-kiosk")
-        self._render_all()
+        self._show_state()
         if self.location_id is None:
             picker = LocationPickerScreen(lambda: recent_locations(self.client, self.clock.wall()))
             self.push_screen(picker, callback=self.open_location)
@@ -259,9 +311,11 @@ class BoardApp(TerminalApp):
             return
         self.location_id = location_id
         self.sub_title = printable(f"location {location_id}")
-        self.model = BoardModel.start(self.clock.wall(), new_for=self.model.new_for)
+        model = self.model
+        self.model = BoardModel.start(
+            self.clock.wall(), new_for=model.new_for, uncollected_after=model.uncollected_after
+        )
         self.refresh_board()
-        self._arm_stale_timer()  # a first sweep that hangs makes the board offline too
 
     # -- the terminal going away ---------------------------------------------------------
 
@@ -270,6 +324,22 @@ class BoardApp(TerminalApp):
         self._stop_timers()
         self.workers.cancel_all()
         self.exit(exit_codes.OK)
+
+    # -- timers --------------------------------------------------------------------------
+
+    def _set_timer(self, name: str, delay: float, callback: Callable[[], object]) -> None:
+        """(Re)arm the one timer called ``name``."""
+        self._stop_timer(name)
+        self._board_timers[name] = self.set_timer(max(delay, 0.0), callback, name=name)
+
+    def _stop_timer(self, name: str) -> None:
+        timer = self._board_timers.pop(name, None)
+        if timer is not None:
+            timer.stop()
+
+    def _stop_timers(self) -> None:
+        for name in list(self._board_timers):
+            self._stop_timer(name)
 
     # -- sweeps ------------------------------------------------------------------------
 
@@ -283,106 +353,124 @@ class BoardApp(TerminalApp):
     async def refresh_board(self) -> None:
         """Sweep now (a sweep in flight is replaced). Its outcome is handled here, so a
         replaced sweep never reaches the board."""
-        if self._next_sweep is not None:
-            self._next_sweep.stop()
-            self._next_sweep = None
+        self._stop_timer("next-sweep")
         location_id = self.location_id
         if location_id is None:  # the picker is open: nothing to read yet
             return
-        self.sweeping = True
+        self.model = self.model.begin_sweep(self.clock.wall())
+        self._show_state()  # arms the moment a hanging sweep makes the board offline
         try:
             result = await sweep(self.client, location_id)
         except Exception as error:  # every failure is shown on the board; none ends it
-            self.sweeping = False
             self._sweep_failed(error)
         else:
-            self.sweeping = False
             self._sweep_succeeded(result)
 
-    def _scheduled_sweep(self) -> None:
-        self._next_sweep = None
-        if not self.sweeping:
-            self.refresh_board()
+    @property
+    def sweeping(self) -> bool:
+        return self.model.sweep_started is not None
 
     def _schedule_sweep(self, delay: float) -> None:
         """The next sweep in ``delay`` seconds: the board's policy owns every wait (its
         client never retries or sleeps on its own)."""
         self.next_sweep_at = self.clock.wall() + timedelta(seconds=delay)
-        if not self.auto_sweep:
-            return
-        if self._next_sweep is not None:
-            self._next_sweep.stop()
-        self._next_sweep = self.set_timer(delay, self._scheduled_sweep, name="next-sweep")
-
-    def _arm_stale_timer(self) -> None:
-        """Show the banner at the moment a hanging sweep makes the board offline."""
-        if not self.auto_sweep:
-            return
-        if self._stale_timer is not None:
-            self._stale_timer.stop()
-        wait = (self.model.paused_at - self.clock.wall()).total_seconds()
-        self._stale_timer = self.set_timer(max(wait, 0.0) + 0.05, self._went_stale, name="stale")
-
-    def _went_stale(self) -> None:
-        self._stale_timer = None
-        self._render_status()
-
-    def _update_countdown(self) -> None:
-        """While offline, the banner counts down to the next try, second by second."""
-        offline = self.model.offline(self.clock.wall())
-        if offline and self._countdown is None and self.auto_sweep:
-            self._countdown = self.set_interval(1.0, self.tick, name="countdown")
-        elif not offline and self._countdown is not None:
-            self._countdown.stop()
-            self._countdown = None
-
-    def tick(self) -> None:
-        """Redraw the words that depend on the time (the countdown to the next try)."""
-        self._render_status()
-        self._render_message()
+        if self.auto_sweep:
+            self._set_timer("next-sweep", delay, self.refresh_board)
 
     def _sweep_succeeded(self, result: Sweep) -> None:
         self.sweeps += 1
         self.error = None
-        before = self.model
-        self.model = self.model.apply_sweep(result.orders, self.clock.wall())
-        if self.chime and self.model.became_ready(before):
-            self.bell()  # one chime a sweep, however many codes became ready
-        self._render_all()
-        self._arm_stale_timer()
-        self._schedule_sweep(refresh_delay(0))
-        self._update_countdown()
+        self.model = self.model.apply_sweep(
+            result.orders, self.clock.wall(), skipped=result.skipped, capped=result.capped
+        )
+        if result.capped:
+            log.warning("board: a sweep stopped at %d pages; next in %d s", SWEEP_PAGE_CAP, 300)
+        self._schedule_sweep(refresh_delay(0, capped=result.capped))
+        self._show_state()
 
     def _sweep_failed(self, error: BaseException) -> None:
         self.error = error
+        log.warning("board: a sweep failed: %s", describe_error(error).sentence)
         self.model = self.model.apply_failure(self.clock.wall())
         retry_after = error.retry_after if isinstance(error, ToteError) else None
         self._schedule_sweep(refresh_delay(self.model.failures, retry_after))
-        self._render_all()
-        self._update_countdown()
+        self._show_state()
+
+    # -- state -------------------------------------------------------------------------
+
+    def _show_state(self) -> None:
+        """Set the reactive state from the model at this moment, and arm the timer for the
+        next moment it changes by time alone (a call, a NEW mark, a hung sweep)."""
+        now = self.clock.wall()
+        self.view = self.model.view(now)
+        self.banner = self.banner_text()
+        self.status = self.status_text()
+        change = self.model.next_change(now)
+        if change is None or not self.auto_sweep:
+            self._stop_timer("change")
+        else:
+            self._set_timer("change", (change - now).total_seconds() + 0.01, self._show_state)
+
+    def tick(self) -> None:
+        """Show the board as it is now (what the change timer does when it fires)."""
+        self._show_state()
+
+    def watch_view(self, before: BoardView, view: BoardView) -> None:
+        calling = view.calling
+        if calling is not None and calling != before.calling and self.chime:
+            self.bell()  # one chime a call
+        self.set_class(calling is not None, "-calling")
+        self._show_message(view)
+        self._lay_out()
+
+    def watch_turn(self) -> None:
+        self._lay_out()
+
+    def watch_status(self, status: str) -> None:
+        self.query_one("#status", Static).update(Text(status))
+
+    def watch_shown(self, before: BoardPages | None, shown: BoardPages | None) -> None:
+        paging = shown is not None and shown.paging
+        if paging and "pages" not in self._board_timers and self.auto_sweep:
+            self._board_timers["pages"] = self.set_interval(
+                self.page_every, self.turn_page, name="pages"
+            )
+        elif not paging:
+            self._stop_timer("pages")
+            self.turn = 0
+        if (before is not None and before.paging) != paging:
+            self.refresh_bindings()
+
+    def _lay_out(self) -> None:
+        for column, grid in self._code_grids.items():
+            size = grid.content_size
+            if size.width > 0 and size.height > 0:  # hidden (a call, a message): as before
+                self._areas[column] = (size.width, size.height)
+        areas = self._areas
+        self.shown = lay_out(
+            self.view,
+            areas.get(Column.READY, (0, 0)),
+            areas.get(Column.PREPARING, (0, 0)),
+            self.turn,
+        )
+
+    def on_code_grid_resized(self, _: CodeGrid.Resized) -> None:
+        # A resize may still arrive while the app shuts down, after its screen is gone.
+        if all(grid.is_attached for grid in self._code_grids.values()):
+            self._lay_out()
 
     # -- paging ------------------------------------------------------------------------
-
-    def _update_page_timer(self) -> None:
-        paging = self.shown is not None and self.shown.paging
-        if paging and self._page_timer is None and self.auto_sweep:
-            self._page_timer = self.set_interval(self.page_every, self.turn_page, name="pages")
-        elif not paging and self._page_timer is not None:
-            self._page_timer.stop()
-            self._page_timer = None
-        if not paging:
-            self.turn = 0
 
     def turn_page(self) -> None:
         """Show the next page of every column that has more than one."""
         cycle = self.shown.cycle if self.shown is not None else 1
         self.turn = (self.turn + 1) % max(cycle, 1)
-        self._render_columns()
 
     def action_next_page(self) -> None:
         self.turn_page()
-        if self._page_timer is not None:
-            self._page_timer.reset()
+        timer = self._board_timers.get("pages")
+        if timer is not None:
+            timer.reset()
 
     def action_refresh_board(self) -> None:
         self.refresh_board()
@@ -416,61 +504,14 @@ class BoardApp(TerminalApp):
             return self.shown is not None and self.shown.paging
         return True
 
-    def _stop_timers(self) -> None:
-        for timer in (self._next_sweep, self._stale_timer, self._page_timer, self._countdown):
-            if timer is not None:
-                timer.stop()
-        self._next_sweep = self._stale_timer = self._page_timer = self._countdown = None
+    # -- words -------------------------------------------------------------------------
 
-    # -- rendering ---------------------------------------------------------------------
-
-    def on_code_grid_resized(self, _: CodeGrid.Resized) -> None:
-        # A resize may still arrive while the app shuts down, after its screen is gone.
-        if all(grid.is_attached for grid in self._code_grids.values()):
-            self._render_columns()
-
-    def _render_all(self) -> None:
-        self._render_message()
-        self._render_columns()
-        self._render_status()
-
-    def _render_columns(self) -> None:
-        grids = self._code_grids
-        # Ready first: the largest type its area holds; Preparing in smaller type. Both
-        # from the areas alone, never from the number of orders.
-        ready = grids[Column.READY].content_size
-        preparing = grids[Column.PREPARING].content_size
-        ready_layout = fit_grid(ready.width, ready.height, at_least=READY_AT_LEAST)
-        self.layouts = {
-            Column.READY: ready_layout,
-            Column.PREPARING: fit_grid(
-                preparing.width,
-                preparing.height,
-                at_least=PREPARING_AT_LEAST,
-                smaller_than=ready_layout.font,
-            ),
-        }
-        shown: list[ColumnPage] = []
-        for column in self.model.columns:
-            layout = self.layouts[column.column]
-            page = paginate(column, layout.capacity, self.turn)
-            grids[column.column].show(page, layout)
-            self.query_one(f"#{column.column.value}-heading", ColumnHeading).show(page)
-            shown.append(page)
-        counts = [page.pages for page in shown]
-        previous = self.shown
-        self.shown = BoardPages(tuple(shown), max(counts), _lcm(counts))
-        self._update_page_timer()
-        if previous is None or previous.paging != self.shown.paging:
-            self.refresh_bindings()
-
-    def _render_message(self) -> None:
-        model = self.model
-        if model.loaded and not model.empty:
+    def _show_message(self, view: BoardView) -> None:
+        if view.loaded and not view.empty:
             state = "board"
-        elif model.loaded:
+        elif view.loaded:
             state = "empty"
-        elif self.error is not None:
+        elif view.offline:
             state = "failed"
         else:
             state = "loading"
@@ -482,60 +523,53 @@ class BoardApp(TerminalApp):
                 "No orders yet",
                 "Orders show here while they are prepared, and when they are ready.",
             ),
-            "failed": ("Can't load the orders", self._failure_sentence()),
+            "failed": (
+                "No codes to show yet",
+                "They show here as soon as the order system answers.",
+            ),
             "loading": ("Loading orders…", ""),
         }[state]
         self.query_one("#message-title", Static).update(Text(title))
         self.query_one("#message-text", Static).update(Text(text))
 
-    def _failure_sentence(self) -> str:
-        """The last failure in a sentence, and when the board tries again."""
-        if self.error is None:
-            return ""
-        words = describe_error(self.error)
-        return f"{words.sentence} {_capital(self._retry_words())}."
+    def _clock_time(self, moment: datetime, seconds: bool = True) -> str:
+        return moment.astimezone(self.tz).strftime("%H:%M:%S" if seconds else "%H:%M")
 
-    def _retry_words(self) -> str:
-        if self.next_sweep_at is None or self.sweeping:
-            return "retrying now"
-        return retry_words((self.next_sweep_at - self.clock.wall()).total_seconds())
-
-    def _clock_time(self, moment: datetime) -> str:
-        return moment.astimezone(self.tz).strftime("%H:%M:%S")
+    def problem_text(self) -> str:
+        """What went wrong, technically, and when the board tries again ("" when nothing
+        did): the operator's line and the log, never the customers' band."""
+        parts: list[str] = []
+        if self.error is not None:
+            parts.append(describe_error(self.error).sentence)
+            if self.next_sweep_at is not None and not self.sweeping:
+                parts.append(f"next try at {self._clock_time(self.next_sweep_at)}")
+        elif self.sweeping and self.model.offline(self.clock.wall()):
+            parts.append("no answer from the order system yet; still waiting")
+        if self.model.skipped:
+            parts.append(f"{self.model.skipped} order(s) left out: not valid")
+        if self.model.capped:
+            parts.append(f"stopped after {SWEEP_PAGE_CAP} pages of orders")
+        return " · ".join(parts)
 
     def status_text(self) -> str:
-        """The bottom line: when the codes were read, and what the board waits for."""
-        model = self.model
+        """The bottom line: when the codes were read; outside a kiosk, what went wrong."""
         parts: list[str] = []
-        if model.last_success is not None:
-            parts.append(f"updated {self._clock_time(model.last_success)}")
-        if self.error is not None:
-            parts.append(f"{describe_error(self.error).brief} · {self._retry_words()}")
+        if self.model.last_success is not None:
+            parts.append(f"updated {self._clock_time(self.model.last_success)}")
+        if not self.kiosk and (problem := self.problem_text()):
+            parts.append(problem)
         if self.note:
             parts.append(printable(self.note))
         return " · ".join(parts)
 
     def banner_text(self) -> str:
-        """The offline banner's words, or "" while the board is live."""
-        model = self.model
-        now = self.clock.wall()
-        if not model.offline(now):
+        """The offline band's words, or "" while the board is live."""
+        view = self.view
+        if not view.offline:
             return ""
-        if model.last_success is None:
-            # The message in the middle of the screen says why.
-            started = self._clock_time(model.started_at)
-            return f"OFFLINE · no codes since the board started at {started}"
-        since = model.last_success.astimezone(self.tz).strftime("%H:%M")
-        head = f"OFFLINE · codes as of {since}"
-        if self.error is not None:
-            return f"{head}\n{self._failure_sentence()}"
-        return f"{head}\nNo answer from the order system yet; still waiting."
-
-    def _render_status(self) -> None:
-        banner = self.banner_text()
-        self.set_class(bool(banner), "-offline")
-        self.query_one("#banner", Static).update(Text(banner))
-        self.query_one("#status", Static).update(Text(self.status_text()))
+        if view.as_of is None:
+            return "Live updates paused"
+        return f"Live updates paused · codes as of {self._clock_time(view.as_of, seconds=False)}"
 
     # -- palette -----------------------------------------------------------------------
 
@@ -552,23 +586,26 @@ async def recent_locations(
     return locations_seen((await recent_orders(client, now, pages=pages)).orders)
 
 
-def _capital(words: str) -> str:
-    return f"{words[:1].upper()}{words[1:]}"
-
-
-def _lcm(counts: Sequence[int]) -> int:
-    return math.lcm(*counts) if counts else 1
-
-
 # --------------------------------------------------------------------------- running
 
 
 def run_board(
-    config: ClientConfig, location_id: str | None, *, kiosk: bool = False, chime: bool = True
+    config: ClientConfig,
+    location_id: str | None,
+    *,
+    kiosk: bool = False,
+    chime: bool = True,
+    uncollected_after: timedelta = UNCOLLECTED_AFTER,
 ) -> int:
     """Run the board in this terminal until it is closed; returns the exit code. Without
     ``location_id`` it opens on the picker of the recent orders' locations."""
     # No retries inside the client: the board's policy owns every wait and shows it.
-    app = BoardApp(lambda: ToteClient(config, max_retries=0), location_id, kiosk=kiosk, chime=chime)
+    app = BoardApp(
+        lambda: ToteClient(config, max_retries=0),
+        location_id,
+        kiosk=kiosk,
+        chime=chime,
+        uncollected_after=uncollected_after,
+    )
     result = app.run()
     return result if result is not None else (app.return_code or exit_codes.OK)

@@ -5,6 +5,7 @@ Textual is imported only when the board is drawn here.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from tote_track.api.config import ClientConfig
@@ -23,6 +24,7 @@ def run_board_command(
     kiosk: bool = False,
     chime: bool = True,
     serve: ServeAddress | None = None,
+    uncollected_after: int = 15,
 ) -> int:
     """The board of ``location_id`` (without it: the picker) until it is closed; the exit
     code. With ``serve``: served to web browsers until Ctrl+C."""
@@ -30,8 +32,16 @@ def run_board_command(
         from tote_track.serve import serve_board
 
         assert location_id is not None  # the command line asks for it with --serve
-        return serve_board(config, location_id, serve, kiosk=kiosk)
+        return serve_board(
+            config, location_id, serve, kiosk=kiosk, uncollected_after=uncollected_after
+        )
     require_terminal("the board")
     from tote_track.tui.board.app import run_board
 
-    return run_board(config, location_id, kiosk=kiosk, chime=chime)
+    return run_board(
+        config,
+        location_id,
+        kiosk=kiosk,
+        chime=chime,
+        uncollected_after=timedelta(minutes=uncollected_after),
+    )

@@ -1,23 +1,13 @@
-"""Big type for the board: short codes in seven-segment characters, and how many fit.
+"""Big type for the board: short codes drawn in seven-segment characters.
 
-Pure layout: the characters of each size of type and the grid that fits a column's area.
+Which size of type a column uses is a board rule (``tracking.board``); this draws it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
 
-__all__ = [
-    "CODE_LENGTH",
-    "FONTS",
-    "Font",
-    "GridLayout",
-    "big_code",
-    "fit_grid",
-    "seven_segment",
-]
+__all__ = ["big_code", "seven_segment"]
 
 # Short codes are hexadecimal; they are drawn as seven-segment characters (the segments
 # a-g: top, upper right, lower right, bottom, lower left, upper left, middle). B and D are
@@ -59,7 +49,6 @@ _ARMS = {
     "ULR": "┻",
     "UDLR": "╋",
 }
-CODE_LENGTH = 6
 
 
 def _cell(segments: str, arms: Mapping[str, str]) -> str:
@@ -118,97 +107,3 @@ def big_code(code: str, *, width: int = 3, height: int = 3, spacing: int = 1) ->
     gap = " " * spacing
     glyphs = [seven_segment(char, width, height) for char in code]
     return tuple(gap.join(glyph[row] for glyph in glyphs) for row in range(height))
-
-
-Style = Literal["huge", "large", "wide", "narrow", "text"]
-
-
-@dataclass(frozen=True, slots=True)
-class Font:
-    """A size of the codes' type: each character ``width`` x ``height`` cells."""
-
-    style: Style
-    width: int
-    height: int
-    spacing: int
-
-    @property
-    def code_width(self) -> int:
-        if self.style == "text":
-            return CODE_LENGTH + len(" NEW ")
-        return CODE_LENGTH * self.width + (CODE_LENGTH - 1) * self.spacing
-
-    @property
-    def row_height(self) -> int:
-        # Under a code, a line says NEW (or keeps the rows apart).
-        return 1 if self.style == "text" else self.height + 1
-
-
-HUGE = Font("huge", 7, 7, 2)
-LARGE = Font("large", 5, 5, 2)
-WIDE = Font("wide", 3, 3, 1)
-NARROW = Font("narrow", 2, 3, 1)
-TEXT = Font("text", 1, 1, 0)
-FONTS: tuple[Font, ...] = (HUGE, LARGE, WIDE, NARROW, TEXT)
-"""Every size of type, largest first."""
-GUTTER = 4
-"""Blank columns between two codes side by side (well over the space inside a code)."""
-
-
-@dataclass(frozen=True, slots=True)
-class GridLayout:
-    """How codes are laid out in a column of ``width`` x ``height`` cells, in ``font``."""
-
-    font: Font
-    rows: int
-    per_row: int
-    width: int
-
-    @property
-    def style(self) -> Style:
-        return self.font.style
-
-    @property
-    def capacity(self) -> int:
-        return self.rows * self.per_row
-
-    @property
-    def gutter(self) -> int:
-        return 2 if self.font.style == "text" else GUTTER
-
-    @property
-    def left(self) -> int:
-        """Blank columns before the first code, so the block of codes is centred."""
-        used = self.per_row * self.font.code_width + (self.per_row - 1) * self.gutter
-        return max(0, (self.width - used) // 2)
-
-
-def _layout(font: Font, width: int, height: int) -> GridLayout:
-    gutter = 2 if font.style == "text" else GUTTER
-    per_row = (width + gutter) // (font.code_width + gutter)
-    rows = height // font.row_height
-    return GridLayout(font, rows, per_row, width)
-
-
-def fit_grid(
-    width: int, height: int, *, at_least: int = 1, smaller_than: Font | None = None
-) -> GridLayout:
-    """The layout for codes in a ``width`` x ``height`` area: the largest type in which
-    ``at_least`` codes fit (or, when none holds that many, the largest that holds one).
-
-    It depends on the area only, never on how many codes there are: the type keeps its
-    size as orders come and go (more than fit turn pages). ``smaller_than``: only type
-    smaller than that font (a secondary column stays below the main one); one line per
-    code when nothing else fits.
-    """
-    width = max(width, 0)
-    height = max(height, 0)
-    fonts = FONTS[FONTS.index(smaller_than) + 1 :] if smaller_than in FONTS else FONTS
-    fonts = tuple(font for font in fonts if font is not TEXT) or ()
-    layouts = [_layout(font, width, height) for font in fonts]
-    for wanted in (at_least, 1):
-        for layout in layouts:
-            if layout.per_row >= 1 and layout.capacity >= wanted:
-                return layout
-    text = _layout(TEXT, width, height)
-    return GridLayout(TEXT, max(1, text.rows), max(1, text.per_row), width)
