@@ -11,6 +11,8 @@ OK = 0
 """Done: the target was reached, the order completed, or the screen was closed."""
 ENDED_OTHERWISE = 1
 """The order ended another way (failed, voided, cancelled), or the target is out of reach."""
+CHECKS_FAILED = 1
+"""``conformance``: at least one check of the API against the guide failed."""
 FAILED_TO_START = 1
 """``demo``, ``sandbox``, ``--serve``: a server could not start (the port is taken, a file
 cannot be read), or the demo's orders could not be made."""

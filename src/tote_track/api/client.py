@@ -801,13 +801,15 @@ class ToteClient:
         retry_after = parse_retry_after(
             response.headers.get("retry-after"), response.headers.get("date")
         )
-        return cls(
+        error = cls(
             self._scrub(message),
             code=self._scrub(code) if code else None,
             request_id=request_id,
             status_code=status,
             retry_after=retry_after,
         )
+        error.payload = payload
+        return error
 
 
 ClientFactory = Callable[[], ToteClient]

@@ -89,6 +89,10 @@ class SandboxControl:
             raise BadResponseError("The sandbox's journal is not a list of requests")
         return [entry for entry in entries if isinstance(entry, dict)]
 
+    async def clear_requests(self) -> None:
+        """``DELETE /sandbox/requests``: forget the recorded requests."""
+        await self._client.request_json("DELETE", "/sandbox/requests", allow_empty=True)
+
     async def script(self, order_id: str, responses: Sequence[Mapping[str, Any]]) -> None:
         """``POST /sandbox/orders/{order_id}/script``: the order's next answers."""
         await self._client.request_json(

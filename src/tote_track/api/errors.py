@@ -229,9 +229,11 @@ class PaginationLimitError(BadResponseError):
 
 
 class ApiStatusError(ToteError):
-    """The API answered with an error status (4xx/5xx)."""
+    """The API answered with an error status (4xx/5xx). ``payload``: its body as decoded
+    JSON, None when it was not JSON (what ``tote-track conformance`` checks the shape of)."""
 
     default_message: ClassVar[str] = "The Tote API refused the request"
+    payload: object = None
 
 
 class BadRequestError(ApiStatusError):

@@ -17,6 +17,7 @@ import click
 from tote_track import __version__
 from tote_track.cli.commands import (
     board_command,
+    conformance_command,
     demo_command,
     list_command,
     sandbox_command,
@@ -66,6 +67,7 @@ def main() -> None:
     tote-track list            list orders (a table, or JSON)
     tote-track board --location UUID   a live board of a store's orders
     tote-track board --location UUID --serve 8080   the board in a web browser
+    tote-track conformance     check an API against the guide (read-only)
 
     ORDER is the order's 6-character code (27C343), its id (a UUID) or a link to it
     (https://.../orders/<id>; only the id is taken from a link, the order is read from
@@ -81,5 +83,6 @@ for _command in (
     watch_command,
     list_command,
     board_command,
+    conformance_command,
 ):
     main.add_command(_command)

@@ -409,3 +409,54 @@ def sandbox_command(
             keyfile=keyfile,
         )
     )
+
+
+@click.command("conformance")
+@api_options
+@click.option(
+    "--order",
+    "order_id",
+    default=None,
+    metavar="ID",
+    help="The order to read (default: the newest order GET /orders lists).",
+)
+@click.option(
+    "--cancel",
+    default=None,
+    metavar="ORDER",
+    help="Also check cancel: CANCELS this order (one POST with an Idempotency-Key).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON report instead of rows.")
+def conformance_command(
+    base_url: str | None,
+    token: str | None,
+    ca_bundle: str | None,
+    order_id: str | None,
+    cancel: str | None,
+    as_json: bool,
+) -> None:
+    """Check an API against the order-tracking guide, reading only (unless --cancel).
+
+    GET /orders/{id}: every field, type and enum of the guide, money in integer minor
+    units, ISO 8601 date-times. GET /orders: the page, the five filters, limit, and a few
+    pages through the cursor. The error envelope of a 404 (an unknown order) and a 401 (a
+    made-up token). One row per check: PASS, or FAIL with the field's path, what the guide
+    expects and what came.
+
+    \b
+    Exit codes:
+      0    every check passed
+      1    a check failed
+      2    usage error (bad arguments, an insecure base URL)
+      4    the API could not be reached, or refused the token
+    """
+    from tote_track.conformance import run_conformance
+
+    _exit_with(
+        lambda: run_conformance(
+            api_config(base_url, token, ca_bundle),
+            order_id=order_id,
+            cancel=cancel,
+            as_json=as_json,
+        )
+    )
