@@ -35,7 +35,7 @@ HTTPS_ONLY = "Refusing to send the API token over plain http://"
 URL_HINT = "expected something like https://sandbox.api.tote.ai/v1/online-ordering"
 
 # Commands whose rows get a valid loopback --base-url and --token unless the row sets its own.
-API_COMMANDS = ("track", "watch", "list", "board")
+API_COMMANDS = ("track", "watch", "list", "board", "conformance")
 
 
 @dataclass(frozen=True)
@@ -272,6 +272,37 @@ CASES = [
         "board",
         "--location",
         LOCATION,
+        "--base-url",
+        "https://",
+        says="has no host",
+        own_url=True,
+    ),
+    # -- conformance -------------------------------------------------------------------
+    case("conformance-extra-argument", "conformance", "extra", says="unexpected extra argument"),
+    case(
+        "conformance-cancel-without-order",
+        "conformance",
+        "--token",
+        TOKEN,
+        "--base-url",
+        "http://127.0.0.1:9/v1/online-ordering",
+        "--cancel",
+        says="'--cancel' requires an argument",
+        own_url=True,
+    ),
+    case(
+        "conformance-insecure-url",
+        "conformance",
+        "--base-url",
+        "http://10.4.5.6/v1/online-ordering",
+        "--token",
+        TOKEN,
+        says=(HTTPS_ONLY, "10.4.5.6"),
+        own_url=True,
+    ),
+    case(
+        "conformance-malformed-url",
+        "conformance",
         "--base-url",
         "https://",
         says="has no host",
