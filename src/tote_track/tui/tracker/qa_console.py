@@ -7,24 +7,24 @@ chosen through ``POST /sandbox/orders/{id}/events``, shows the sandbox's answer 
 statuses, or its refusal in its own words) and asks the tracker to check the order at once.
 Fault presets go to ``PUT``/``DELETE /sandbox/faults``.
 
-Nothing runs while the console is idle: every request is a worker started by a key.
+Nothing runs while the console is idle: every request is a worker (``@work``) started by a
+key, and says its own answer when it ends. A newer event replaces one in flight; a fault
+preset replaces a reading or an earlier preset (``exclusive`` groups).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState
 
 from tote_track.api.client import ToteClient
 from tote_track.api.control import SandboxControl
@@ -242,10 +242,8 @@ class QAConsole(Vertical):
         self.events: tuple[LifecycleEvent, ...] = ()
         self.answer = ""
         self.active_preset: FaultPreset | None = FAULT_PRESETS[0]
-        self._fire_worker: Worker[Order] | None = None
-        self._firing: LifecycleEvent | None = None
-        self._faults_worker: Worker[Any] | None = None
         self._pending_preset: FaultPreset | None = None
+        """The preset being set (its answer will say what is active), else None."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="qa-columns"):
@@ -283,16 +281,8 @@ class QAConsole(Vertical):
         self.add_class("-open")
         target = "#qa-events" if self.events else "#qa-faults"
         self.query_one(target, OptionList).focus()
-        if self._faults_worker is not None:
-            return  # a preset is being set: its answer will say what is active
-        self._faults_worker = self.run_worker(
-            self._read_faults,
-            name="qa faults",
-            group="qa-faults",
-            description="GET /sandbox/faults",
-            exclusive=True,
-            exit_on_error=False,
-        )
+        if self._pending_preset is None:  # else the preset's answer says what is active
+            self._read_faults()
 
     def close(self) -> None:
         if not self.is_open:
@@ -368,22 +358,19 @@ class QAConsole(Vertical):
         if message.option.id is not None:
             self.fire(LifecycleEvent(message.option.id))
 
-    def fire(self, event: LifecycleEvent) -> None:
+    @work(group="qa", exclusive=True, exit_on_error=False, description="fire an event")
+    async def fire(self, event: LifecycleEvent) -> None:
         """Send ``event`` for the order to the sandbox (a request in flight is replaced)."""
         if self.order is None:
             return
-        order_id = self.order.id
         self._show_answer(f"… sending {event.value}", "busy")
         control = SandboxControl(self._client())
-        self._fire_worker = self.run_worker(
-            partial(control.fire_event, order_id, event.value),
-            name=f"qa {event.value}",
-            group="qa",
-            description=f"fire {event.value} on order {order_id}",
-            exclusive=True,
-            exit_on_error=False,
-        )
-        self._firing = event
+        try:
+            order = await control.fire_event(self.order.id, event.value)
+        except Exception as error:  # every failure is the answer, none ends the app
+            self._refused(event, error)
+        else:
+            self._fired(event, order)
 
     def _fired(self, event: LifecycleEvent, order: Order) -> None:
         self._show_answer(f"✔ {event.value} → {state_words(order)}", "ok")
@@ -408,9 +395,16 @@ class QAConsole(Vertical):
 
     # -- faults ------------------------------------------------------------------------
 
-    async def _read_faults(self) -> FaultPreset | None:
-        config = await self._client().request_json("GET", "/sandbox/faults")
-        return preset_matching(config) if isinstance(config, dict) else None
+    @work(group="qa-faults", exclusive=True, exit_on_error=False, description="read faults")
+    async def _read_faults(self) -> None:
+        """``GET /sandbox/faults``: which preset is active (unchanged when it cannot say)."""
+        try:
+            config = await self._client().request_json("GET", "/sandbox/faults")
+        except Exception:  # the console still works; the faults line keeps what it knew
+            pass
+        else:
+            self.active_preset = preset_matching(config) if isinstance(config, dict) else None
+        self._render_faults()
 
     @on(OptionList.OptionSelected, "#qa-faults")
     def _preset_chosen(self, message: OptionList.OptionSelected) -> None:
@@ -420,27 +414,34 @@ class QAConsole(Vertical):
 
     def apply_preset(self, preset: FaultPreset) -> None:
         """Set the sandbox's faults to ``preset`` ("off" clears them)."""
-        control = SandboxControl(self._client())
         self._pending_preset = preset
         self._render_faults()
-        if preset.settings:
-            work: Callable[[], Any] = partial(
-                control.set_faults,
-                error_rate=preset.error_rate,
-                latency_ms=preset.latency_ms,
-                rate_limit_per_minute=preset.rate_limit_per_minute,
-                drop_rate=preset.drop_rate,
+        self._set_faults(preset)
+
+    @work(group="qa-faults", exclusive=True, exit_on_error=False, description="set faults")
+    async def _set_faults(self, preset: FaultPreset) -> None:
+        control = SandboxControl(self._client())
+        try:
+            if preset.settings:
+                await control.set_faults(
+                    error_rate=preset.error_rate,
+                    latency_ms=preset.latency_ms,
+                    rate_limit_per_minute=preset.rate_limit_per_minute,
+                    drop_rate=preset.drop_rate,
+                )
+            else:
+                await control.clear_faults()
+        except Exception as error:  # said in the console, none ends the app
+            self._show_answer(
+                f"✖ faults unchanged ({preset.name} not set): {_said(error)}", "refused"
             )
         else:
-            work = control.clear_faults
-        self._faults_worker = self.run_worker(
-            work,
-            name=f"qa faults {preset.key}",
-            group="qa-faults",
-            description=f"faults: {preset.name}",
-            exclusive=True,
-            exit_on_error=False,
-        )
+            self.active_preset = preset
+            self._show_answer(f"✔ faults: {preset.name} ({preset.words})", "ok")
+            self._refresh()
+        if self._pending_preset is preset:
+            self._pending_preset = None
+        self._render_faults()
 
     def _render_faults(self) -> None:
         active = self.active_preset
@@ -465,37 +466,3 @@ class QAConsole(Vertical):
             for preset in FAULT_PRESETS
         )
         faults.highlighted = highlighted if highlighted is not None else 0
-
-    # -- answers -----------------------------------------------------------------------
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker is self._fire_worker:
-            fired = self._firing
-            assert fired is not None
-            if event.state is WorkerState.SUCCESS and worker.result is not None:
-                self._fire_worker = None
-                self._fired(fired, worker.result)
-            elif event.state is WorkerState.ERROR:
-                self._fire_worker = None
-                self._refused(fired, worker.error)
-        elif worker is self._faults_worker:
-            if event.state is WorkerState.SUCCESS:
-                self._faults_worker = None
-                pending, self._pending_preset = self._pending_preset, None
-                if pending is not None:  # a preset was set
-                    self.active_preset = pending
-                    self._show_answer(f"✔ faults: {pending.name} ({pending.words})", "ok")
-                    self._refresh()
-                else:  # the settings were read
-                    self.active_preset = worker.result
-                self._render_faults()
-            elif event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
-                self._faults_worker = None
-                pending, self._pending_preset = self._pending_preset, None
-                if pending is not None and event.state is WorkerState.ERROR:
-                    self._show_answer(
-                        f"✖ faults unchanged ({pending.name} not set): {_said(worker.error)}",
-                        "refused",
-                    )
-                self._render_faults()
