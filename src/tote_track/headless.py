@@ -222,24 +222,11 @@ async def follow_order(
                 plan = policy.after_failure(
                     plan if plan is not None else policy.before_first(now), now, error.retry_after
                 )
-            if not error.transient or plan is None or plan.delay is None:
-                note = "" if not error.transient else "; the API did not recover"
-                report = watch.report(
-                    WatchEvent.ERROR,
-                    wall(),
-                    {"error": _error_object(error), "exit_code": exit_codes.API_ERROR},
-                )
-                out.emit(report, None, to_warn=True)
-                warn(printable(f"Error: {error}{note}"))
-                return exit_codes.API_ERROR
-            at = wall()
-            report = watch.report(
-                WatchEvent.RETRY, at, {"retry_in": plan.delay, "error": _error_object(error)}
-            )
-            when = at.astimezone(tz).strftime("%H:%M:%S")
-            text = f"{when} reconnecting · retry in {format_duration(plan.delay)} · {error}"
-            out.emit(report, text, to_warn=True)
-            await sleep(plan.delay)
+            delay = plan.delay if error.transient and plan is not None else None
+            if delay is None:
+                return _api_error(watch, out, error, wall())
+            _retrying(watch, out, error, delay, wall(), tz)
+            await sleep(delay)
             continue
         at = wall()
         if watch.shown is None or should_replace(watch.shown, order):
@@ -266,18 +253,42 @@ async def follow_order(
             # slow check for a return (--until RETURNED).
             scenario = plan.scenario or (previous.scenario if previous else None)
             assert scenario is not None
-            waited = policy.schedule(scenario).max_duration
-            goal = f"reaching {until}" if until else "a final state"
-            out.emit(
-                watch.report(
-                    WatchEvent.GAVE_UP, at, {"waited": waited, "exit_code": exit_codes.GAVE_UP}
-                ),
-                f"gave up after {format_duration(waited)} without {goal}; "
-                "run watch again to keep following",
-                to_warn=True,
-            )
-            return exit_codes.GAVE_UP
+            return _gave_up(watch, out, policy.schedule(scenario).max_duration, at)
         await sleep(plan.delay)
+
+
+def _api_error(watch: _Watch, out: _Reporter, error: ToteError, at: datetime) -> int:
+    """An error that did not recover (or could not): reported, exit 4."""
+    note = "; the API did not recover" if error.transient else ""
+    extra = {"error": _error_object(error), "exit_code": exit_codes.API_ERROR}
+    out.emit(watch.report(WatchEvent.ERROR, at, extra), None, to_warn=True)
+    out.warn(printable(f"Error: {error}{note}"))
+    return exit_codes.API_ERROR
+
+
+def _retrying(
+    watch: _Watch,
+    out: _Reporter,
+    error: ToteError,
+    delay: float,
+    at: datetime,
+    tz: tzinfo | None,
+) -> None:
+    report = watch.report(WatchEvent.RETRY, at, {"retry_in": delay, "error": _error_object(error)})
+    when = at.astimezone(tz).strftime("%H:%M:%S")
+    text = f"{when} reconnecting · retry in {format_duration(delay)} · {error}"
+    out.emit(report, text, to_warn=True)
+
+
+def _gave_up(watch: _Watch, out: _Reporter, waited: float, at: datetime) -> int:
+    goal = f"reaching {watch.until}" if watch.until else "a final state"
+    out.emit(
+        watch.report(WatchEvent.GAVE_UP, at, {"waited": waited, "exit_code": exit_codes.GAVE_UP}),
+        f"gave up after {format_duration(waited)} without {goal}; "
+        "run watch again to keep following",
+        to_warn=True,
+    )
+    return exit_codes.GAVE_UP
 
 
 def _ending(watch: _Watch, at: datetime, out: _Reporter) -> int | None:

@@ -441,7 +441,7 @@ async def test_request_json_without_retry_sends_once() -> None:
     server = Server(error_response(503, "internal", "Boom."))
     async with make_client(server, sleep=sleep) as client:
         with pytest.raises(ServerError):
-            await client.request_json("POST", "/sandbox/orders", retry=False)
+            await client.request_json("POST", "/sandbox/orders", max_retries=0)
     assert len(server.requests) == 1
     assert sleep.delays == []
 

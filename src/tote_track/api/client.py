@@ -11,13 +11,16 @@ async context manager::
 Behaviour the guide leaves open, decided here:
 
 * Timeouts: 5 s to connect, 15 s to read or write, and 30 s in all for one attempt
-  (``attempt_timeout``). With the default two retries a call gives up within about two
-  minutes in the worst case (three attempts plus waits), usually far sooner.
-* Retries (``max_retries`` = 2 by default, so at most 3 requests): connection errors,
-  timeouts, 429, 5xx and 409 ``idempotency_key_in_use``. Waits use full-jitter exponential
-  backoff (uniform in [0, min(8 s, 0.5 s * 2**n)]), except that a ``Retry-After`` header
-  (seconds or HTTP date, measured against the response's ``Date``) wins, capped at 60 s.
-  Other 4xx, including 409 ``cancel_not_allowed``, are never retried.
+  (``attempt_timeout``).
+* Retries (``max_retries`` = 2 by default, so at most 3 requests; each call may pass its
+  own ``max_retries``, 0 sends once): connection errors, timeouts, 429, 5xx and 409
+  ``idempotency_key_in_use``. Waits use full-jitter exponential backoff (uniform in
+  [0, min(8 s, 0.5 s * 2**(n-1))] before retry n), except that a ``Retry-After`` header
+  (seconds or HTTP date, measured against the response's ``Date``) wins, capped at
+  ``errors.RETRY_AFTER_CAP`` (300 s). Other 4xx, including 409 ``cancel_not_allowed``, are
+  never retried. With the defaults a call gives up after at most about 92 s when the server
+  sends no Retry-After (three attempts of 30 s, 1.5 s of backoff), and after at most about
+  11.5 minutes when it asks for the longest waits (two of 300 s).
 * A cancel sends one ``Idempotency-Key`` (a uuid4 per ``cancel_order`` call) on every retry.
 * Redirects are not followed (an ``Authorization`` header must not wander); a 3xx is a
   :class:`BadResponseError` naming the new location. Bodies over 8 MiB are refused.
@@ -545,10 +548,11 @@ class ToteClient:
         json: object | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
-        retry: bool = True,
+        max_retries: int | None = None,
         allow_empty: bool = False,
     ) -> Any:
-        """Send one request (retrying transient failures when ``retry``) and decode its JSON.
+        """Send one request and decode its JSON, retrying transient failures up to
+        ``max_retries`` times (None: the client's own number; 0: send once).
 
         Returns the decoded body, or None for 204/205 (and for an empty body when
         ``allow_empty``; otherwise an empty body is a :class:`BadResponseError`).
@@ -560,7 +564,7 @@ class ToteClient:
             json=json,
             params=params,
             headers=headers,
-            retry=retry,
+            max_retries=max_retries,
             allow_empty=allow_empty,
         )
         return reply.payload
@@ -612,12 +616,12 @@ class ToteClient:
         json: object | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
-        retry: bool = True,
         allow_empty: bool = False,
         max_retries: int | None = None,
     ) -> Reply:
-        retries = self._max_retries if max_retries is None else max_retries
-        attempts = 1 + (retries if retry else 0)
+        """One call: up to ``1 + max_retries`` attempts (None: the client's ``max_retries``),
+        waiting the server's Retry-After or the backoff between them."""
+        attempts = 1 + (self._max_retries if max_retries is None else max_retries)
         attempt = 1
         while True:
             try:
@@ -658,7 +662,33 @@ class ToteClient:
         attempt: int,
         allow_empty: bool,
     ) -> Reply:
+        """One request: built, sent, its status mapped, its body decoded."""
         started = time.perf_counter()
+        request, trace = self._build(method, path, json=json, params=params, headers=headers)
+        response, body = await self._send(request, trace, attempt)
+        request_id = self._request_id(response)
+        logger.debug(
+            "%s %s -> %d (request %s, attempt %d, %.0f ms)",
+            method,
+            shorten(path),
+            response.status_code,
+            request_id or "-",
+            attempt,
+            (time.perf_counter() - started) * 1000,
+        )
+        self._check_status(response, body, request_id)
+        return self._decode(response, body, request_id, allow_empty=allow_empty)
+
+    def _build(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: object | None,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+    ) -> tuple[httpx.Request, ConnectionTrace]:
+        """The request to send, with a trace of its connection; ValueError for a bad path."""
         shown = shorten(path)  # an order id may be 10 KB: logs and errors get its start
         if not path.startswith("/"):
             # An absolute URL would bypass the base URL and carry the token elsewhere.
@@ -670,15 +700,23 @@ class ToteClient:
             )
         except httpx.InvalidURL as exc:
             raise ValueError(f"invalid request path {shown!r}: {shorten(str(exc))}") from None
+        return request, trace
+
+    async def _send(
+        self, request: httpx.Request, trace: ConnectionTrace, attempt: int
+    ) -> tuple[httpx.Response, bytes]:
+        """The response and its (bounded) body, within the attempt's timeout; a failure to
+        get them is a :class:`ToteError` that says why (a timeout, which connection step)."""
+        shown = f"{request.method} {shorten(request.url.path)}"
         try:
             async with asyncio.timeout(self._attempt_timeout):
                 response = await self._http.send(request, stream=True)
                 try:
-                    body = await self._read_body(response)
+                    return response, await self._read_body(response)
                 finally:
                     await response.aclose()
         except (httpx.TimeoutException, TimeoutError) as exc:
-            logger.debug("%s %s: timed out (attempt %d)", method, shown, attempt)
+            logger.debug("%s: timed out (attempt %d)", shown, attempt)
             stalled = connect_timeout_error(request.url, trace)
             if stalled is not None:
                 raise stalled from exc
@@ -691,7 +729,7 @@ class ToteClient:
                 f"The Tote API at {request.url.host} sent a body that could not be decoded"
             ) from exc
         except httpx.RequestError as exc:
-            logger.debug("%s %s: %s (attempt %d)", method, shown, type(exc).__name__, attempt)
+            logger.debug("%s: %s (attempt %d)", shown, type(exc).__name__, attempt)
             failure = (
                 connect_error(exc, request.url, trace)
                 if isinstance(exc, httpx.TransportError)
@@ -704,16 +742,9 @@ class ToteClient:
                 f"Could not reach the Tote API at {request.url.host}: {reason}"
             ) from exc
 
-        request_id = self._request_id(response)
-        logger.debug(
-            "%s %s -> %d (request %s, attempt %d, %.0f ms)",
-            method,
-            shown,
-            response.status_code,
-            request_id or "-",
-            attempt,
-            (time.perf_counter() - started) * 1000,
-        )
+    def _check_status(self, response: httpx.Response, body: bytes, request_id: str | None) -> None:
+        """An error status is its typed error; a redirect is refused (the token never
+        follows one to another address)."""
         if response.status_code >= 400:
             raise self._status_error(response, body, request_id)
         if response.status_code >= 300:
@@ -724,10 +755,15 @@ class ToteClient:
                 status_code=response.status_code,
                 request_id=request_id,
             )
+
+    def _decode(
+        self, response: httpx.Response, body: bytes, request_id: str | None, *, allow_empty: bool
+    ) -> Reply:
+        """The body's JSON (None for 204/205, HEAD, or an allowed empty body)."""
         empty = not body.strip()
         if (
             response.status_code in (204, 205)
-            or method.upper() == "HEAD"
+            or response.request.method.upper() == "HEAD"
             or (empty and allow_empty)
         ):
             return Reply(None, response.status_code, request_id)

@@ -31,7 +31,7 @@ class SandboxControl:
     async def create_order(self, body: Mapping[str, Any] | None = None) -> Order:
         """``POST /sandbox/orders``: a new order (a realistic default without ``body``)."""
         payload = await self._client.request_json(
-            "POST", "/sandbox/orders", json=dict(body) if body is not None else None, retry=False
+            "POST", "/sandbox/orders", json=dict(body) if body is not None else None, max_retries=0
         )
         return parse_model(Order, payload, "order")
 
@@ -41,7 +41,7 @@ class SandboxControl:
             "POST",
             f"/sandbox/orders/{_path_id(order_id)}/events",
             json={"type": str(event)},
-            retry=False,
+            max_retries=0,
         )
         return parse_model(Order, payload, "order")
 
@@ -99,7 +99,7 @@ class SandboxControl:
             "POST",
             f"/sandbox/orders/{_path_id(order_id)}/script",
             json={"responses": [dict(answer) for answer in responses]},
-            retry=False,
+            max_retries=0,
         )
 
     async def polling(self, order_id: str, speed: float = 1.0) -> dict[str, Any]:

@@ -119,7 +119,8 @@ FAULT_PRESETS: tuple[FaultPreset, ...] = (
     FaultPreset(
         "rate_limited", "rate limited", "6 requests/min, then 429", rate_limit_per_minute=6
     ),
-    # The client's retries absorb most of a flaky network; an outage always shows.
+    # The tracker's client does not retry: under a flaky network the freshness line says
+    # "reconnecting · retry in N s" until a later check gets through; an outage keeps it.
     FaultPreset("outage", "outage", "every request fails (5xx)", error_rate=1.0),
 )
 _PRESETS_BY_KEY = {preset.key: preset for preset in FAULT_PRESETS}
