@@ -22,6 +22,7 @@ import contextlib
 import ipaddress
 import os
 import shlex
+import signal
 import sys
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -31,6 +32,14 @@ from typing import Any
 from tote_track import exit_codes
 from tote_track.api.config import ClientConfig
 from tote_track.run import CommandFailed
+from tote_track.serve_guard import (
+    DEFAULT_MAX_SESSIONS,
+    KEY_COOKIE,
+    ClientMessage,
+    Guard,
+    clamp_size,
+    read_message,
+)
 
 __all__ = [
     "DEFAULT_SERVE_HOST",
@@ -142,19 +151,89 @@ def _set_environment(values: Mapping[str, str | None]) -> None:
             os.environ[name] = value
 
 
+STOP_GRACE = 5.0
+"""Seconds a session's board has to quit after its tab went away; then it is killed."""
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child, before exec
+    """In a session's process before it runs: the kernel kills it when the server dies,
+    whatever kills the server (SIGKILL included). Linux only; elsewhere the session's
+    stdin closing ends it."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+TOO_MANY = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="30"><title>Too many screens</title></head>
+<body style="font: 24px sans-serif; margin: 3em">
+<p>Too many screens are showing this board right now (at most {limit}).</p>
+<p>Close one of them; this page tries again every 30 seconds.</p></body></html>"""
+NO_KEY = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Access key needed</title></head><body style="font: 24px sans-serif; margin: 3em">
+<p>This board needs its access key: open the full address printed where it was started
+(it ends in <code>?key=…</code>).</p></body></html>"""
+
+
 def _make_server(
     command: str,
     address: ServeAddress,
     *,
     title: str,
     echo: Callable[[str], None],
+    guard: Guard,
     background: Background | None = None,
 ) -> Any:
-    from aiohttp import web
+    from aiohttp import WSMsgType, web
+    from textual_serve.app_service import AppService
     from textual_serve.server import Server
 
+    class SessionService(AppService):
+        """One session's board: started so that it dies with the server, and killed
+        when it does not quit within :data:`STOP_GRACE` of its tab going away."""
+
+        async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
+            environment = self._build_environment(width=width, height=height)
+            self._process = process = await asyncio.create_subprocess_shell(
+                f"exec {self.command}",  # the shell becomes the board: one process
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=environment,
+                preexec_fn=_die_with_parent,
+            )
+            assert process.stdin is not None
+            self._stdin = process.stdin
+            return process
+
+        async def stop(self) -> None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(super().stop(), STOP_GRACE)
+            process = self._process
+            if process is not None and process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+
+    @web.middleware
+    async def guarded(request: web.Request, handler: Any) -> web.StreamResponse:
+        if not guard.host_allowed(request.host) or not guard.origin_allowed(
+            request.headers.get("Origin"), request.scheme, request.host
+        ):
+            return web.Response(status=403, text="Forbidden: not this server's own page.\n")
+        given = request.query.get("key")
+        if not guard.key_allowed(given) and not guard.key_allowed(request.cookies.get(KEY_COOKIE)):
+            return web.Response(status=403, text=NO_KEY, content_type="text/html")
+        response: web.StreamResponse = await handler(request)
+        if guard.key is not None and given is not None and not response.prepared:
+            response.set_cookie(KEY_COOKIE, given, httponly=True, samesite="Strict")
+        return response
+
     class BoardServer(Server):
-        """textual-serve's server with our page, our banner and a task beside it."""
+        """textual-serve's server, safe by default (``serve_guard``), with our page, our
+        banner and a task beside it."""
 
         def __init__(self) -> None:
             super().__init__(
@@ -165,6 +244,7 @@ def _make_server(
                 templates_path=TEMPLATES,
             )
             self._background: asyncio.Task[None] | None = None
+            self.sessions = 0
 
         def initialize_logging(self) -> None:
             # textual-serve's rich log echoes each session's stderr; warnings only.
@@ -172,7 +252,15 @@ def _make_server(
 
             logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
+        async def _make_app(self) -> web.Application:
+            app: web.Application = await super()._make_app()
+            app.middlewares.append(guarded)
+            return app
+
         async def handle_index(self, request: web.Request) -> web.StreamResponse:
+            if self.sessions >= guard.max_sessions:
+                page = TOO_MANY.format(limit=guard.max_sessions)
+                return web.Response(status=503, text=page, content_type="text/html")
             # The page's websocket URL follows the address the browser used (a tablet
             # reaching 0.0.0.0:8080 as 192.168.1.5:8080 must connect back there).
             self.public_url = f"{request.scheme}://{request.host}"
@@ -180,8 +268,46 @@ def _make_server(
             response.headers["Cache-Control"] = "no-store"
             return response
 
+        async def handle_websocket(  # type: ignore[override]  # a 503 before any upgrade
+            self, request: web.Request
+        ) -> web.StreamResponse:
+            if self.sessions >= guard.max_sessions:
+                return web.Response(status=503, text="Too many screens.\n")
+            self.sessions += 1  # before any await: the count is never overtaken
+            try:
+                return await self._session(request)
+            finally:
+                self.sessions -= 1
+
+        async def _session(self, request: web.Request) -> web.WebSocketResponse:
+            websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=64 * 1024)
+            width, height = clamp_size(
+                request.query.get("width", "80"), request.query.get("height", "24")
+            )
+            await websocket.prepare(request)
+            service = SessionService(
+                self.command,
+                write_bytes=websocket.send_bytes,
+                write_str=websocket.send_str,
+                close=lambda: _close(websocket),
+                download_manager=self.download_manager,
+            )
+            try:
+                await service.start(width, height)
+                async for message in websocket:
+                    if message.type == WSMsgType.TEXT:
+                        await _relay(websocket, service, read_message(message.data))
+            except asyncio.CancelledError:
+                await websocket.close()
+            except Exception as error:  # one session's end, in a line (no locals, no token)
+                echo(f"a screen's session ended: {type(error).__name__}")
+            finally:
+                await service.stop()
+            return websocket
+
         async def on_startup(self, app: web.Application) -> None:
-            echo(f"Serving on {address.url} (open it in a browser; Ctrl+C stops)")
+            url = address.url + (f"?key={guard.key}" if guard.key else "")
+            echo(f"Serving on {url} (open it in a browser; Ctrl+C stops)")
             if background is not None:
                 self._background = asyncio.create_task(background())
 
@@ -194,6 +320,26 @@ def _make_server(
     return BoardServer()
 
 
+async def _close(websocket: Any) -> None:
+    await websocket.close()
+
+
+async def _relay(websocket: Any, service: Any, message: ClientMessage | None) -> None:
+    """A page's message to its board (a malformed one is ignored)."""
+    if message is None:
+        return
+    if message.kind == "stdin":
+        await service.send_bytes(message.text.encode("utf-8", "replace"))
+    elif message.kind == "resize":
+        await service.set_terminal_size(*message.size)
+    elif message.kind == "ping":
+        await websocket.send_json(["pong", message.ping])
+    elif message.kind == "blur":
+        await service.blur()
+    elif message.kind == "focus":
+        await service.focus()
+
+
 def serve_command(
     command: str,
     address: ServeAddress,
@@ -202,11 +348,17 @@ def serve_command(
     environment: Mapping[str, str | None] | None = None,
     background: Background | None = None,
     echo: Callable[[str], None] = _print,
+    no_key: bool = False,
+    max_sessions: int = DEFAULT_MAX_SESSIONS,
 ) -> int:
     """Serve ``command`` (one process per browser tab) until Ctrl+C or SIGTERM; the exit
-    code. Raises :class:`CommandFailed` when it cannot listen."""
+    code. Raises :class:`CommandFailed` when it cannot listen. Beyond loopback a random
+    access key is needed (``no_key``: none); at most ``max_sessions`` tabs at once."""
     _set_environment(environment or {})
-    server = _make_server(command, address, title=title, echo=echo, background=background)
+    guard = Guard.for_address(address.host, no_key=no_key, max_sessions=max_sessions)
+    server = _make_server(
+        command, address, title=title, echo=echo, guard=guard, background=background
+    )
     try:
         server.serve()
     except OSError as error:
@@ -224,6 +376,8 @@ def serve_board(
     *,
     kiosk: bool,
     uncollected_after: int = 15,
+    no_key: bool = False,
+    max_sessions: int = DEFAULT_MAX_SESSIONS,
     echo: Callable[[str], None] = _print,
 ) -> int:
     """``tote-track board --serve``: each tab runs the board against ``config``."""
@@ -233,6 +387,8 @@ def serve_board(
         title="tote-track board",
         environment=child_environment(config),
         echo=echo,
+        no_key=no_key,
+        max_sessions=max_sessions,
     )
 
 

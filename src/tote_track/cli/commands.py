@@ -298,6 +298,18 @@ def demo_command(scenario: str, speed: float, board: bool, serve: Any) -> None:
     metavar="MINUTES",
     help='A code ready for longer moves to a small "Please ask at the counter" strip.',
 )
+@click.option(
+    "--max-sessions",
+    type=IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="With --serve: at most this many browser tabs at once (more get a plain page).",
+)
+@click.option(
+    "--no-key",
+    is_flag=True,
+    help="With --serve beyond loopback: no access key in the URL (a trusted network only).",
+)
 @api_options
 @serve_option("the board")
 def board_command(
@@ -305,6 +317,8 @@ def board_command(
     kiosk: bool,
     quiet: bool,
     uncollected_after: int,
+    max_sessions: int,
+    no_key: bool,
     base_url: str | None,
     token: str | None,
     ca_bundle: str | None,
@@ -336,6 +350,8 @@ def board_command(
             chime=not quiet,
             serve=serve,
             uncollected_after=uncollected_after,
+            max_sessions=max_sessions,
+            no_key=no_key,
         )
     )
 

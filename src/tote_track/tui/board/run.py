@@ -25,6 +25,8 @@ def run_board_command(
     chime: bool = True,
     serve: ServeAddress | None = None,
     uncollected_after: int = 15,
+    max_sessions: int = 8,
+    no_key: bool = False,
 ) -> int:
     """The board of ``location_id`` (without it: the picker) until it is closed; the exit
     code. With ``serve``: served to web browsers until Ctrl+C."""
@@ -33,7 +35,13 @@ def run_board_command(
 
         assert location_id is not None  # the command line asks for it with --serve
         return serve_board(
-            config, location_id, serve, kiosk=kiosk, uncollected_after=uncollected_after
+            config,
+            location_id,
+            serve,
+            kiosk=kiosk,
+            uncollected_after=uncollected_after,
+            max_sessions=max_sessions,
+            no_key=no_key,
         )
     require_terminal("the board")
     from tote_track.tui.board.app import run_board
