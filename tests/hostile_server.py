@@ -12,17 +12,19 @@ read back every request it saw. It listens on 127.0.0.1 only, one thread per con
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 API_PREFIX = "/v1/online-ordering"
 
@@ -185,3 +187,72 @@ class HostileServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+# -- invisible characters, the token in disguise, oversized answers ----------------------------
+
+INVISIBLE = (
+    "\u202a\u202b\u202c\u202d\u202e"  # bidi embeddings and overrides
+    "\u2066\u2067\u2068\u2069"  # bidi isolates
+    "\u200b\u200c\u200d\u200e\u200f"  # zero-width space, joiners, marks
+    "\u2028\u2029\ufeff\u00ad\u2060\U000e0041"  # separators, BOM, soft hyphen, word joiner, tag
+)
+"""One of each kind of character a terminal does not show as itself (besides controls)."""
+
+
+def disguised_tokens(token: str) -> dict[str, str]:
+    """The token as a hostile server's message might echo it, by name: base64 in either
+    alphabet, padded or not, at each alignment inside a longer base64 text; URL-encoded
+    (some characters, every character, lower-case hex); split by invisible characters."""
+    forms: dict[str, str] = {}
+    for prefix in ("", "x", "xy"):
+        for alphabet, encode in (("std", base64.b64encode), ("url", base64.urlsafe_b64encode)):
+            encoded = encode(f"{prefix}{token}".encode()).decode()
+            forms[f"base64-{alphabet}-{len(prefix)}"] = encoded
+            forms[f"base64-{alphabet}-{len(prefix)}-unpadded"] = encoded.rstrip("=")
+    forms["basic-header"] = "Basic " + base64.b64encode(f"user:{token}".encode()).decode()
+    forms["url-encoded"] = quote(f"Bearer {token}", safe="")
+    forms["url-encoded-all"] = "".join(f"%{byte:02X}" for byte in token.encode())
+    forms["url-encoded-lower"] = "".join(f"%{byte:02x}" for byte in token.encode())
+    forms["zero-width-split"] = "\u200b".join(token)
+    forms["bidi-split"] = token[:6] + "\u202e\u2066" + token[6:]
+    forms["bom-and-nul-split"] = token[:4] + "\ufeff" + token[4:9] + "\x00" + token[9:]
+    return forms
+
+
+def leaks(text: str, token: str) -> list[str]:
+    """Which forms of ``token`` ``text`` shows: raw, base64 (the characters only the token's
+    bits decide, at any alignment), URL-encoded; in the text as it is and with every
+    invisible character and picture of one taken out (a token split by them still reads)."""
+    cores = set()
+    for offset in range(3):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(b"\0" * offset + token.encode()).decode()
+            cores.add(encoded[-(-offset * 4 // 3) + 1 : -4])
+    forms = {token, quote(token, safe=""), *cores}
+    pictures = re.compile("[\x00-\x1f\x7f-\x9f\u2400-\u2426\ufffd" + INVISIBLE + "]")
+    seen = (text, pictures.sub("", text))
+    decoded = unquote(seen[1])
+    return sorted(form for form in forms if any(form in t for t in (*seen, decoded)))
+
+
+def invisible_characters(text: str) -> list[str]:
+    """The characters of ``text`` a terminal would not show as themselves, but line breaks:
+    controls, format characters (category Cf), separators, surrogates."""
+    return [
+        c for c in text if c != "\n" and unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp")
+    ]
+
+
+def oversized_order(
+    order: dict[str, Any], *, name_chars: int = 0, item_count: int = 0
+) -> dict[str, Any]:
+    """``order`` with a first item named by ``name_chars`` characters, or ``item_count``
+    copies of its first item (distinct ids)."""
+    data = copy.deepcopy(order)
+    first = data["items"][0]
+    if name_chars:
+        first["name"] = ("Sub " * (name_chars // 4 + 1))[:name_chars]
+    if item_count:
+        data["items"] = [dict(first, id=f"item-{n}") for n in range(item_count)]
+    return data

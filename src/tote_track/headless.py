@@ -20,8 +20,9 @@ Two ways to report, the same events:
   :func:`event_object`; ``warn`` only gets the final error's sentence (exit 4).
 
 Text lines carry the server's words (statuses, error messages), so they pass through
-``printable``: an escape sequence in them is shown, never acted on. JSON keeps the exact
-text (JSON escapes control characters itself).
+``printable``: an escape sequence or a bidi override in them is shown, never acted on, and
+each value is cut to a length a line can show. JSON keeps the exact text, with every
+character ``printable`` would picture written as a ``\\uXXXX`` escape (``printable_json``).
 
 ``list`` prints :func:`orders_table` (plain aligned text) or :func:`orders_json`.
 """
@@ -42,7 +43,7 @@ import click
 from tote_track import exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
-from tote_track.api.errors import InvalidConfigError, ToteError
+from tote_track.api.errors import InvalidConfigError, ToteError, printable_json, shorten
 from tote_track.api.models import FulfillmentStatus, OrderSummary, short_code
 from tote_track.run import CommandFailed, say
 from tote_track.tracking.lifecycle import (
@@ -55,7 +56,13 @@ from tote_track.tracking.lifecycle import (
 )
 from tote_track.tracking.order_ref import parse_order_ref
 from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
-from tote_track.tracking.presentation import format_duration, format_money, printable
+from tote_track.tracking.presentation import (
+    VALUE_LIMIT,
+    format_duration,
+    format_money,
+    printable,
+    shown_text,
+)
 from tote_track.tracking.recent import recent_orders
 from tote_track.tracking.stepper import progress_of, record_seen
 
@@ -154,7 +161,8 @@ def change_line(
 ) -> str:
     """``10:09:12 F9A8B7 CONFIRMED PAID PREPARING · Your order is being prepared.``"""
     when = at.astimezone(tz).strftime("%H:%M:%S")
-    fields = f"{order.status.value} {order.payment_status.value} {order.fulfillment_status.value}"
+    values = (order.status, order.payment_status, order.fulfillment_status)
+    fields = " ".join(shorten(value.value, VALUE_LIMIT) for value in values)
     return f"{when} {order.short_code} {fields} · {progress_of(order, seen).headline}"
 
 
@@ -170,7 +178,7 @@ class _Reporter:
 
     def emit(self, report: _Report, text: str | None, *, to_warn: bool) -> None:
         if self.json_lines:
-            self.echo(json.dumps(event_object(report), ensure_ascii=False))
+            self.echo(printable_json(json.dumps(event_object(report), ensure_ascii=False)))
         elif text is not None:
             (self.warn if to_warn else self.echo)(printable(text))
 
@@ -353,7 +361,8 @@ def orders_table(
     """``tote-track list``'s table: a header, one aligned row per order, a footer line.
 
     Plain text (no colour, no box drawing), readable in a terminal, a pager or a file;
-    the server's words with their control characters made visible (``printable``).
+    the server's words cut to :data:`VALUE_LIMIT` characters, with the characters a terminal
+    would not show as themselves made visible (``printable``).
     ``CREATED`` is in local time (``tz``); ``TOTAL`` is right-aligned. The footer counts the
     orders and, when ``has_more``, says how to get the rest.
     """
@@ -361,7 +370,7 @@ def orders_table(
         return ["No orders match."]
     rows = [
         tuple(
-            printable(cell)
+            shown_text(cell, VALUE_LIMIT)
             for cell in (
                 order.short_code,
                 order.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
@@ -388,7 +397,7 @@ def orders_json(orders: Sequence[OrderSummary]) -> str:
     """``tote-track list --json``: one JSON array of the summaries as the API sent them
     (fields the server left out stay out; fields this version does not know are kept)."""
     data = [order.model_dump(mode="json", exclude_unset=True) for order in orders]
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return printable_json(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 # -- finding an order by what the customer has ---------------------------------------------

@@ -31,11 +31,14 @@ client's log records are safe to print, whatever the server sent.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
 __all__ = [
+    "NO_PICTURE",
     "REDACTED",
     "RETRY_AFTER_CAP",
     "SECRET_MIN_LENGTH",
@@ -61,6 +64,8 @@ __all__ = [
     "UnprocessableError",
     "error_for_status",
     "printable",
+    "printable_json",
+    "redact",
     "server_text",
     "shorten",
 ]
@@ -83,39 +88,194 @@ def shorten(text: str, limit: int = SERVER_TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 
 
-# Every C0 control (ESC, BEL, CR, LF, TAB...), DEL and every C1 control, each mapped to a
-# visible stand-in of one cell: the Unicode "control pictures" (ESC -> ␛, BEL -> ␇, LF ->
-# ␊, DEL -> ␡), and U+FFFD for the C1 controls, which have no picture. A terminal then
-# shows an escape sequence as inert text (``␛]0;title␇``) instead of acting on it.
-_VISIBLE_CONTROLS: Mapping[int, str] = MappingProxyType(
-    {
-        **{code: chr(0x2400 + code) for code in range(0x20)},
-        0x7F: "\u2421",
-        **dict.fromkeys(range(0x80, 0xA0), "\ufffd"),
-    }
+# Characters a terminal does not show as themselves, each pictured by :func:`printable`:
+# every C0 control (ESC, BEL, CR, LF, TAB...), DEL and every C1 control; the Unicode format
+# characters (category Cf: the bidi embeddings, overrides and isolates U+202A-202E and
+# U+2066-2069, the zero-width space, joiners and marks U+200B-200F, the byte order mark
+# U+FEFF, the soft hyphen, the tag characters...); the line and paragraph separators
+# U+2028 and U+2029; and lone surrogates (JSON can carry them; no encoder can print them).
+# A test checks the format characters against the running Python's Unicode database.
+_FORMAT_RANGES: tuple[tuple[int, int], ...] = (
+    (0x00AD, 0x00AD),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+)
+_OTHER_INVISIBLE_RANGES: tuple[tuple[int, int], ...] = (
+    (0x007F, 0x009F),  # DEL and the C1 controls
+    (0x2028, 0x2029),  # line and paragraph separators
+    (0xD800, 0xDFFF),  # surrogates
 )
 
 
+def _char_class(ranges: tuple[tuple[int, int], ...]) -> str:
+    return "".join(f"\\U{first:08x}-\\U{last:08x}" for first, last in ranges)
+
+
+_INVISIBLE = re.compile(f"[\\x00-\\x1f{_char_class(_OTHER_INVISIBLE_RANGES + _FORMAT_RANGES)}]")
+# What JSON output must escape: the same characters but the C0 controls, which json.dumps
+# escapes inside strings already (and which, outside them, are its own line breaks).
+_JSON_UNSAFE = re.compile(f"[{_char_class(_OTHER_INVISIBLE_RANGES + _FORMAT_RANGES)}]")
+_INVISIBLE_CODES: tuple[int, ...] = tuple(
+    code
+    for first, last in ((0x00, 0x1F), *_OTHER_INVISIBLE_RANGES, *_FORMAT_RANGES)
+    for code in range(first, last + 1)
+)
+
+NO_PICTURE = "\ufffd"
+# The stand-ins, one cell each: the Unicode "control pictures" for C0 and DEL (ESC -> ␛,
+# BEL -> ␇, LF -> ␊, DEL -> ␡) and U+FFFD for everything else, which has no picture. A
+# terminal then shows an escape sequence as inert text (``␛]0;title␇``) instead of acting
+# on it, and a bidi override as a visible mark instead of reversing what follows.
+_PICTURES: Mapping[int, str] = MappingProxyType(
+    {
+        **dict.fromkeys(_INVISIBLE_CODES, NO_PICTURE),
+        **{code: chr(0x2400 + code) for code in range(0x20)},
+        0x7F: "\u2421",
+    }
+)
+_DROPPED: Mapping[int, None] = MappingProxyType(dict.fromkeys(_INVISIBLE_CODES))
+
+
 def printable(text: str) -> str:
-    """``text`` safe for a terminal: every control character replaced by a visible one.
+    """``text`` safe for a terminal: every character it would not show as itself (control,
+    bidi, zero-width and other format characters) replaced by a visible one.
 
     Use it on everything a server or a user wrote (item names, statuses, error messages,
-    ids) before it reaches a human-readable output; JSON output keeps the exact text.
-    Each character stays one character, so widths and short codes keep their length.
+    ids) before it reaches a human-readable output; JSON output keeps the exact text
+    (:func:`printable_json`). Each character stays one character, so short codes keep
+    their length.
     """
-    return text.translate(_VISIBLE_CONTROLS)
+    if _INVISIBLE.search(text) is None:  # the usual case, and the fast one
+        return text
+    return text.translate(_PICTURES)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # JSON spells these as a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def printable_json(text: str) -> str:
+    """JSON text (``json.dumps(..., ensure_ascii=False)``) safe for a terminal: the
+    characters :func:`printable` pictures are written as ``\\uXXXX`` escapes instead, so
+    a JSON reader still gets the server's exact text and a terminal never acts on it."""
+    return _JSON_UNSAFE.sub(_json_escape, text)
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with every form of ``secret`` (the API token) replaced by ``<redacted>``.
+
+    The forms: the token itself, URL-encoded (any character as ``%XX``, either case), and
+    base64 in either alphabet (standard, URL-safe), with or without padding, at any of the
+    three alignments it can have inside a longer base64 text (a Basic header, a logged
+    JSON). Invisible characters (zero-width spaces, bidi marks, controls) are dropped
+    before the scan: when one hides the token, the text is kept without them. A secret
+    shorter than :data:`SECRET_MIN_LENGTH` is left alone.
+    """
+    if not secret or len(secret) < SECRET_MIN_LENGTH:
+        return text
+    redacted = _redact_forms(text, secret)
+    if _INVISIBLE.search(redacted) is None:
+        return redacted
+    visible = redacted.translate(_DROPPED)
+    unhidden = _redact_forms(visible, secret)
+    return unhidden if unhidden != visible else redacted
+
+
+def _redact_forms(text: str, secret: str) -> str:
+    for needles, pattern in _secret_forms(secret):
+        # A regular expression over megabytes costs a tenth of a second; a substring every
+        # match contains is found a hundred times faster, so most texts skip the rest.
+        if any(needle in text for needle in needles):
+            text = pattern.sub(REDACTED, text)
+    return text
+
+
+@functools.lru_cache(maxsize=8)
+def _secret_forms(secret: str) -> tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]:
+    """Each form of ``secret``: substrings one of which every match holds, and the pattern."""
+    forms: list[tuple[tuple[str, ...], re.Pattern[str]]] = [
+        ((secret, "%"), re.compile(_url_encoded_form(secret)))
+    ]
+    data = secret.encode()
+    for offset in range(3):
+        for alphabet in (_BASE64, _BASE64_URLSAFE):
+            pattern, core = _base64_form(data, offset, alphabet)
+            forms.append(((core,), re.compile(pattern)))
+    return tuple(forms)
+
+
+def _url_encoded_form(secret: str) -> str:
+    """Each character as itself or percent-encoded (UTF-8 bytes, hex in either case)."""
+    parts = []
+    for char in secret:
+        encoded = "".join(f"%(?i:{byte:02x})" for byte in char.encode())
+        parts.append(f"(?:{re.escape(char)}|{encoded})")
+    return "".join(parts)
+
+
+_BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_BASE64_URLSAFE = _BASE64[:62] + "-_"
+
+
+def _base64_form(data: bytes, offset: int, alphabet: str) -> tuple[str, str]:
+    """``data`` in base64 after ``offset`` bytes of anything, as a pattern: each character
+    the data's bits decide alone as itself (together: the core, also returned); the first
+    and last ones, which share bits with what comes before and after, as the class of
+    every character they can be; then any padding."""
+    bits = "".join(f"{byte:08b}" for byte in data)
+    start = offset * 8
+    end = start + len(bits)
+    head, core, tail = "", "", ""
+    for index in range(start // 6, -(-end // 6)):
+        lo, hi = index * 6, index * 6 + 6
+        choices = "".join(
+            alphabet[value]
+            for value in range(64)
+            if all(
+                f"{value:06b}"[bit - lo] == bits[bit - start]
+                for bit in range(max(lo, start), min(hi, end))
+            )
+        )
+        if len(choices) == 1:
+            core += choices
+        elif core:
+            tail = f"[{re.escape(choices)}]"
+        else:
+            head = f"[{re.escape(choices)}]"
+    return f"{head}{re.escape(core)}{tail}={{0,2}}", core
 
 
 def server_text(text: str, secret: str | None = None, limit: int = SERVER_TEXT_LIMIT) -> str:
     """A string from a server, made safe to keep in an error or a log record.
 
-    ``secret`` (the API token) is replaced by ``<redacted>`` before the text is cut, so no
-    prefix of it survives; control characters become visible pictures (see
-    :func:`printable`), so the text cannot drive a terminal or forge a log line.
+    ``secret`` (the API token) is replaced by ``<redacted>`` in every form it can take
+    (:func:`redact`) before the text is cut, so no prefix of it survives; characters a
+    terminal would not show as themselves become visible ones (see :func:`printable`), so
+    the text cannot drive a terminal, reorder a line or forge a log line.
     """
-    if secret and len(secret) >= SECRET_MIN_LENGTH and secret in text:
-        text = text.replace(secret, REDACTED)
-    return shorten(printable(text), limit)
+    return printable(shorten(redact(text, secret), limit))
 
 
 class ToteError(Exception):

@@ -2,7 +2,9 @@
 
 Pure formatting of API values; the tracker, the board and ``watch`` share it so that an
 order reads the same everywhere. :func:`printable` makes any text safe to show in a
-terminal; every human-readable output passes a server's (or a user's) words through it.
+terminal; every human-readable output passes a server's (or a user's) words through it,
+and :func:`shown_text` cuts them to a length a screen can show first: a server may send an
+item name of megabytes or an order of thousands of items (:data:`ITEMS_SHOWN`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from tote_track.api.errors import printable
+from tote_track.api.errors import printable, shorten
 from tote_track.api.statuses import (
     FulfillmentStatus,
     HandoffMode,
@@ -28,7 +30,10 @@ if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
 __all__ = [
     "CURRENCY_EXPONENTS",
     "CURRENCY_SYMBOLS",
+    "DISPLAY_LIMIT",
     "ENDED_UNSUCCESSFULLY",
+    "ITEMS_SHOWN",
+    "VALUE_LIMIT",
     "CancelRefusal",
     "MoneyRow",
     "StatusLine",
@@ -37,12 +42,37 @@ __all__ = [
     "format_money",
     "handoff_summary",
     "money_rows",
+    "more_words",
     "payment_words",
     "printable",
     "settlement_lines",
+    "shown_text",
     "status_breakdown",
     "vehicle_description",
 ]
+
+DISPLAY_LIMIT = 200
+"""The most characters of one string from a server (an item name, an address, a message)
+any output shows; the rest is cut with an ellipsis where it is shown."""
+VALUE_LIMIT = 40
+"""The most characters of a value a table or a line shows (a status, a payment method): the
+API's values are short words; a longer one is a server's mistake, cut so a row stays a row."""
+ITEMS_SHOWN = 50
+"""The most items (and the most payments) an order's screen lists; the others are counted
+("and 19,950 more items"), so an order of 20,000 items is laid out as fast as a small one."""
+
+
+def shown_text(text: str, limit: int = DISPLAY_LIMIT) -> str:
+    """``text`` as an output shows it: at most ``limit`` characters (the last an ellipsis
+    when cut) and :func:`printable`. Cutting first keeps the cost of a megabyte string to
+    the characters shown."""
+    return printable(shorten(text, limit))
+
+
+def more_words(hidden: int, noun: str) -> str:
+    """``and 1 more item``, ``and 19,950 more items``: what a cut list leaves out."""
+    return f"and {hidden:,} more {noun}{'' if hidden == 1 else 's'}"
+
 
 # Minor units per currency (ISO 4217 exponents) for the currencies the tracker knows.
 # Any other currency is taken to have 2 decimals, and is shown with its code.
@@ -249,7 +279,7 @@ def settlement_lines(order: Order) -> tuple[str, ...]:
     if order.status not in ENDED_UNSUCCESSFULLY:
         return ()
     lines = []
-    for payment in order.payments:
+    for payment in order.payments[:ITEMS_SHOWN]:
         amount = format_money(payment.amount)
         method = _method(payment)
         if payment.status == PaymentState.REFUNDED:
@@ -262,6 +292,8 @@ def settlement_lines(order: Order) -> tuple[str, ...]:
             lines.append(f"Charged {amount} to your {method}")
     if not lines:
         lines.append("No payment was taken")
+    if len(order.payments) > ITEMS_SHOWN:
+        lines.append(more_words(len(order.payments) - ITEMS_SHOWN, "payment"))
     return tuple(lines)
 
 

@@ -25,13 +25,18 @@ from textual.widget import Widget
 
 from tote_track.tracking.lifecycle import CancelEligibility
 from tote_track.tracking.presentation import (
+    DISPLAY_LIMIT,
+    ITEMS_SHOWN,
+    VALUE_LIMIT,
     format_money,
     money_rows,
+    more_words,
     printable,
+    shown_text,
     status_breakdown,
 )
 from tote_track.tracking.stepper import Outcome, Progress, Step, StepState
-from tote_track.tui.tracker.widgets import ShowsOnChange, literal
+from tote_track.tui.tracker.widgets import LITERAL_LIMIT, ShowsOnChange, literal
 
 if TYPE_CHECKING:
     from tote_track.api.models import Order
@@ -163,12 +168,14 @@ class Headline(Widget):
             return Text("")
         tone = f"headline--{progress.tone.value}"
         text = Text()
-        text.append(printable(progress.headline), style=self.get_component_rich_style(tone))
+        text.append(
+            shown_text(progress.headline, LITERAL_LIMIT), style=self.get_component_rich_style(tone)
+        )
         if progress.detail:
-            text.append(f"\n{printable(progress.detail)}")
+            text.append(f"\n{shown_text(progress.detail, LITERAL_LIMIT)}")
         money_style = self.get_component_rich_style("headline--money")
-        for line in self.money:
-            text.append(f"\n↺ {printable(line)}", style=money_style)
+        for line in self.money[:ITEMS_SHOWN]:
+            text.append(f"\n↺ {shown_text(line, LITERAL_LIMIT)}", style=money_style)
         return text
 
 
@@ -184,41 +191,51 @@ class StatusPanel(ShowsOnChange):
         grid.add_column(ratio=1, overflow="fold", style="bold")
         grid.add_column(no_wrap=True, justify="right", style="dim")
         for line in breakdown:
-            grid.add_row(literal(line.field), literal(line.words), literal(line.value))
+            grid.add_row(
+                literal(line.field), literal(line.words), literal(line.value, limit=VALUE_LIMIT)
+            )
         self.update(grid)
 
 
 class ItemsPanel(ShowsOnChange):
-    """What was ordered, and each payment with its method and status."""
+    """What was ordered, and each payment with its method and status: the first
+    ``ITEMS_SHOWN`` of each, then how many more there are."""
 
     def show(self, order: Order) -> None:
-        if not self._changed((order.items, order.payments)):
+        items, payments = order.items[:ITEMS_SHOWN], order.payments[:ITEMS_SHOWN]
+        if not self._changed((items, len(order.items), payments, len(order.payments))):
             return
-        items = Table.grid(padding=(0, 1), expand=True)
-        items.add_column(ratio=1, overflow="fold")
-        items.add_column(no_wrap=True, justify="right")
-        items.add_column(no_wrap=True, justify="right")
-        for item in order.items:
-            items.add_row(
-                literal(item.name),
+        grid = Table.grid(padding=(0, 1), expand=True)
+        grid.add_column(ratio=1, overflow="fold")
+        grid.add_column(no_wrap=True, justify="right")
+        grid.add_column(no_wrap=True, justify="right")
+        for item in items:
+            grid.add_row(
+                literal(item.name, limit=DISPLAY_LIMIT),
                 Text(f"×{item.quantity}"),
                 literal(format_money(item.item_total)),
             )
-        if not order.items:
-            items.add_row(Text("No items", style="dim"), "", "")
-        payments = Table.grid(padding=(0, 1), expand=True)
-        payments.add_column(ratio=1, overflow="fold")
-        payments.add_column(no_wrap=True)
-        payments.add_column(no_wrap=True, justify="right")
-        for payment in order.payments:
-            payments.add_row(
-                literal(payment.payment_method.label),
-                literal(payment.status.label),
+        _more_row(grid, len(order.items), "item", none="No items")
+        paid = Table.grid(padding=(0, 1), expand=True)
+        paid.add_column(ratio=1, overflow="fold")
+        paid.add_column(no_wrap=True)
+        paid.add_column(no_wrap=True, justify="right")
+        for payment in payments:
+            paid.add_row(
+                literal(payment.payment_method.label, limit=VALUE_LIMIT),
+                literal(payment.status.label, limit=VALUE_LIMIT),
                 literal(format_money(payment.amount)),
             )
-        if not order.payments:
-            payments.add_row(Text("No payment yet", style="dim"), "", "")
-        self.update(Group(items, Text("Payments", style="bold"), payments))
+        _more_row(paid, len(order.payments), "payment", none="No payment yet")
+        self.update(Group(grid, Text("Payments", style="bold"), paid))
+
+
+def _more_row(grid: Table, count: int, noun: str, *, none: str) -> None:
+    """The row under a list cut at ``ITEMS_SHOWN`` (or ``none`` under an empty one)."""
+    if not count:
+        grid.add_row(Text(none, style="dim"), "", "")
+    elif count > ITEMS_SHOWN:
+        grid.add_row(Text(more_words(count - ITEMS_SHOWN, noun), style="dim"), "", "")
 
 
 class MoneyPanel(ShowsOnChange):

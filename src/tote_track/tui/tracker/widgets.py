@@ -20,26 +20,40 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from tote_track.api.statuses import short_code
-from tote_track.tracking.presentation import handoff_summary, printable
+from tote_track.tracking.presentation import handoff_summary, shown_text
 
 if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
     from textual.screen import Screen
 
     from tote_track.api.models import OrderSummary
 
-__all__ = ["FreshnessLine", "KeysFooter", "OrderHeader", "ShowsOnChange", "literal"]
+__all__ = [
+    "LITERAL_LIMIT",
+    "FreshnessLine",
+    "KeysFooter",
+    "OrderHeader",
+    "ShowsOnChange",
+    "literal",
+]
 
 
-def literal(text: str, style: str = "", *, lines: bool = False) -> Text:
+LITERAL_LIMIT = 1000
+"""The most characters of one text (of each line, with ``lines``) a widget shows: more than
+any sentence of the tracker holds, and a server's megabyte string is not laid out whole."""
+
+
+def literal(text: str, style: str = "", *, lines: bool = False, limit: int = LITERAL_LIMIT) -> Text:
     """``text`` exactly as written: never parsed as markup (``[/]``, ``[@click=...]`` stay
-    words), control characters shown as visible symbols (see ``printable``).
+    words), control and format characters shown as visible symbols (see ``printable``),
+    cut to ``limit`` characters (see ``shown_text``).
 
     ``lines``: keep its line breaks (a message made of paragraphs); every other control
     character is still shown as a symbol.
     """
     if lines:
-        return Text("\n".join(printable(line) for line in text.split("\n")), style=style)
-    return Text(printable(text), style=style)
+        shown = (shown_text(line, limit) for line in text.split("\n", 50))
+        return Text("\n".join(shown), style=style)
+    return Text(shown_text(text, limit), style=style)
 
 
 class ShowsOnChange(Static):
@@ -109,7 +123,7 @@ class FreshnessLine(Widget):
         self.text = text
 
     def render(self) -> RenderResult:
-        return Text(printable(self.text), no_wrap=True, overflow="ellipsis")
+        return Text(shown_text(self.text, LITERAL_LIMIT), no_wrap=True, overflow="ellipsis")
 
 
 class KeysFooter(Footer):
