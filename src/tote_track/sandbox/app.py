@@ -9,8 +9,8 @@ answer every error, from any endpoint or validator, with the envelope ``{"error"
 {"code", "message", "request_id"}}``.
 
 Layers, outermost first: ``DropGuard``, ``RequestIds``, ``JournalLayer`` (the request
-journal), FastAPI's error middleware (500 ``internal``), ``BearerAuth`` (401),
-``HotReads``, FastAPI's exception handlers, routes.
+journal), ``BodyLimit`` (413), FastAPI's error middleware (500 ``internal``),
+``BearerAuth`` (401), ``HotReads``, FastAPI's exception handlers, routes.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from tote_track.sandbox.errors import (
     validation_message,
 )
 from tote_track.sandbox.journal import JournalLayer
-from tote_track.sandbox.middleware import BearerAuth, DropGuard, RequestIds
+from tote_track.sandbox.middleware import BearerAuth, BodyLimit, DropGuard, RequestIds
 from tote_track.sandbox.openapi import openapi_of
 from tote_track.sandbox.qa import qa
 from tote_track.sandbox.routes import BASE_PATH, HotReads, orders
@@ -64,13 +64,14 @@ _STATUS_CODES = {
 
 
 class SandboxApp(FastAPI):
-    """FastAPI with the drop guard, request ids and the request journal outside its error
-    middleware, so an unexpected error's 500 carries ``X-Request-Id`` and is recorded."""
+    """FastAPI with the drop guard, request ids, the request journal and the body limit
+    outside its error middleware, so an unexpected error's 500 and a 413 carry
+    ``X-Request-Id`` and are recorded."""
 
     def build_middleware_stack(self) -> ASGIApp:
         engine: Engine = self.state.engine
         journal = JournalLayer(
-            super().build_middleware_stack(),
+            BodyLimit(super().build_middleware_stack()),
             journal=engine.journal,
             clock=engine.now,
             timer=time.monotonic,

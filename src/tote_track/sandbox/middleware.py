@@ -7,9 +7,10 @@ From the outside in (see :class:`tote_track.sandbox.app.SandboxApp`):
 2. :class:`RequestIds` gives every request an id: the ``X-Request-Id`` header of every
    response (500s included) and the ``request_id`` of every error body.
 3. :class:`tote_track.sandbox.journal.JournalLayer` records every request.
-4. FastAPI's error middleware (unexpected exceptions become 500 ``internal``).
-5. :class:`BearerAuth` answers 401 ``unauthorized`` without the right bearer token.
-6. :class:`tote_track.sandbox.routes.HotReads` serves the two hot reads before routing.
+4. :class:`BodyLimit` answers 413 to a body over 1 MiB before it is read.
+5. FastAPI's error middleware (unexpected exceptions become 500 ``internal``).
+6. :class:`BearerAuth` answers 401 ``unauthorized`` without the right bearer token.
+7. :class:`tote_track.sandbox.routes.HotReads` serves the two hot reads before routing.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tote_track.sandbox.errors import error_response
 from tote_track.sandbox.faults import InjectedDrop
 
-__all__ = ["BearerAuth", "DropGuard", "RequestIds"]
+__all__ = ["MAX_BODY_BYTES", "BearerAuth", "BodyLimit", "DropGuard", "RequestIds"]
+
+MAX_BODY_BYTES = 1024 * 1024
+"""The largest request body the sandbox takes (its biggest real one, an order with many
+items, is a few KB)."""
 
 
 class DropGuard:
@@ -75,6 +80,67 @@ class RequestIds:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+class BodyLimit:
+    """413 ``invalid_request`` for a body over ``limit`` bytes, before it is read.
+
+    A ``Content-Length`` over the limit is answered at once, without reading a byte of the
+    body. A body without one (``Transfer-Encoding: chunked``) is read here, up to the
+    limit, and answered 413 as soon as it passes it; one within the limit is handed on
+    whole. So no request makes the sandbox hold more than ``limit`` bytes of body.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        lengths = [value for name, value in scope["headers"] if name == b"content-length"]
+        if lengths:  # the server has refused a malformed or repeated one already
+            if lengths[0].strip().isdigit() and int(lengths[0]) > self.limit:
+                await self._refuse(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+            return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+        await self.app(scope, _replay(bytes(body), receive), send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        mib, rest = divmod(self.limit, 1024 * 1024)
+        limit = f"{self.limit:,} bytes" if rest or not mib else f"{mib} MiB"
+        message = f"The request body is larger than {limit}, the most the sandbox accepts."
+        # Connection: close, since the rest of the body is never read.
+        response = error_response(scope, 413, "invalid_request", message, {"Connection": "close"})
+        await response(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``body`` whole, then passes on to the server's own (which
+    says when the client goes away)."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
 
 
 class BearerAuth:
