@@ -6,6 +6,7 @@ import asyncio
 import io
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -26,7 +27,14 @@ from tote_track.api.control import SandboxControl
 from tote_track.api.errors import ApiConnectionError, CancelNotAllowedError, NotFoundError
 from tote_track.api.models import FulfillmentStatus, OrderStatus, PaymentStatus
 from tote_track.sandbox.seed import LOCATIONS
-from tote_track.sandbox.server import EmbeddedSandbox, build_app, run_sandbox
+from tote_track.sandbox.server import (
+    MIN_PUBLIC_TOKEN_BITS,
+    EmbeddedSandbox,
+    build_app,
+    run_sandbox,
+    token_bits,
+    weak_public_token,
+)
 from tote_track.sandbox.tls import server_names
 
 from .test_persistence import start_sandbox
@@ -224,16 +232,42 @@ def test_refuses_a_public_address_with_the_default_token() -> None:
     assert out.getvalue() == ""
 
 
-@pytest.mark.parametrize("token", ["Q", "fifteen-chars-Q"])
-def test_refuses_a_public_address_with_a_token_shorter_than_16_characters(token: str) -> None:
+@pytest.mark.parametrize(
+    ("token", "why"),
+    [
+        ("Q", "a token of one character repeated"),
+        ("a" * 40, "a token of one character repeated"),
+        ("fifteen-chars-Q", "a token of 15 characters (about 53 bits"),
+        ("ab" * 20, "a token of 40 characters (about 2 bits"),
+        ("Tr0ub4dor&3Tr0ub4dor&3", "a token of 22 characters (about 36 bits"),
+        ("1a88b968ee9b81d4", "a token of 16 characters (about 48 bits"),
+    ],
+)
+def test_refuses_a_public_address_with_a_token_easy_to_guess(token: str, why: str) -> None:
     out, err = io.StringIO(), io.StringIO()
     code = run_sandbox(host="0.0.0.0", port=0, token=token, db=None, seed=0, out=out, err=err)
     assert code == 2
     said = err.getvalue()
-    assert said.startswith("Error: refusing to listen on 0.0.0.0 with a token of ")
-    assert "at least 16 characters" in said
+    assert said.startswith(f"Error: refusing to listen on 0.0.0.0 with {why}")
+    assert "64 needed" in said or "repeated" in said
+    assert "secrets.token_urlsafe" in said
     assert token not in said
     assert out.getvalue() == ""
+
+
+def test_a_random_token_may_guard_a_public_address() -> None:
+    made = [secrets.token_urlsafe(16) for _ in range(20)]
+    made += [secrets.token_hex(16) for _ in range(20)]
+    for token in [*made, "tok_LEAKCHECK_8c1f0e2d9b7a4e55", "correct horse battery staple"]:
+        assert token_bits(token) >= MIN_PUBLIC_TOKEN_BITS, token
+        assert weak_public_token(token) is None
+
+
+def test_the_estimate_counts_characters_not_their_kinds() -> None:
+    assert token_bits("a" * 64) == 0
+    assert token_bits("abcdefghijklmnop") == 64  # 16 different: 4 bits each
+    assert token_bits("ab" * 32) == 2  # a pattern repeated counts once
+    assert token_bits("abcdefghijklmnop" * 2) == 64
 
 
 def test_a_port_in_use_is_one_clear_line() -> None:

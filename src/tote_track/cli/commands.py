@@ -363,7 +363,7 @@ def board_command(
     "--token",
     default="sandbox",
     show_default=True,
-    help="Bearer token to accept (beyond loopback: a secret of 16 or more characters).",
+    help="Bearer token to accept (beyond loopback: a random secret of 22 or more characters).",
 )
 @click.option(
     "--db",

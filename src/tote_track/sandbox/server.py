@@ -3,8 +3,9 @@
 :func:`run_sandbox` is the command: it binds the port itself (so "address already in use" is
 one clear sentence, and ``--port 0`` prints the port it got), prints how to reach and
 authenticate against the API, and serves until Ctrl-C or SIGTERM, then exits 0. Beyond
-loopback it needs a real secret: not the default token, and at least
-:data:`MIN_PUBLIC_TOKEN_LENGTH` characters (exit 2 otherwise).
+loopback it needs a real secret (:func:`weak_public_token`): not the default token, not one
+character repeated, and at least :data:`MIN_PUBLIC_TOKEN_BITS` bits by a simple estimate
+(exit 2 otherwise).
 
 :class:`EmbeddedSandbox` runs the same app on ``127.0.0.1`` and a free port in a daemon thread,
 for ``tote-track demo``, tests and benchmarks. It prints nothing: the terminal belongs to the
@@ -14,9 +15,11 @@ tracker.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import errno
 import logging
+import math
 import os
 import random
 import shlex
@@ -46,21 +49,73 @@ if TYPE_CHECKING:
 __all__ = [
     "BASE_PATH",
     "DEFAULT_TOKEN",
-    "MIN_PUBLIC_TOKEN_LENGTH",
+    "MIN_PUBLIC_TOKEN_BITS",
     "EmbeddedSandbox",
     "build_app",
     "run_sandbox",
+    "token_bits",
+    "weak_public_token",
 ]
 
 DEFAULT_TOKEN = "sandbox"
-MIN_PUBLIC_TOKEN_LENGTH = 16
-"""The shortest token the sandbox accepts when it listens beyond loopback."""
+MIN_PUBLIC_TOKEN_BITS = 64
+"""How hard to guess (:func:`token_bits`) a token must be for the sandbox to listen beyond
+loopback: 16 characters all different at least, more in practice."""
 BASE_PATH = "/v1/online-ordering"
 # Sample orders look the same on every start (same stores, states and totals for --orders N);
 # --seed S draws other ones, and makes the ids reproducible too.
 SAMPLE_SEED = 20260131
 STARTUP_TIMEOUT = 15.0
 GRACEFUL_SHUTDOWN = 3
+
+
+def token_bits(token: str) -> float:
+    """A simple estimate of how hard ``token`` is to guess, in bits: the length of its
+    shortest repeating unit (the whole token unless it repeats a pattern) times the entropy
+    of that unit's characters' frequencies. One character repeated is 0 bits, ``ab`` * 32
+    is 2, 16 different characters are 64, a random ``secrets.token_urlsafe(16)`` about 90."""
+    unit = token[: _period(token)]
+    counts = collections.Counter(unit).values()
+    return -sum(count * math.log2(count / len(unit)) for count in counts)
+
+
+def _period(text: str) -> int:
+    """The smallest p with ``text[i] == text[i - p]`` for every i >= p (Knuth-Morris-Pratt's
+    failure function: the longest border of ``text`` leaves the period)."""
+    border = [0] * (len(text) + 1)
+    for index in range(1, len(text)):
+        k = border[index]
+        while k and text[index] != text[k]:
+            k = border[k]
+        border[index + 1] = k + 1 if text[index] == text[k] else 0
+    return len(text) - border[len(text)]
+
+
+def weak_public_token(token: str) -> tuple[str, str] | None:
+    """Why ``token`` must not guard a sandbox beyond loopback, and what to do instead; None
+    when it may. The one rule of ``sandbox --host``."""
+    if token == DEFAULT_TOKEN:
+        return (
+            f'the default token "{DEFAULT_TOKEN}": anyone who can reach this machine could '
+            "read and cancel its orders",
+            "Listen on 127.0.0.1 (the default), or pass --token with a secret of your own.",
+        )
+    if len(set(token)) <= 1:
+        why = "a token of one character repeated"
+    else:
+        bits = token_bits(token)
+        if bits >= MIN_PUBLIC_TOKEN_BITS:
+            return None
+        why = (
+            f"a token of {len(token)} character{'s' if len(token) != 1 else ''} "
+            f"(about {bits:.0f} bits by a simple estimate, {MIN_PUBLIC_TOKEN_BITS} needed)"
+        )
+    return (
+        f"{why}: anyone who can reach this machine could guess it",
+        "Pass a random secret of 22 or more characters, e.g. from `python3 -c 'import "
+        "secrets; print(secrets.token_urlsafe(24))'`, or listen on 127.0.0.1 (the default).",
+    )
+
 
 CONTROL_HINT = """\
 Control endpoints (same token):
@@ -250,22 +305,10 @@ def _serve_foreground(
     err: TextIO,
     tls: TlsFiles | None,
 ) -> int:
-    if not is_loopback_host(host) and token == DEFAULT_TOKEN:
-        say_error(
-            f'refusing to listen on {host} with the default token "{DEFAULT_TOKEN}": '
-            "anyone who can reach this machine could read and cancel its orders.",
-            ["Listen on 127.0.0.1 (the default), or pass --token with a secret of your own."],
-            file=err,
-        )
-        return exit_codes.USAGE
-    if not is_loopback_host(host) and len(token) < MIN_PUBLIC_TOKEN_LENGTH:
-        say_error(
-            f"refusing to listen on {host} with a token of {len(token)} "
-            f"character{'s' if len(token) != 1 else ''}: anyone who can reach this machine "
-            "could guess it. Pass --token with a secret of at least "
-            f"{MIN_PUBLIC_TOKEN_LENGTH} characters, or listen on 127.0.0.1 (the default).",
-            file=err,
-        )
+    weakness = None if is_loopback_host(host) else weak_public_token(token)
+    if weakness is not None:
+        why, instead = weakness
+        say_error(f"refusing to listen on {host} with {why}.", [instead], file=err)
         return exit_codes.USAGE
     try:
         sock = _bind(host, port)
