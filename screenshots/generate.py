@@ -100,8 +100,9 @@ async def store_starts_preparing_meanwhile(
 
 async def outage(pilot: Pilot[Any], engine: Engine, order_id: str) -> None:
     engine.faults.configure(FaultConfig(error_rate=1.0))
-    await pilot.press("r")
-    await settle(pilot)
+    for _ in range(2):  # one failed check is no alarm; the second in a row reconnects
+        await pilot.press("r")
+        await settle(pilot)
 
 
 PAID = (E.PAYMENT_COMPLETED,)

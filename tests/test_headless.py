@@ -21,7 +21,13 @@ from tote_track.headless import (
     orders_table,
     parse_target,
 )
-from tote_track.tracking.polling import SCHEDULES, PollingPolicy, Scenario, Schedule
+from tote_track.tracking.polling import (
+    SCHEDULES,
+    UNREACHED_ATTEMPTS,
+    PollingPolicy,
+    Scenario,
+    Schedule,
+)
 
 ORDER_ID = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
 START = datetime(2026, 1, 31, 10, 9, 12, tzinfo=UTC)
@@ -128,16 +134,31 @@ async def test_not_found_exits_4() -> None:
     assert run.warnings[0].startswith("Error: Order not found")
 
 
-async def test_a_network_that_never_recovers_exits_4() -> None:
+async def test_an_api_never_reached_exits_4_after_a_few_attempts() -> None:
     api = FakeApi()
     api.queue += [httpx.ConnectError("refused")] * 300
+    run = Run(api)
+    assert await run() == exit_codes.API_ERROR
+    # The same few attempts as list (UNREACHED_ATTEMPTS), not the scenario's hour.
+    assert len(api.requests) == UNREACHED_ATTEMPTS == 3
+    assert run.delays == [5.0, 10.0]
+    assert "reconnecting · retry in 5 s · Could not reach" in run.warnings[0]
+    assert run.warnings[-1].startswith("error: Could not reach")
+    assert run.warnings[-1].endswith("; no answer after 3 attempts")
+    assert run.lines == []
+
+
+async def test_once_loaded_a_network_that_never_recovers_follows_the_schedule() -> None:
+    api = FakeApi()
+    api.queue += [state(api), *[httpx.ConnectError("refused")] * 300]
     short = dict(SCHEDULES)
     short[Scenario.PREPARATION] = Schedule(initial=5, maximum=30, max_duration=60)
     run = Run(api, PollingPolicy(short))
     assert await run() == exit_codes.API_ERROR
-    assert "reconnecting · retry in 5 s · Could not reach" in run.warnings[0]
+    assert len(api.requests) > UNREACHED_ATTEMPTS + 1
+    assert sum(run.delays) == 60  # the scenario's max duration
     assert "did not recover" in run.warnings[-1]
-    assert run.lines == []
+    assert len(run.lines) == 1
 
 
 async def test_recovers_after_a_transient_failure() -> None:

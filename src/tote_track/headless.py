@@ -55,7 +55,13 @@ from tote_track.tracking.lifecycle import (
     target_reached,
 )
 from tote_track.tracking.order_ref import parse_order_ref
-from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
+from tote_track.tracking.polling import (
+    PollingPolicy,
+    PollPlan,
+    StopReason,
+    never_reached,
+    should_replace,
+)
 from tote_track.tracking.presentation import (
     VALUE_LIMIT,
     format_duration,
@@ -228,11 +234,14 @@ async def follow_order(
         except ToteError as error:
             if error.transient:
                 plan = policy.after_failure(
-                    plan if plan is not None else policy.before_first(now), now, error.retry_after
+                    plan if plan is not None else policy.before_first(now),
+                    now,
+                    error.retry_after,
+                    unreached=never_reached(error),
                 )
             delay = plan.delay if error.transient and plan is not None else None
             if delay is None:
-                return _api_error(watch, out, error, wall())
+                return _api_error(watch, out, error, wall(), plan)
             _retrying(watch, out, error, delay, wall(), tz)
             await sleep(delay)
             continue
@@ -265,9 +274,11 @@ async def follow_order(
         await sleep(plan.delay)
 
 
-def _api_error(watch: _Watch, out: _Reporter, error: ToteError, at: datetime) -> int:
+def _api_error(
+    watch: _Watch, out: _Reporter, error: ToteError, at: datetime, plan: PollPlan | None
+) -> int:
     """An error that did not recover (or could not): reported, exit 4."""
-    note = "; the API did not recover" if error.transient else ""
+    note = _gave_up_note(error, plan)
     extra = {"error": _error_object(error), "exit_code": exit_codes.API_ERROR}
     out.emit(watch.report(WatchEvent.ERROR, at, extra), None, to_warn=True)
     out.warn(printable(f"Error: {error}{note}"))
@@ -297,6 +308,15 @@ def _gave_up(watch: _Watch, out: _Reporter, waited: float, at: datetime) -> int:
         to_warn=True,
     )
     return exit_codes.GAVE_UP
+
+
+def _gave_up_note(error: ToteError, plan: PollPlan | None) -> str:
+    """What follows the error's sentence on the last line: why the watch stops here."""
+    if not error.transient or plan is None:
+        return ""
+    if plan.stop is StopReason.UNREACHABLE:
+        return f"; no answer after {plan.failures} attempts"
+    return "; the API did not recover"
 
 
 def _ending(watch: _Watch, at: datetime, out: _Reporter) -> int | None:

@@ -9,6 +9,7 @@ from tote_track.api.models import OrderSummary
 
 ORDER_ID = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
 CREATED_AT = datetime(2026, 1, 31, 10, 7, tzinfo=UTC)
+UPDATED_AT = datetime(2026, 1, 31, 10, 9, tzinfo=UTC)
 
 
 def usd(amount: int) -> dict[str, Any]:
@@ -44,6 +45,6 @@ def make_order(
             "total_paid": usd(total_paid),
             "balance_due": usd(balance_due),
             "created_at": CREATED_AT,
-            "updated_at": updated_at or datetime(2026, 1, 31, 10, 9, tzinfo=UTC),
+            "updated_at": updated_at or UPDATED_AT,
         }
     )

@@ -144,19 +144,19 @@ def test_cancel_refused_once_preparation_started(fulfillment: str) -> None:
 
 @pytest.mark.parametrize(
     ("fulfillment", "word"),
-    [("FULFILLED", "fulfilled"), ("DELIVERED", "delivered"), ("RETURNED", "returned")],
+    [("FULFILLED", "picked up"), ("DELIVERED", "delivered"), ("RETURNED", "returned")],
 )
 def test_cancel_refused_once_handed_over(fulfillment: str, word: str) -> None:
     # the order's status may lag behind its fulfillment for a moment
     verdict = cancel_eligibility(make_order("CONFIRMED", "PAID", fulfillment))
     assert not verdict.allowed
-    assert verdict.reason == f"This order is already {word}; nothing to cancel."
+    assert verdict.reason == f"This order was {word}; there is nothing to cancel."
 
 
 def test_cancel_refused_when_fulfillment_already_cancelled() -> None:
     verdict = cancel_eligibility(make_order("CONFIRMED", "PAID", "CANCELLED"))
     assert not verdict.allowed
-    assert verdict.reason == "This order is already cancelled; nothing to cancel."
+    assert verdict.reason == "This order is already cancelled; there is nothing to cancel."
 
 
 def test_every_known_fulfillment_status_has_a_verdict() -> None:
@@ -169,21 +169,23 @@ def test_every_known_fulfillment_status_has_a_verdict() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "fulfillment", "word"),
+    ("status", "fulfillment", "words"),
     [
-        ("COMPLETED", "FULFILLED", "completed"),
-        ("COMPLETED", "RETURNED", "completed"),
-        ("FAILED", "CANCELLED", "failed"),
-        ("VOIDED", "CANCELLED", "voided"),
-        ("CANCELLED", "CANCELLED", "cancelled"),
+        ("COMPLETED", "FULFILLED", "This order is complete"),
+        ("COMPLETED", "RETURNED", "This order is complete"),
+        ("FAILED", "CANCELLED", "This order didn't go through (the payment failed)"),
+        ("VOIDED", "CANCELLED", "This order was called off before payment"),
+        ("CANCELLED", "CANCELLED", "This order is already cancelled"),
         # a terminal status wins over a fulfillment status that would allow it
-        ("CANCELLED", "PENDING", "cancelled"),
+        ("CANCELLED", "PENDING", "This order is already cancelled"),
     ],
 )
-def test_cancel_refused_for_terminal_orders(status: str, fulfillment: str, word: str) -> None:
+def test_cancel_refused_for_terminal_orders(status: str, fulfillment: str, words: str) -> None:
     verdict = cancel_eligibility(make_order(status, "UNPAID", fulfillment))
     assert not verdict.allowed
-    assert verdict.reason == f"This order is already {word}; nothing to cancel."
+    assert verdict.reason == f"{words}; there is nothing to cancel."
+    assert "already failed" not in verdict.reason
+    assert "voided" not in verdict.reason.lower()
 
 
 def test_cancel_refused_for_unknown_fulfillment_status() -> None:

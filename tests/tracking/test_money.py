@@ -65,8 +65,8 @@ def test_an_order_under_way_shows_paid_and_only_a_real_balance() -> None:
         (
             "VOIDED",
             [("VOIDED", "CREDIT_CARD", 1945)],
-            ("Voided: $19.45 on your credit card was never charged",),
-            "Voided · never charged",
+            ("$19.45 on your credit card was never charged",),
+            "Never charged",
         ),
         ("CANCELLED", [], ("No payment was taken",), "No payment was taken"),
         (
@@ -80,7 +80,7 @@ def test_an_order_under_way_shows_paid_and_only_a_real_balance() -> None:
             [("REFUNDED", "GIFT_CARD", 1000), ("VOIDED", "CREDIT_CARD", 945)],
             (
                 "Refunded $10.00 to your gift card",
-                "Voided: $9.45 on your credit card was never charged",
+                "$9.45 on your credit card was never charged",
             ),
             "Refunded",
         ),

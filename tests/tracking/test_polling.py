@@ -7,15 +7,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tote_track.api.client import DEFAULT_MAX_RETRIES
+from tote_track.api.errors import ApiConnectionError, ApiTimeoutError, ServerError
 from tote_track.api.models import OrderSummary
 from tote_track.tracking.polling import (
     RETRY_AFTER_CAP,
     SCHEDULES,
+    UNREACHED_ATTEMPTS,
     PollingPolicy,
     PollPlan,
     Scenario,
     Schedule,
     StopReason,
+    never_reached,
     scenario_for,
     should_replace,
 )
@@ -583,3 +587,49 @@ def test_before_the_first_order_failures_retry_on_the_preparation_schedule() -> 
     second = POLICY.after_failure(first, 105.0)
     assert second.delay == 10.0
     assert POLICY.after_failure(waiting, 100.0, retry_after=12).delay == 12
+
+
+# --- an API never reached -------------------------------------------------------------------
+
+NO_CONNECTION = ApiConnectionError("Could not reach the Tote API at 127.0.0.1:9: refused")
+SERVER_ERROR = ServerError("Unavailable", status_code=503)
+
+
+def test_connection_failures_before_the_first_load_stop_after_the_few_attempts_of_list() -> None:
+    assert UNREACHED_ATTEMPTS == 1 + DEFAULT_MAX_RETRIES  # the attempts of a one-shot call
+    assert never_reached(NO_CONNECTION)
+    assert never_reached(ApiTimeoutError("the TLS handshake did not finish in time"))
+    assert not never_reached(SERVER_ERROR)
+    plan = POLICY.before_first(0.0)
+    now = 0.0
+    delays = []
+    for _ in range(UNREACHED_ATTEMPTS - 1):
+        plan = POLICY.after_failure(plan, now, unreached=True)
+        assert plan.stop is None
+        assert plan.delay is not None
+        delays.append(plan.delay)
+        now += plan.delay
+    plan = POLICY.after_failure(plan, now, unreached=True)
+    assert plan.stop is StopReason.UNREACHABLE
+    assert plan.delay is None
+    assert plan.failures == UNREACHED_ATTEMPTS
+    assert delays == [5.0, 10.0]  # the calm schedule's waits: 15 s in all, not an hour
+
+
+def test_an_api_that_answers_with_errors_was_reached_and_keeps_the_schedule() -> None:
+    plan = POLICY.before_first(0.0)
+    for index in range(10):
+        plan = POLICY.after_failure(plan, float(index), unreached=False)
+        assert plan.stop is None
+
+
+def test_once_loaded_connection_failures_follow_the_schedule_until_its_max_duration() -> None:
+    order = ORDERS[Scenario.PREPARATION]
+    plan = POLICY.start(order, 0.0)
+    now = 0.0
+    for _ in range(UNREACHED_ATTEMPTS * 3):
+        plan = POLICY.after_failure(plan, now, unreached=True)
+        assert plan.stop is None
+        assert plan.loaded
+        assert plan.delay is not None
+        now += plan.delay

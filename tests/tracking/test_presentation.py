@@ -75,7 +75,7 @@ def test_breakdown_of_the_guide_example() -> None:
         StatusLine(
             "Order",
             "CONFIRMED",
-            "Confirmed · your payment went through",
+            "Confirmed · sent to the store",
             "At least one payment completed. Order accepted by the store.",
         ),
         StatusLine("Payment", "PAID", "Paid in full", "Total paid covers the order total."),
@@ -93,7 +93,7 @@ def test_a_paid_order_waiting_for_the_store_never_says_it_was_accepted() -> None
     # PENDING: "not yet accepted"); the customer's words must not.
     words = [line.words for line in status_breakdown(make_order("CONFIRMED", "PAID", "PENDING"))]
     assert words == [
-        "Confirmed · your payment went through",
+        "Confirmed · sent to the store",
         "Paid in full",
         "Waiting for the store to accept it",
     ]

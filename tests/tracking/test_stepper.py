@@ -18,7 +18,7 @@ from tote_track.tracking.stepper import (
     steps_for,
 )
 
-from .orders import CREATED_AT, make_order
+from .orders import CREATED_AT, UPDATED_AT, make_order
 
 FS = FulfillmentStatus
 MODES = ["PICKUP", "CURBSIDE", "KIOSK", "DELIVERY"]
@@ -232,8 +232,9 @@ def test_voided_order_says_no_charge() -> None:
     progress = progress_of(make_order("VOIDED", "UNPAID", "CANCELLED", total_paid=0))
     assert progress.outcome is Outcome.VOIDED
     assert progress.finished
-    assert progress.headline == "This order was voided before payment."
+    assert progress.headline == "This order was called off before payment."
     assert progress.detail == "You have not been charged."
+    assert "voided" not in f"{progress.headline} {progress.detail}".lower()
     assert states(progress) == "DUUUU"
 
 
@@ -256,7 +257,12 @@ def test_store_cancel_after_preparation_started(last: FulfillmentStatus, expecte
     progress = progress_of(make_order("CANCELLED", "UNPAID", "CANCELLED", "DELIVERY"), seen)
     assert progress.outcome is Outcome.CANCELLED
     assert progress.headline == "The store cancelled your order."
-    assert progress.detail.startswith("Preparation had already started")
+    # What the API says (it was cancelled once preparation had begun), no invented reason.
+    assert progress.detail == (
+        "It was cancelled after the store started preparing it. "
+        "You won't be charged: anything already paid is refunded in full."
+    )
+    assert "stepped in" not in progress.detail
     assert states(progress) == expected
 
 
@@ -274,9 +280,7 @@ def test_cancel_seen_only_after_a_gap_still_counts_preparation() -> None:
 def test_cancel_without_history_is_neutral(seen: dict[FulfillmentStatus, datetime] | None) -> None:
     progress = progress_of(make_order("CANCELLED", "UNPAID", "CANCELLED"), seen)
     assert progress.headline == "Your order was cancelled."
-    assert progress.detail == (
-        "Any payment is voided or refunded in full; there is nothing you need to do."
-    )
+    assert progress.detail == "You won't be charged: anything already paid is refunded in full."
     assert states(progress) == "DUUUU"
 
 
@@ -292,9 +296,15 @@ def test_returned_order() -> None:
     assert progress.outcome is Outcome.RETURNED
     assert progress.finished
     assert progress.headline == "Your order was returned."
-    assert progress.detail == "The return has been processed."
+    # A return leaves the payments alone: say where a refund comes from, and that the API
+    # shows none yet (a summary has no payments, so none shows on it).
+    assert progress.detail == (
+        "A refund for a return comes from the store; none shows on this order yet. "
+        "Contact the store about it."
+    )
     assert states(progress) == "DDDDD"
     assert progress.steps[4].seen_at == seen[FS.DELIVERED]
+    assert progress.ended_at == UPDATED_AT  # the return: the order's updated_at
 
 
 # --- unknown values -------------------------------------------------------------------------
@@ -332,22 +342,39 @@ def test_unknown_mode_reads_like_pickup() -> None:
 # --- seen times -----------------------------------------------------------------------------
 
 
-def test_placed_is_stamped_with_the_creation_time() -> None:
+def test_placed_is_created_at_and_the_current_step_updated_at() -> None:
     progress = progress_of(make_order("CONFIRMED", "PAID", "PREPARING"))
     assert progress.steps[0].seen_at == CREATED_AT
-    assert [s.seen_at for s in progress.steps[1:]] == [None] * 4
+    # Opened mid-way: the steps passed before have no time; the current one is updated_at.
+    assert [s.seen_at for s in progress.steps[1:]] == [None, UPDATED_AT, None, None]
+    assert progress.ended_at is None
 
 
 def test_seen_times_stamp_the_steps_reached() -> None:
     seen = seen_until(FS.PENDING, FS.IN_PROGRESS, FS.PREPARING)
-    progress = progress_of(make_order("CONFIRMED", "PAID", "PREPARING"), seen)
+    progress = progress_of(make_order("CONFIRMED", "PAID", "READY_FOR_PICKUP"), seen)
     assert [s.seen_at for s in progress.steps] == [
         CREATED_AT,
         seen[FS.IN_PROGRESS],
         seen[FS.PREPARING],
-        None,
+        UPDATED_AT,
         None,
     ]
+
+
+@pytest.mark.parametrize(
+    ("status", "fulfillment"),
+    [("CANCELLED", "CANCELLED"), ("FAILED", "CANCELLED"), ("VOIDED", "CANCELLED")],
+)
+def test_an_ending_is_stamped_with_updated_at(status: str, fulfillment: str) -> None:
+    progress = progress_of(make_order(status, "UNPAID", fulfillment))
+    assert progress.ended_at == UPDATED_AT
+    assert [s.seen_at for s in progress.steps if s.state is StepState.DONE] == [CREATED_AT]
+
+
+def test_a_completed_order_opened_late_stamps_only_the_handoff() -> None:
+    progress = progress_of(make_order("COMPLETED", "PAID", "DELIVERED", "DELIVERY"))
+    assert [s.seen_at for s in progress.steps] == [CREATED_AT, None, None, None, UPDATED_AT]
 
 
 def test_seen_times_of_steps_not_reached_are_ignored() -> None:
@@ -356,20 +383,56 @@ def test_seen_times_of_steps_not_reached_are_ignored() -> None:
     assert progress.steps[3].seen_at is None
 
 
-def test_record_seen_keeps_the_first_sighting() -> None:
+def test_record_seen_stamps_only_the_changes_it_saw() -> None:
+    # The first load: the order was already there, the tracker did not see it happen;
+    # the API's time of the current status is its updated_at.
     first = record_seen({}, make_order(fulfillment_status="PENDING"), T)
-    assert first == {FS.PENDING: T}
+    assert first == {FS.PENDING: UPDATED_AT}
     later = T + timedelta(minutes=3)
     again = record_seen(first, make_order(fulfillment_status="PENDING"), later)
-    assert again == {FS.PENDING: T}
+    assert again == {FS.PENDING: UPDATED_AT}
     moved = record_seen(again, make_order(fulfillment_status="IN_PROGRESS"), later)
-    assert moved == {FS.PENDING: T, FS.IN_PROGRESS: later}
-    assert first == {FS.PENDING: T}  # input untouched
+    assert moved == {FS.PENDING: UPDATED_AT, FS.IN_PROGRESS: later}
+    assert first == {FS.PENDING: UPDATED_AT}  # input untouched
+
+
+def test_an_order_opened_mid_way_shows_no_time_for_the_step_it_was_at() -> None:
+    # Opened at PREPARING (updated_at 10:09, the tracker opened at 10:00 + 30 min): Accepted
+    # has no time, Preparing its updated_at, never the moment the tracker opened.
+    opened = make_order("CONFIRMED", "PAID", "PREPARING")
+    seen = record_seen({}, opened, T + timedelta(minutes=30))
+    progress = progress_of(opened, seen)
+    assert [s.seen_at for s in progress.steps] == [CREATED_AT, None, UPDATED_AT, None, None]
+    # Seen READY at 10:40 + 4 s: Ready shows the order's updated_at while current, and
+    # Preparing keeps the API's time it had.
+    ready_at = T + timedelta(minutes=40)
+    ready = make_order("CONFIRMED", "PAID", "READY_FOR_PICKUP", updated_at=ready_at)
+    seen = record_seen(seen, ready, ready_at + timedelta(seconds=4))
+    progress = progress_of(ready, seen)
+    assert [s.seen_at for s in progress.steps] == [
+        CREATED_AT,
+        None,
+        UPDATED_AT,
+        ready_at,
+        None,
+    ]
+    # Once picked up, Ready shows the moment the tracker saw it.
+    done_at = ready_at + timedelta(minutes=5)
+    done = make_order("COMPLETED", "PAID", "FULFILLED", updated_at=done_at)
+    seen = record_seen(seen, done, done_at + timedelta(seconds=2))
+    progress = progress_of(done, seen)
+    assert [s.seen_at for s in progress.steps] == [
+        CREATED_AT,
+        None,
+        UPDATED_AT,
+        ready_at + timedelta(seconds=4),
+        done_at,
+    ]
 
 
 def test_record_seen_accepts_unknown_statuses() -> None:
     seen = record_seen({}, make_order(fulfillment_status="BAGGING"), T)
-    assert seen == {FS("BAGGING"): T}
+    assert seen == {FS("BAGGING"): UPDATED_AT}
 
 
 def test_a_whole_journey_through_record_seen() -> None:
@@ -396,7 +459,8 @@ def test_a_whole_journey_through_record_seen() -> None:
         "Picked up. Enjoy!",
     ]
     final = progress_of(make_order("COMPLETED", "PAID", "FULFILLED", "KIOSK"), seen)
-    assert final.steps[4].seen_at == T + timedelta(minutes=5)
+    assert final.steps[4].seen_at == UPDATED_AT  # the current status: the API's time
+    assert final.steps[3].seen_at == T + timedelta(minutes=4)  # seen happen
     assert final.steps[1].seen_at == T + timedelta(minutes=2)
 
 

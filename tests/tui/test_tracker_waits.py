@@ -48,5 +48,5 @@ async def test_429_then_503_then_200_one_get_each_and_the_words_every_second(api
             assert len(api.gets()) == 2
         line = await at(55)
         assert len(api.gets()) == 3
-        assert line == "updated just now · next check in 5 s · preparation (5→30 s)"
+        assert line == "updated just now · next check in 5 s"
         assert "Your order is being prepared." in screen_words(app)

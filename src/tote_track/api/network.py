@@ -211,4 +211,11 @@ def connect_timeout_error(url: httpx.URL, trace: ConnectionTrace) -> ApiTimeoutE
             f"The proxy {proxy} did not accept the connection in time: check HTTPS_PROXY, or "
             f"add {host} to NO_PROXY to connect directly"
         )
+    if trace.phase == "connect_tcp" and trace.done and proxy is not None:
+        # Connected to the proxy, and no TLS with the API started: the proxy never
+        # answered the CONNECT (the tunnel to the API).
+        return ApiTimeoutError(
+            f"The proxy {proxy} did not answer in time when asked to connect to {host}: check "
+            f"HTTPS_PROXY, or add {host} to NO_PROXY to connect directly"
+        )
     return None

@@ -51,6 +51,7 @@ def _exit_with(runner: Callable[[], int]) -> NoReturn:
     hidden=True,
     help="Poll this many times faster than the guide's schedule (a fast sandbox).",
 )
+@click.option("--verbose", is_flag=True, help="Show the polling rhythm on the bottom line (QA).")
 def track_command(
     order_id: str,
     base_url: str | None,
@@ -59,6 +60,7 @@ def track_command(
     notify: bool,
     no_bell: bool,
     poll_speed: float,
+    verbose: bool,
 ) -> None:
     """Track one order live: progress, statuses, money; r refresh, c cancel, q quit.
 
@@ -75,6 +77,7 @@ def track_command(
             order_id,
             notify=notify and not no_bell,
             poll_speed=poll_speed,
+            verbose=verbose,
         )
     )
 

@@ -19,6 +19,7 @@ from tote_track.api.errors import (
     ApiTimeoutError,
     InsecureTransportError,
     InvalidConfigError,
+    RateLimitedError,
     ToteError,
     UnauthorizedError,
 )
@@ -105,6 +106,14 @@ def _join(*parts: str) -> str:
     return " · ".join(part for part in parts if part)
 
 
+# Why checks paused after a stage's max duration, and what to do (``{waited}``: how long).
+_PAUSED_WORDS = {
+    Scenario.PAYMENT: "paused · no payment after {waited} · finish paying, then press r",
+    Scenario.PREPARATION: "paused after {waited} of checks · press r to check again",
+    Scenario.DELIVERY: "paused · not delivered after {waited} · press r to check again",
+}
+
+
 def freshness(
     phase: Phase,
     plan: PollPlan | None,
@@ -113,12 +122,14 @@ def freshness(
     updated_ago: float | None,
     next_in: float | None,
     error: BaseException | None,
+    verbose: bool = False,
 ) -> Freshness:
     """The freshness line in ``phase``.
 
     ``updated_ago``: seconds since the shown order arrived (None before it did);
     ``next_in``: seconds until the next planned check (None when none is planned);
-    ``error``: the last failure (None after a success).
+    ``error``: the last failure (None after a success); ``verbose``: add the polling
+    rhythm (``preparation (5→30 s)``), a detail for QA, not for customers.
     """
     updated = _updated(updated_ago)
     if phase is Phase.ERROR:
@@ -134,16 +145,15 @@ def freshness(
             _join("tracking finished", updated, "checking now…" if checking else last), "finished"
         )
     if plan.stop is StopReason.GAVE_UP:
-        assert plan.scenario is not None
-        waited = f"paused after {format_duration(policy.schedule(plan.scenario).max_duration)}"
-        if checking:
-            return Freshness(_join(waited, "checking now…"), "paused")
-        unreachable = f"could not reach the API ({_cause(error)})" if error is not None else ""
-        return Freshness(_join(waited, unreachable, "press r to resume"), "paused")
+        return _paused(plan, policy, checking=checking, error=error)
     if error is not None:
         # Say what the next check waits for, and until when.
         retry = "retrying now…" if checking else f"retry in {_seconds(next_in)}"
         last = f"last {updated}" if updated else ""
+        if plan.failures <= 1 and plan.loaded and not isinstance(error, RateLimitedError):
+            # One failed check says nothing yet about the API: no alarm.
+            again = "trying again now…" if checking else f"trying again in {_seconds(next_in)}"
+            return Freshness(_join(updated, "a check didn't get through", again), "live")
         if _waiting_on_network(error):
             return Freshness(_join("reconnecting", retry, _cause(error), last), "reconnecting")
         return Freshness(_join(_cause(error), retry, last), "reconnecting")
@@ -155,7 +165,24 @@ def freshness(
         stops = f"checks stop after {format_duration(schedule.max_duration)}"
         return Freshness(_join(updated, "order complete", check, stops), "live")
     rhythm = f"{plan.scenario.value} ({schedule.initial:g}→{schedule.maximum:g} s)"
-    return Freshness(_join(updated, check, rhythm), "live")
+    return Freshness(_join(updated, check, rhythm if verbose else ""), "live")
+
+
+def _paused(
+    plan: PollPlan, policy: PollingPolicy, *, checking: bool, error: BaseException | None
+) -> Freshness:
+    """Checks paused after the stage's max duration: why, and what to do."""
+    assert plan.scenario is not None
+    waited = format_duration(policy.schedule(plan.scenario).max_duration)
+    if checking:
+        return Freshness(_join(f"paused after {waited}", "checking now…"), "paused")
+    if error is not None:
+        unreachable = f"could not reach the API ({_cause(error)})"
+        return Freshness(
+            _join(f"paused after {waited}", unreachable, "press r to resume"), "paused"
+        )
+    words = _PAUSED_WORDS.get(plan.scenario, "paused after {waited} · press r to resume")
+    return Freshness(words.format(waited=waited), "paused")
 
 
 def load_failure(error: BaseException, *, order_id: str, base_url: str) -> ErrorWords:

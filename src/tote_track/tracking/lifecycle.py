@@ -84,6 +84,22 @@ def is_delivery(mode: HandoffMode) -> bool:
     return mode == HandoffMode.DELIVERY
 
 
+# Why an order that ended has nothing to cancel, in the customer's words (the stepper and
+# the status panel say the same).
+_ENDED_WORDS: Mapping[OrderStatus, str] = {
+    OS.COMPLETED: "This order is complete",
+    OS.FAILED: "This order didn't go through (the payment failed)",
+    OS.VOIDED: "This order was called off before payment",
+    OS.CANCELLED: "This order is already cancelled",
+}
+_HANDED_OVER_WORDS: Mapping[FulfillmentStatus, str] = {
+    FS.FULFILLED: "This order was picked up",
+    FS.DELIVERED: "This order was delivered",
+    FS.RETURNED: "This order was returned",
+    FS.CANCELLED: "This order is already cancelled",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class CancelEligibility:
     allowed: bool
@@ -93,15 +109,15 @@ class CancelEligibility:
 
 def cancel_eligibility(order: OrderSummary) -> CancelEligibility:
     """Whether the API will accept a cancel now (the guide's "Cancellation rules")."""
-    if order.status in TERMINAL_ORDER_STATUSES:
-        outcome = order.status.label.lower()
-        return CancelEligibility(False, f"This order is already {outcome}; nothing to cancel.")
+    ended = _ENDED_WORDS.get(order.status)
+    if ended is not None:
+        return CancelEligibility(False, f"{ended}; there is nothing to cancel.")
     if order.fulfillment_status in CANCELLABLE_FULFILLMENT_STATUSES:
         return CancelEligibility(True, "You can cancel until the store starts preparing.")
     if order.fulfillment_status in _ENDED_FULFILLMENT_STATUSES:
         # ``status`` may not have caught up yet; the handoff (or cancel) already happened.
-        outcome = order.fulfillment_status.label.lower()
-        return CancelEligibility(False, f"This order is already {outcome}; nothing to cancel.")
+        ended = _HANDED_OVER_WORDS[order.fulfillment_status]
+        return CancelEligibility(False, f"{ended}; there is nothing to cancel.")
     if not order.fulfillment_status.known:
         return CancelEligibility(
             False,

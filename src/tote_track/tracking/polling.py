@@ -18,6 +18,11 @@ schedule; polling stops at a final ``status`` (``StopReason.TERMINAL``; for a co
 order, at the end of its slow check) or when the scenario's max duration has passed
 (``StopReason.GAVE_UP``, and the caller may ``resume``).
 
+Until the order has been loaded once, a failure to reach the API at all (refused, a name
+that does not resolve, a stalled handshake: :func:`never_reached`) gets
+``UNREACHED_ATTEMPTS`` attempts in all, as many as a one-shot call (``list``) makes, and
+then polling stops (``StopReason.UNREACHABLE``); once loaded, the schedule applies.
+
 Pure: times are monotonic seconds handed in by the caller; nothing here sleeps or reads a
 clock. Every method returns a new, immutable ``PollPlan``.
 """
@@ -31,7 +36,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from tote_track.api.errors import RETRY_AFTER_CAP
+from tote_track.api.errors import RETRY_AFTER_CAP, ApiConnectionError
 from tote_track.api.statuses import FulfillmentStatus, HandoffMode, OrderStatus, PaymentStatus
 from tote_track.tracking.lifecycle import TERMINAL_FULFILLMENT_STATUSES, TERMINAL_ORDER_STATUSES
 
@@ -41,12 +46,14 @@ if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
 __all__ = [
     "RETRY_AFTER_CAP",
     "SCHEDULES",
+    "UNREACHED_ATTEMPTS",
     "PollPlan",
     "PollingPolicy",
     "Scenario",
     "Schedule",
     "StopReason",
     "after_completion",
+    "never_reached",
     "scenario_for",
     "should_replace",
 ]
@@ -58,6 +65,16 @@ _MAX_EXPONENT = 64
 # A deadline reached to within a microsecond counts as reached: a delay clipped to end at
 # the deadline, added back to the caller's clock, may fall short of it by a rounding error.
 _DEADLINE_SLACK = 1e-6
+
+UNREACHED_ATTEMPTS = 3
+"""Attempts in all while the API was never reached (before the first load): as many as a
+one-shot call makes (the client's first try and its ``DEFAULT_MAX_RETRIES`` retries)."""
+
+
+def never_reached(error: BaseException) -> bool:
+    """Whether ``error`` is a connection-level failure: no answer from the API at all
+    (refused, DNS, TLS, proxy, a connection or handshake that stalled)."""
+    return isinstance(error, ApiConnectionError)
 
 
 class Scenario(StrEnum):
@@ -139,6 +156,8 @@ def scenario_for(order: OrderSummary) -> Scenario | None:
 class StopReason(StrEnum):
     TERMINAL = "terminal"
     GAVE_UP = "gave_up"
+    UNREACHABLE = "unreachable"
+    """The API was never reached: the first load failed ``UNREACHED_ATTEMPTS`` times."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +171,7 @@ class PollPlan:
     ``failures``: failed polls in a row since the last success (0 after a success).
     ``delay``: seconds to wait before the next poll; None iff ``stop`` is set.
     ``stop``: why polling stopped, or None while it goes on.
+    ``loaded``: whether the order has been loaded (False only before the first success).
     """
 
     scenario: Scenario | None
@@ -160,6 +180,7 @@ class PollPlan:
     failures: int
     delay: float | None
     stop: StopReason | None
+    loaded: bool = True
 
     @property
     def stopped(self) -> bool:
@@ -228,7 +249,8 @@ class PollingPolicy:
         """The plan while no order has arrived yet (the very first request failed).
 
         Retries follow the calm preparation schedule until the order is known; the first
-        retry waits that schedule's initial interval.
+        retry waits that schedule's initial interval. While the API was never reached the
+        retries are bounded (``UNREACHED_ATTEMPTS``, see :meth:`after_failure`).
         """
         return PollPlan(
             scenario=Scenario.PREPARATION,
@@ -237,6 +259,7 @@ class PollingPolicy:
             failures=0,
             delay=None,
             stop=None,
+            loaded=False,
         )
 
     def resume(self, plan: PollPlan, order: OrderSummary, now: float) -> PollPlan:
@@ -264,9 +287,18 @@ class PollingPolicy:
         return self._next(plan, now, failures=0)
 
     def after_failure(
-        self, plan: PollPlan, now: float, retry_after: float | None = None
+        self,
+        plan: PollPlan,
+        now: float,
+        retry_after: float | None = None,
+        *,
+        unreached: bool = False,
     ) -> PollPlan:
         """A poll failed at ``now`` with a transient error (network, 5xx, 429).
+
+        ``unreached``: the failure was connection-level (:func:`never_reached`). Before the
+        order was ever loaded, the ``UNREACHED_ATTEMPTS``-th failure in a row that is one
+        stops polling (UNREACHABLE): the API is not there, saying so beats waiting.
 
         The scenario is kept (there is no new order to judge) and the backoff doubles as
         after a success; ``failures`` counts the failures in a row.
@@ -279,6 +311,10 @@ class PollingPolicy:
         """
         if plan.stop is not None or plan.scenario is None:
             return plan
+        if unreached and not plan.loaded and plan.failures + 1 >= UNREACHED_ATTEMPTS:
+            return replace(
+                plan, failures=plan.failures + 1, delay=None, stop=StopReason.UNREACHABLE
+            )
         if retry_after is not None and retry_after > 0:
             wait = min(retry_after, self.retry_after_cap)
             deadline = plan.started_at + self.schedules[plan.scenario].max_duration
@@ -316,6 +352,7 @@ class PollingPolicy:
             failures=failures,
             delay=min(schedule.backoff(attempt), remaining),
             stop=None,
+            loaded=plan.loaded,
         )
 
 

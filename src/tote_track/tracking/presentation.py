@@ -38,16 +38,20 @@ __all__ = [
     "MoneyRow",
     "StatusLine",
     "cancel_refusal",
+    "delivery_note",
     "format_duration",
     "format_money",
     "handoff_summary",
     "money_rows",
     "more_words",
+    "payment_state_words",
     "payment_words",
     "printable",
+    "return_money_words",
     "settlement_lines",
     "shown_text",
     "status_breakdown",
+    "street_address",
     "vehicle_description",
 ]
 
@@ -171,10 +175,10 @@ _UNKNOWN_REFERENCE = "Not in the guide this version of the tracker was built fro
 # outcome, ``payment_status`` the money, ``fulfillment_status`` where the food is.
 _STATUS_WORDS: Mapping[OrderStatus, str] = {
     OrderStatus.PENDING: "Placed · waiting for payment",
-    OrderStatus.CONFIRMED: "Confirmed · your payment went through",
+    OrderStatus.CONFIRMED: "Confirmed · sent to the store",
     OrderStatus.COMPLETED: "Complete",
-    OrderStatus.FAILED: "Not placed · the payment didn't go through",
-    OrderStatus.VOIDED: "Voided before payment",
+    OrderStatus.FAILED: "Not sent to the store · the payment didn't go through",
+    OrderStatus.VOIDED: "Called off before payment",
     OrderStatus.CANCELLED: "Cancelled",
 }
 _PAYMENT_WORDS: Mapping[PaymentStatus, str] = {
@@ -255,7 +259,7 @@ def payment_words(order: Order | OrderSummary) -> str:
         if PaymentState.REFUNDED in states:
             return "Refunded"
         if PaymentState.VOIDED in states:
-            return "Voided · never charged"
+            return "Never charged"
         if isinstance(order, Order):
             return "No payment was taken"
         return "Nothing to pay"
@@ -263,6 +267,46 @@ def payment_words(order: Order | OrderSummary) -> str:
     if words is None:
         return _UNKNOWN_WORDS
     return words.format(due=format_money(order.balance_due))
+
+
+# One payment's status in the customer's words (the API's value is shown beside it).
+_PAYMENT_STATE_WORDS: Mapping[PaymentState, str] = {
+    PaymentState.PENDING: "Processing",
+    PaymentState.AUTHORIZED: "Approved, not yet charged",
+    PaymentState.CAPTURED: "Charged",
+    PaymentState.COMPLETED: "Paid",
+    PaymentState.FAILED: "Didn't go through",
+    PaymentState.VOIDED: "Never charged",
+    PaymentState.REFUNDED: "Refunded",
+}
+
+
+def payment_state_words(state: PaymentState) -> str:
+    """One payment's status in words: ``Paid``, ``Never charged``, ``Refunded``; a status
+    this version does not know, as the server sent it."""
+    return _PAYMENT_STATE_WORDS.get(state, state.value)
+
+
+def return_money_words(order: Order | OrderSummary) -> str:
+    """What the customer can expect about the money of a returned order: a return leaves
+    the payments alone (refunds for returns come from the store), so say whether the API
+    shows a refund yet."""
+    from tote_track.api.models import Order  # loaded already: there is an order
+
+    refunded = (
+        [p for p in order.payments if p.status == PaymentState.REFUNDED]
+        if isinstance(order, Order)
+        else []
+    )
+    if refunded:
+        total = refunded[0].amount
+        for payment in refunded[1:]:
+            total = total + payment.amount
+        return f"The store refunded {format_money(total)}."
+    return (
+        "A refund for a return comes from the store; none shows on this order yet. "
+        "Contact the store about it."
+    )
 
 
 def _method(payment: Payment) -> str:
@@ -285,7 +329,7 @@ def settlement_lines(order: Order) -> tuple[str, ...]:
         if payment.status == PaymentState.REFUNDED:
             lines.append(f"Refunded {amount} to your {method}")
         elif payment.status == PaymentState.VOIDED:
-            lines.append(f"Voided: {amount} on your {method} was never charged")
+            lines.append(f"{amount} on your {method} was never charged")
         elif payment.status == PaymentState.FAILED:
             lines.append(f"{amount} on your {method} didn't go through: not charged")
         elif payment.status in (PaymentState.CAPTURED, PaymentState.COMPLETED):
@@ -341,12 +385,32 @@ def handoff_summary(handoff: Handoff) -> str:
     if handoff.mode == HandoffMode.CURBSIDE:
         detail = vehicle_description(handoff)
     elif handoff.mode == HandoffMode.DELIVERY and handoff.delivery_address is not None:
-        address = handoff.delivery_address
-        parts = (address.line1, address.city)
-        detail = ", ".join(part.strip() for part in parts if part and part.strip())
+        detail = street_address(handoff)
+        city = handoff.delivery_address.city
+        if city and city.strip():
+            detail = f"{detail}, {city.strip()}" if detail else city.strip()
     else:
         detail = ""
     return f"{mode} · {detail}" if detail else mode
+
+
+def street_address(handoff: Handoff) -> str:
+    """``12 Main St, Apt 4B``: a delivery's ``line1`` and ``line2`` as given; "" when
+    neither is."""
+    address = handoff.delivery_address
+    if address is None:
+        return ""
+    parts = (address.line1, address.line2)
+    return ", ".join(part.strip() for part in parts if part and part.strip())
+
+
+def delivery_note(handoff: Handoff) -> str:
+    """``Note for the driver: Leave at the front desk.``, from ``delivery_instructions``;
+    "" when there are none (or the order is not a delivery)."""
+    said = handoff.delivery_instructions
+    if handoff.mode != HandoffMode.DELIVERY or not said or not said.strip():
+        return ""
+    return f"Note for the driver: {' '.join(said.split())}"
 
 
 def vehicle_description(handoff: Handoff) -> str:

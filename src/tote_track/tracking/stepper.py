@@ -4,6 +4,11 @@
 should display most prominently"); ``status`` and ``payment_status`` decide the words while
 the order waits for payment and how an order that left the happy path ended.
 
+Step times are the truth or nothing: Placed is the order's ``created_at``, the step the
+order is at now (or its ending) its ``updated_at``, a step the tracker saw the order reach
+the moment it saw it (``record_seen``), and any other step no time. An order opened
+mid-way therefore shows no time for the steps it passed before it was opened.
+
 Pure: times come from the order and from the ``seen`` map the caller keeps with
 ``record_seen``.
 """
@@ -17,7 +22,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tote_track.api.statuses import FulfillmentStatus, HandoffMode, OrderStatus, PaymentStatus
-from tote_track.tracking.presentation import format_money, vehicle_description
+from tote_track.tracking.presentation import (
+    format_money,
+    return_money_words,
+    street_address,
+    vehicle_description,
+)
 
 if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
     from tote_track.api.models import OrderSummary
@@ -25,6 +35,7 @@ if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
 __all__ = [
     "Outcome",
     "Progress",
+    "Seen",
     "Step",
     "StepState",
     "Tone",
@@ -48,7 +59,9 @@ class Step:
     label: str
     state: StepState
     seen_at: datetime | None
-    """When the order reached this step, if known (``Placed``: the order's ``created_at``)."""
+    """When the order reached this step, if known: ``Placed`` the order's ``created_at``,
+    the current step its ``updated_at``, a step the tracker saw the order reach the moment
+    it saw it; None for any other."""
 
 
 class Outcome(StrEnum):
@@ -72,8 +85,8 @@ class Tone(StrEnum):
 
 OFF_PATH_ENDINGS: dict[Outcome, str] = {
     Outcome.CANCELLED: "Cancelled",
-    Outcome.FAILED: "Failed",
-    Outcome.VOIDED: "Voided",
+    Outcome.FAILED: "Payment failed",
+    Outcome.VOIDED: "Called off",
     Outcome.RETURNED: "Returned",
 }
 """The endings that leave the steps' path, and the word that takes the remaining steps'
@@ -91,6 +104,8 @@ class Progress:
     """How the order ended; None while it is still under way."""
     finished: bool
     """True once nothing more will happen for the customer (the outcome is known)."""
+    ended_at: datetime | None = None
+    """When the order ended (its ``updated_at``), for the outcome; None while under way."""
 
     @property
     def tone(self) -> Tone:
@@ -147,7 +162,12 @@ _POSITION: Mapping[FulfillmentStatus, int] = {
 }
 _PREPARATION_STARTED = frozenset({FS.PREPARING, FS.READY_FOR_PICKUP})
 
-_SETTLED = "Any payment is voided or refunded in full; there is nothing you need to do."
+_SETTLED = "You won't be charged: anything already paid is refunded in full."
+
+Seen = Mapping[FulfillmentStatus, datetime]
+"""The fulfillment statuses the tracker saw the order at, each with its time: for the one
+the order was at when first loaded, the order's ``updated_at`` then (the API's time of its
+current status); for each later one, the moment the tracker saw the order arrive there."""
 
 
 def steps_for(mode: HandoffMode) -> tuple[tuple[FulfillmentStatus, str], ...]:
@@ -156,22 +176,23 @@ def steps_for(mode: HandoffMode) -> tuple[tuple[FulfillmentStatus, str], ...]:
 
 
 def record_seen(
-    seen: Mapping[FulfillmentStatus, datetime], order: OrderSummary, now: datetime
+    seen: Seen, order: OrderSummary, now: datetime
 ) -> dict[FulfillmentStatus, datetime]:
-    """``seen`` plus the order's fulfillment status at ``now`` if it is new; the first
+    """``seen`` plus the order's fulfillment status if it is new: stamped ``now`` (the
+    moment the tracker saw the change), or on the first load (``seen`` empty) the order's
+    ``updated_at`` (it was already there; the tracker did not see it get there). The first
     sighting of each status is kept. The input is not modified."""
     updated = dict(seen)
-    updated.setdefault(order.fulfillment_status, now)
+    updated.setdefault(order.fulfillment_status, now if seen else order.updated_at)
     return updated
 
 
-def progress_of(
-    order: OrderSummary, seen: Mapping[FulfillmentStatus, datetime] | None = None
-) -> Progress:
+def progress_of(order: OrderSummary, seen: Seen | None = None) -> Progress:
     """Steps, headline and outcome of ``order``.
 
-    ``seen`` (from ``record_seen``) stamps the steps with when they were reached and tells
-    how far an order got before it was cancelled, so the stepper can say who stopped it.
+    ``seen`` (from ``record_seen``) stamps the steps the tracker saw the order reach and
+    tells how far an order got before it was cancelled, so the stepper can say who stopped
+    it.
     """
     seen = seen or {}
     outcome = _outcome_of(order)
@@ -189,7 +210,7 @@ def progress_of(
             status=status,
             label=label,
             state=_state(index, reached, current),
-            seen_at=_seen_at(status, order, seen) if index <= reached else None,
+            seen_at=_seen_at(status, order, seen, outcome) if index <= reached else None,
         )
         for index, (status, label) in enumerate(steps_for(order.handoff.mode))
     )
@@ -200,6 +221,7 @@ def progress_of(
         detail=detail,
         outcome=outcome,
         finished=outcome is not None,
+        ended_at=order.updated_at if outcome is not None else None,
     )
 
 
@@ -218,7 +240,7 @@ def _outcome_of(order: OrderSummary) -> Outcome | None:
     return None
 
 
-def _furthest_seen(seen: Mapping[FulfillmentStatus, datetime]) -> int:
+def _furthest_seen(seen: Seen) -> int:
     return max((_POSITION[s] for s in seen if s in _POSITION), default=0)
 
 
@@ -231,16 +253,19 @@ def _state(index: int, reached: int, current: int | None) -> StepState:
 
 
 def _seen_at(
-    status: FulfillmentStatus, order: OrderSummary, seen: Mapping[FulfillmentStatus, datetime]
+    status: FulfillmentStatus, order: OrderSummary, seen: Seen, outcome: Outcome | None
 ) -> datetime | None:
+    """The truth or nothing: ``created_at``, ``updated_at`` for the status the order is at
+    (unless it went on to an ending, which takes that time), or when the tracker saw it."""
     if status == FS.PENDING:
         return order.created_at
+    at_now = _POSITION.get(status) == _POSITION.get(order.fulfillment_status)
+    if at_now and outcome in (None, Outcome.COMPLETED):
+        return order.updated_at
     return seen.get(status)
 
 
-def _words(
-    order: OrderSummary, outcome: Outcome | None, seen: Mapping[FulfillmentStatus, datetime]
-) -> tuple[str, str]:
+def _words(order: OrderSummary, outcome: Outcome | None, seen: Seen) -> tuple[str, str]:
     if outcome is not None:
         return _ending_words(order, outcome, seen)
     if order.status == OrderStatus.PENDING:
@@ -248,22 +273,21 @@ def _words(
     return _fulfillment_words(order)
 
 
-def _ending_words(
-    order: OrderSummary, outcome: Outcome, seen: Mapping[FulfillmentStatus, datetime]
-) -> tuple[str, str]:
+def _ending_words(order: OrderSummary, outcome: Outcome, seen: Seen) -> tuple[str, str]:
     if outcome is Outcome.FAILED:
         return (
             "Your payment didn't go through.",
             "The order was not sent to the store, and you have not been charged.",
         )
     if outcome is Outcome.VOIDED:
-        return ("This order was voided before payment.", "You have not been charged.")
+        return ("This order was called off before payment.", "You have not been charged.")
     if outcome is Outcome.CANCELLED:
         reached = {s for s in seen if s in _POSITION}
         if reached & _PREPARATION_STARTED:
+            # Only the store can cancel once preparation began; the API does not say why.
             return (
                 "The store cancelled your order.",
-                f"Preparation had already started, so the store stepped in. {_SETTLED}",
+                f"It was cancelled after the store started preparing it. {_SETTLED}",
             )
         if reached:
             return (
@@ -272,7 +296,7 @@ def _ending_words(
             )
         return ("Your order was cancelled.", _SETTLED)
     if outcome is Outcome.RETURNED:
-        return ("Your order was returned.", "The return has been processed.")
+        return ("Your order was returned.", return_money_words(order))
     if order.fulfillment_status == FS.FULFILLED:
         return ("Picked up. Enjoy!", "Thanks for your order.")
     if order.fulfillment_status == FS.DELIVERED:
@@ -321,10 +345,10 @@ def _fulfillment_words(order: OrderSummary) -> tuple[str, str]:
 def _ready_words(order: OrderSummary) -> tuple[str, str]:
     handoff, code = order.handoff, order.short_code
     if handoff.mode == HandoffMode.DELIVERY:
-        address = handoff.delivery_address
+        address = street_address(handoff)
         headline = "Your order is ready and waiting for the driver."
-        if address is not None and address.line1 and address.line1.strip():
-            return (headline, f"It will be delivered to {address.line1.strip()}.")
+        if address:
+            return (headline, f"It will be delivered to {address}.")
         return (headline, "It will be delivered to you.")
     if handoff.mode == HandoffMode.CURBSIDE:
         headline = "Your order is ready. Park in a curbside spot and we'll bring it out."

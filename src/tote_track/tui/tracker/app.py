@@ -41,7 +41,13 @@ from tote_track.api.trust import trust_in_background
 from tote_track.tracking.errors import describe_cancel_failure
 from tote_track.tracking.freshness import Phase, freshness, load_failure, phase_after
 from tote_track.tracking.lifecycle import cancel_eligibility
-from tote_track.tracking.polling import PollingPolicy, PollPlan, StopReason, should_replace
+from tote_track.tracking.polling import (
+    PollingPolicy,
+    PollPlan,
+    StopReason,
+    never_reached,
+    should_replace,
+)
 from tote_track.tracking.presentation import settlement_lines, shown_text
 from tote_track.tui.desktop import Notifier, Protocol, detect, escape
 from tote_track.tui.terminal import Clock, TerminalApp, tmux_allows_passthrough
@@ -112,6 +118,17 @@ class TrackerApp(TerminalApp):
             tooltip="The cancellation is on its way to the store",
         ),
         Binding("q", "quit", "Quit", id="tracker.quit", tooltip="Stop tracking and quit"),
+        # People press Ctrl-C to quit: it does (Textual's default only says how to quit),
+        # even from the cancel dialog's text box.
+        Binding(
+            "ctrl+c",
+            "quit",
+            "Quit",
+            show=False,
+            priority=True,
+            id="tracker.interrupt",
+            tooltip="Stop tracking and quit",
+        ),
         Binding(
             "question_mark",
             "help",
@@ -141,6 +158,7 @@ class TrackerApp(TerminalApp):
         sandbox_url: str | None = None,
         auto_poll: bool = True,
         tz: tzinfo | None = None,
+        verbose: bool = False,
     ) -> None:
         super().__init__(client_factory, clock=clock)
         self.order_id = order_id
@@ -154,6 +172,9 @@ class TrackerApp(TerminalApp):
         self.sandbox_url = sandbox_url
         self.auto_poll = auto_poll
         self.tz = tz
+        self.verbose = verbose
+        """Show QA detail (the polling rhythm) on the bottom line; also while the QA
+        console is open."""
         self.exit_code = exit_codes.OK
         # What is shown.
         self.order: Order | None = None
@@ -318,9 +339,13 @@ class TrackerApp(TerminalApp):
                 self.pop_screen()
                 self.exit_code = exit_codes.OK
             plan = self.plan if self.plan is not None else self.policy.before_first(now)
-            after = self.policy.after_failure(plan, now, retry_after=error.retry_after)
-            self._set_plan(after, error)
-            return
+            after = self.policy.after_failure(
+                plan, now, retry_after=error.retry_after, unreached=never_reached(error)
+            )
+            if after.stop is not StopReason.UNREACHABLE:
+                self._set_plan(after, error)
+                return
+            self.plan = after  # the API was never reached: say so, as for any load error
         self._cancel_timer()
         self._next_due = None
         self.last_error = error
@@ -348,6 +373,8 @@ class TrackerApp(TerminalApp):
             and self.order is not None
         ):
             self.plan = self.policy.resume(self.plan, self.order, self.clock.monotonic())
+        elif self.plan is not None and self.plan.stop is StopReason.UNREACHABLE:
+            self.plan = None  # trying again from the start: the same few attempts
         if self.phase in (Phase.STOPPED, Phase.ERROR):
             self.last_error = None  # a fresh start: the words of that failure go
         self._poll_now()
@@ -372,10 +399,10 @@ class TrackerApp(TerminalApp):
         self._panels.show(
             order,
             progress,
-            outcome_at=self._seen.get(order.fulfillment_status),
             money=settlement_lines(order),
         )
         self._render_cancel_hint()
+        self._overtake_cancel_dialog(order)
         if self.qa_console is not None:
             self.qa_console.show_order(order)
         if self._announce_cancel and order.status == OrderStatus.CANCELLED:
@@ -473,6 +500,7 @@ class TrackerApp(TerminalApp):
             updated_ago=updated_ago,
             next_in=None if self._next_due is None else self._next_due - now,
             error=self.last_error,
+            verbose=self.verbose or (self.qa_console is not None and self.qa_console.is_open),
         )
         return words.text, words.mood
 
@@ -521,6 +549,16 @@ class TrackerApp(TerminalApp):
             draft=self._cancel_draft or CancelDraft(),
         )
         self.push_screen(self._cancel_screen, self._cancel_dialog_closed)
+
+    def _overtake_cancel_dialog(self, order: Order) -> None:
+        """The cancel dialog is open and the order moved on (the store started preparing):
+        the dialog says it is too late and offers only closing."""
+        screen = self._cancel_screen
+        if screen is None or self.cancelling:
+            return
+        eligibility = cancel_eligibility(order)
+        if not eligibility.allowed:
+            screen.too_late("Too late to cancel online", eligibility.reason)
 
     def action_cancelling(self) -> None:
         """``c`` while a cancel is in flight: nothing (the footer says "Cancelling…")."""
@@ -622,6 +660,7 @@ class TrackerApp(TerminalApp):
         """``e`` (sandbox only): open or close the QA console."""
         if self.qa_console is not None:
             self.qa_console.toggle()
+            self.refresh_freshness()  # the polling rhythm shows while the console is open
 
     def action_help(self) -> None:
         from tote_track.tui.tracker.dialogs import HelpScreen
@@ -670,6 +709,7 @@ def run_tracker(
     notify: bool = True,
     sandbox: bool = False,
     policy: PollingPolicy | None = None,
+    verbose: bool = False,
 ) -> int:
     """Run the tracker in this terminal until the customer quits; returns the exit code."""
     # The trusted CAs load on a thread while the app starts (OpenSSL, without the GIL).
@@ -691,6 +731,7 @@ def run_tracker(
         notifier=detect(os.environ),
         sandbox_url=config.base_url if sandbox else None,
         policy=policy,
+        verbose=verbose,
     )
     result = app.run()
     # Only the exit is left: the collection at exit need not walk every object (with an

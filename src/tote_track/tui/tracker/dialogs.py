@@ -149,6 +149,10 @@ class CancelScreen(Dialog[CancelDraft]):
     The dialog stays open while the request is in flight ("Cancelling…", a second ``y``
     does nothing) and after an error, so nothing the customer chose or typed is lost. It is
     dismissed with the draft (for next time) when the customer backs out.
+
+    Events can overtake it: when the order moves on while it is open (the store started
+    preparing), :meth:`too_late` turns it into a message that says so and offers only
+    closing.
     """
 
     DEFAULT_CSS = """
@@ -215,6 +219,15 @@ class CancelScreen(Dialog[CancelDraft]):
             id="cancel_dialog.back_from_text",
             tooltip="Close this dialog; nothing is sent",
         ),
+        # Once it is too late (too_late): closing is all that is left.
+        Binding(
+            "escape,enter,n",
+            "close",
+            "Close",
+            key_display="esc",
+            id="cancel_dialog.close",
+            tooltip="Close this message",
+        ),
     ]
     AUTO_FOCUS = "#cancel-reasons"
 
@@ -230,17 +243,23 @@ class CancelScreen(Dialog[CancelDraft]):
         self._eligibility = eligibility
         self._initial = draft
         self.busy = False
+        self.overtaken = False
+        """True once it is too late to cancel (:meth:`too_late`): only closing is offered."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="cancel-dialog", classes="dialog"):
-            yield Label(literal(f"Cancel order {self._code}?"), classes="dialog-title")
+            yield Label(
+                literal(f"Cancel order {self._code}?"), id="cancel-title", classes="dialog-title"
+            )
             yield Static(
                 literal(
-                    f"{self._eligibility} Payments are voided or refunded in full automatically."
+                    f"{self._eligibility} Anything you paid is refunded in full, and nothing "
+                    "more is charged."
                 ),
+                id="cancel-body",
                 classes="dialog-body",
             )
-            yield Label("Why are you cancelling?", classes="dialog-label")
+            yield Label("Why are you cancelling?", id="cancel-why", classes="dialog-label")
             with RadioSet(id="cancel-reasons"):
                 for index, reason in enumerate(PRESET_REASONS):
                     yield ReasonButton(reason, value=index == self._initial.preset)
@@ -262,6 +281,8 @@ class CancelScreen(Dialog[CancelDraft]):
         return focused is not None and focused.id == "cancel-text"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close" or self.overtaken:
+            return action == "close" and self.overtaken
         if action in ("confirm", "back"):
             return not self.typing
         if action in ("confirm_from_text", "back_from_text"):
@@ -276,8 +297,8 @@ class CancelScreen(Dialog[CancelDraft]):
 
     def _show_keys(self) -> None:
         """The buttons name the keys that work where focus is now."""
-        if not self.is_attached or not self.query("#cancel-back"):
-            return  # still composing, or closed
+        if not self.is_attached or not self.query("#cancel-back") or self.overtaken:
+            return  # still composing, closed, or only closing is left
         confirm = self.query_one("#cancel-confirm", Button)
         back = self.query_one("#cancel-back", Button)
         if not self.busy:
@@ -316,6 +337,25 @@ class CancelScreen(Dialog[CancelDraft]):
         self.query_one("#cancel-back", Button).disabled = True
         self.post_message(self.Confirmed(reason))
 
+    def action_close(self) -> None:
+        self.dismiss(self.draft)
+
+    def too_late(self, title: str, reason: str) -> None:
+        """The order moved on while the dialog was open: say it is too late, and why, and
+        offer only closing. Ignored while a cancel is in flight (its answer says)."""
+        if self.busy or self.overtaken or not self.is_attached:
+            return
+        self.overtaken = True
+        self.query_one("#cancel-title", Label).update(literal(title))
+        self.query_one("#cancel-body", Static).update(literal(reason))
+        for selector in ("#cancel-why", "#cancel-reasons", "#cancel-text", "#cancel-error"):
+            self.query_one(selector).display = False
+        self.query_one("#cancel-confirm", Button).display = False
+        close = self.query_one("#cancel-back", Button)
+        close.label = "Close (esc)"
+        close.focus()
+        self.refresh_bindings()
+
     def action_back(self) -> None:
         if self.busy:
             self.query_one("#cancel-error", Static).update(
@@ -349,7 +389,10 @@ class CancelScreen(Dialog[CancelDraft]):
 
     @on(Button.Pressed, "#cancel-back")
     def _back_pressed(self) -> None:
-        self.action_back()
+        if self.overtaken:
+            self.action_close()
+        else:
+            self.action_back()
 
     @on(Input.Submitted, "#cancel-text")
     def _text_submitted(self) -> None:

@@ -31,6 +31,7 @@ from tote_track.tracking.presentation import (
     format_money,
     money_rows,
     more_words,
+    payment_state_words,
     printable,
     shown_text,
     status_breakdown,
@@ -89,7 +90,6 @@ class ProgressStepper(Widget):
     DEFAULT_CSS = "ProgressStepper { height: auto; }"
 
     progress: reactive[Progress | None] = reactive(None, layout=True)
-    outcome_at: reactive[datetime | None] = reactive(None, layout=True)
 
     def __init__(self, *, tz: tzinfo | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -112,7 +112,7 @@ class ProgressStepper(Widget):
             glyph = OUTCOME_GLYPHS.get(progress.outcome, ENDED_GLYPH)
             style = self.get_component_rich_style("stepper--outcome")
             cells.append(
-                (Text(f"{glyph} {ending}", style=style), clock_time(self.outcome_at, self.tz))
+                (Text(f"{glyph} {ending}", style=style), clock_time(progress.ended_at, self.tz))
             )
         return cells
 
@@ -175,7 +175,7 @@ class Headline(Widget):
             text.append(f"\n{shown_text(progress.detail, LITERAL_LIMIT)}")
         money_style = self.get_component_rich_style("headline--money")
         for line in self.money[:ITEMS_SHOWN]:
-            text.append(f"\n↺ {shown_text(line, LITERAL_LIMIT)}", style=money_style)
+            text.append(f"\n{shown_text(line, LITERAL_LIMIT)}", style=money_style)
         return text
 
 
@@ -223,7 +223,7 @@ class ItemsPanel(ShowsOnChange):
         for payment in payments:
             paid.add_row(
                 literal(payment.payment_method.label, limit=VALUE_LIMIT),
-                literal(payment.status.label, limit=VALUE_LIMIT),
+                literal(payment_state_words(payment.status), limit=VALUE_LIMIT),
                 literal(format_money(payment.amount)),
             )
         _more_row(paid, len(order.payments), "payment", none="No payment yet")
@@ -317,12 +317,10 @@ class OrderPanels(Vertical):
         order: Order,
         progress: Progress,
         *,
-        outcome_at: datetime | None,
         money: Sequence[str],
     ) -> None:
-        """``outcome_at``: when the order's ending was first seen; ``money``: what happened
-        to its payments (refunds, voids), one line each."""
-        self.stepper.outcome_at = outcome_at
+        """``money``: what happened to its payments (refunds, nothing charged), one line
+        each."""
         self.stepper.progress = progress
         self.headline.show(progress, money)
         self.status.show(order)

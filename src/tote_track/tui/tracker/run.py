@@ -15,7 +15,12 @@ __all__ = ["run_track"]
 
 
 def run_track(
-    config: ClientConfig, text: str, *, notify: bool = True, poll_speed: float = 1.0
+    config: ClientConfig,
+    text: str,
+    *,
+    notify: bool = True,
+    poll_speed: float = 1.0,
+    verbose: bool = False,
 ) -> int:
     """Track the order ``text`` names until the customer quits (or, without a terminal, until
     it ends, a line per change); the exit code."""
@@ -30,4 +35,4 @@ def run_track(
         return run_follow(config, order_id, policy=policy)
     from tote_track.tui.tracker.app import run_tracker
 
-    return run_tracker(config, order_id, notify=notify, policy=policy)
+    return run_tracker(config, order_id, notify=notify, policy=policy, verbose=verbose)

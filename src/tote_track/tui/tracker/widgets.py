@@ -20,7 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from tote_track.api.statuses import short_code
-from tote_track.tracking.presentation import handoff_summary, shown_text
+from tote_track.tracking.presentation import delivery_note, handoff_summary, shown_text
 
 if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
     from textual.screen import Screen
@@ -98,6 +98,9 @@ class OrderHeader(ShowsOnChange):
             right = literal(f"Store {order.location_id[:6].upper()}")
         grid.add_row(left, right)
         renderables: list[RenderableType] = [grid]
+        note = delivery_note(order.handoff) if order is not None else ""
+        if note:
+            renderables.append(literal(note, "italic"))
         if self._sandbox_url:
             renderables.append(
                 Text.assemble(("Sandbox API  ", "dim"), literal(self._sandbox_url, "underline"))
