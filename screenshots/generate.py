@@ -45,7 +45,13 @@ CURBSIDE = {"mode": "CURBSIDE", "vehicle_make": "Toyota", "vehicle_model": "Camr
             "vehicle_color": "Silver"}  # fmt: skip
 DELIVERY = {
     "mode": "DELIVERY",
-    "delivery_address": {"line1": "12 Main St", "city": "Springfield", "postal_code": "62701"},
+    "delivery_address": {
+        "line1": "12 Main St",
+        "line2": "Apt 4B",
+        "city": "Springfield",
+        "postal_code": "62701",
+    },
+    "delivery_instructions": "Leave at the front desk.",
 }
 
 

@@ -59,7 +59,8 @@ def test_track_opens_the_tracker_in_a_terminal(monkeypatch: pytest.MonkeyPatch) 
     [(config, order_id, flags)] = calls
     assert order_id == ORDER_ID  # canonical form
     assert config.token == "t0k"
-    assert flags == {"notify": False, "policy": None}  # --no-bell: the old --no-notify
+    # --no-bell: the old --no-notify
+    assert flags == {"notify": False, "policy": None, "verbose": False}
 
 
 def test_without_a_terminal_it_prints_a_line_per_change_until_the_end(

@@ -143,7 +143,7 @@ async def test_an_api_never_reached_exits_4_after_a_few_attempts() -> None:
     assert len(api.requests) == UNREACHED_ATTEMPTS == 3
     assert run.delays == [5.0, 10.0]
     assert "reconnecting · retry in 5 s · Could not reach" in run.warnings[0]
-    assert run.warnings[-1].startswith("error: Could not reach")
+    assert run.warnings[-1].startswith("Error: Could not reach")
     assert run.warnings[-1].endswith("; no answer after 3 attempts")
     assert run.lines == []
 

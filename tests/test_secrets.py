@@ -297,6 +297,8 @@ async def test_tracker_reconnecting_through_server_errors(sandbox: EmbeddedSandb
         await scan_tracker(pilot, "tracker, before the outage")
         await asyncio.to_thread(ctl.faults, error_rate=1.0)
         try:
+            await pilot.press("r")  # one failed check is no alarm; the second reconnects
+            await scan_tracker(pilot, "tracker, one failed check")
             await pilot.press("r")
             text = await scan_tracker(pilot, "tracker, reconnecting")
         finally:

@@ -59,7 +59,8 @@ MANUAL_SCENARIOS: dict[str, dict[str, Any]] = {
     "manual_delivery": {
         "handoff": {
             "mode": "DELIVERY",
-            "delivery_address": {"line1": "12 Main St", "city": "Springfield"},
+            "delivery_address": {"line1": "12 Main St", "line2": "Apt 4B", "city": "Springfield"},
+            "delivery_instructions": "Leave at the front desk.",
         }
     },
 }

@@ -171,8 +171,9 @@ def test_every_known_fulfillment_status_has_a_verdict() -> None:
 @pytest.mark.parametrize(
     ("status", "fulfillment", "words"),
     [
-        ("COMPLETED", "FULFILLED", "This order is complete"),
-        ("COMPLETED", "RETURNED", "This order is complete"),
+        ("COMPLETED", "FULFILLED", "This order was picked up"),
+        ("COMPLETED", "RETURNED", "This order was returned"),
+        ("COMPLETED", "READY_FOR_PICKUP", "This order is complete"),
         ("FAILED", "CANCELLED", "This order didn't go through (the payment failed)"),
         ("VOIDED", "CANCELLED", "This order was called off before payment"),
         ("CANCELLED", "CANCELLED", "This order is already cancelled"),

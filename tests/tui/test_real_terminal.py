@@ -149,3 +149,16 @@ def test_cancel_dialog_keys_in_a_real_terminal_without_colour(tmux: Tmux) -> Non
     tmux.keys("q")
     screen = tmux.wait_for(lambda s: "EXIT=" in s)
     assert "EXIT=0" in screen
+
+
+def test_ctrl_c_quits_the_tracker_and_restores_the_terminal(tmux: Tmux) -> None:
+    command = f"{shlex.quote(str(TOTE_TRACK))} demo --scenario manual"
+    tmux.keys(f"clear; {command}; echo EXIT=$?", "Enter")
+    tmux.wait_for(lambda s: "You can cancel until the store starts preparing." in s, poke="r")
+    tmux.keys("C-c")
+    screen = tmux.wait_for(lambda s: "EXIT=" in s)
+    assert "EXIT=0" in screen
+    assert "to quit" not in screen  # not Textual's "Press ctrl+q to quit"
+    assert "Order " not in screen
+    assert tmux.flag("alternate_on") == "0"
+    assert tmux.flag("cursor_flag") == "1"

@@ -92,11 +92,11 @@ _VEHICLES = (
     ("Mazda", "CX-5", "Red"),
 )
 _STREETS = (
-    ("12 Main St", "Springfield", "IL", "62701"),
-    ("480 Oak Ave", "Springfield", "IL", "62702"),
-    ("77 Lakeview Dr", "Springfield", "IL", "62704"),
-    ("1500 College Blvd", "Springfield", "IL", "62703"),
-    ("9 Elm Ct", "Chatham", "IL", "62629"),
+    ("12 Main St", "Apt 4B", "Springfield", "IL", "62701"),
+    ("480 Oak Ave", None, "Springfield", "IL", "62702"),
+    ("77 Lakeview Dr", "Unit 12", "Springfield", "IL", "62704"),
+    ("1500 College Blvd", "Suite 200", "Springfield", "IL", "62703"),
+    ("9 Elm Ct", None, "Chatham", "IL", "62629"),
 )
 _INSTRUCTIONS = (None, "Leave at the front desk.", "Ring the bell twice.", "Call on arrival.")
 _CANCEL_REASONS = (
@@ -302,9 +302,10 @@ def _handoff(rng: random.Random, mode: str) -> dict[str, Any]:
         make, model, color = rng.choice(_VEHICLES)
         handoff |= {"vehicle_make": make, "vehicle_model": model, "vehicle_color": color}
     elif mode == "DELIVERY":
-        line1, city, region, postal = rng.choice(_STREETS)
+        line1, line2, city, region, postal = rng.choice(_STREETS)
         handoff["delivery_address"] = {
             "line1": line1,
+            **({"line2": line2} if line2 else {}),
             "city": city,
             "region": region,
             "postal_code": postal,

@@ -110,6 +110,8 @@ class CancelEligibility:
 def cancel_eligibility(order: OrderSummary) -> CancelEligibility:
     """Whether the API will accept a cancel now (the guide's "Cancellation rules")."""
     ended = _ENDED_WORDS.get(order.status)
+    if order.status == OS.COMPLETED:  # say how: picked up, delivered, returned
+        ended = _HANDED_OVER_WORDS.get(order.fulfillment_status, ended)
     if ended is not None:
         return CancelEligibility(False, f"{ended}; there is nothing to cancel.")
     if order.fulfillment_status in CANCELLABLE_FULFILLMENT_STATUSES:

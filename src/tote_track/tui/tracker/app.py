@@ -558,7 +558,9 @@ class TrackerApp(TerminalApp):
             return
         eligibility = cancel_eligibility(order)
         if not eligibility.allowed:
-            screen.too_late("Too late to cancel online", eligibility.reason)
+            ended = self.progress is not None and self.progress.finished
+            title = "Nothing to cancel" if ended else "Too late to cancel online"
+            screen.too_late(title, eligibility.reason)
 
     def action_cancelling(self) -> None:
         """``c`` while a cancel is in flight: nothing (the footer says "Cancelling…")."""
