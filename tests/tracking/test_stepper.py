@@ -484,8 +484,8 @@ def test_values_are_immutable_and_enums_are_strings() -> None:
         ("COMPLETED", "FULFILLED", Tone.GOOD, None),
         ("COMPLETED", "RETURNED", Tone.ONGOING, "Returned"),
         ("CANCELLED", "CANCELLED", Tone.BAD, "Cancelled"),
-        ("FAILED", "PENDING", Tone.BAD, "Failed"),
-        ("VOIDED", "PENDING", Tone.BAD, "Voided"),
+        ("FAILED", "PENDING", Tone.BAD, "Payment failed"),
+        ("VOIDED", "PENDING", Tone.BAD, "Called off"),
     ],
 )
 def test_the_progress_carries_its_tone_and_the_word_of_an_off_path_ending(

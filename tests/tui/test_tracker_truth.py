@@ -26,12 +26,12 @@ from tests.tui.support import (
     screen_words,
     settle,
 )
+from tote_track import exit_codes
 from tote_track.api.control import SandboxControl
 from tote_track.api.models import Order
 from tote_track.api.statuses import FulfillmentStatus, OrderStatus
 from tote_track.sandbox.server import build_app
 from tote_track.tracking.polling import UNREACHED_ATTEMPTS, StopReason
-from tote_track.tui.tracker.app import EXIT_API_ERROR, EXIT_OK
 from tote_track.tui.tracker.dialogs import CancelScreen, ErrorScreen
 from tote_track.tui.tracker.panels import clock_time
 
@@ -162,7 +162,7 @@ async def test_the_tracker_stops_after_a_few_attempts_when_the_api_was_never_rea
         assert app.plan.stop is StopReason.UNREACHABLE
         assert len(api.requests) == UNREACHED_ATTEMPTS
         assert "Could not reach" in screen_words(app)
-        assert app.exit_code == EXIT_API_ERROR
+        assert app.exit_code == exit_codes.API_ERROR
         clock.advance(3600)
         app.poll_if_due()
         await settle(pilot)
@@ -184,7 +184,7 @@ async def test_ctrl_c_quits_the_tracker(sandbox: Sandbox) -> None:
         await pilot.press("ctrl+c")
         await settle(pilot)
     assert not app.is_running
-    assert app.return_code == EXIT_OK
+    assert app.return_code == exit_codes.OK
     assert not any("to quit" in words for words in app.notified)  # no "Press ctrl+q"
 
 
