@@ -63,8 +63,9 @@ def test_the_trackers_first_frame_imports_no_dialog_console_panel_or_sandbox() -
 
 
 def test_the_trackers_first_frame_needs_neither_the_client_nor_the_models() -> None:
-    """httpx and pydantic (about 200 ms of imports) load after the first frame is drawn,
-    when the first fetch needs them; the frame comes from the order id alone."""
+    """httpx and pydantic (about 150 ms of imports) load after the first frame is drawn: the
+    frame comes from the order id alone. httpx loads first, for the first request; pydantic
+    and the models load while that request is out."""
     matching = (
         "m.split('.')[0] in ('httpx', 'httpcore', 'pydantic') "
         "or m in ('tote_track.api.client', 'tote_track.api.models')"
@@ -102,3 +103,12 @@ def test_a_request_leaves_before_pydantic_and_the_models_load() -> None:
     assert loaded_after(request, matching=matching) == []
     read = request + "\ntry:\n    ToteClient.read_order(reply)\nexcept Exception:\n    pass"
     assert "tote_track.api.models" in loaded_after(read, matching=matching)
+
+
+def test_the_trackers_runner_loads_no_ui_client_or_models_by_itself() -> None:
+    """``tote-track ORDER``'s runner (and the early call a short code's lookup uses) load
+    neither Textual, nor httpx, nor pydantic and the models: each comes when it is needed
+    (a code's lookup starts its thread before Textual is imported)."""
+    matching = "m.split('.')[0] in ('textual', 'pydantic', 'httpx') or m == 'tote_track.api.models'"
+    imports = "import tote_track.cli, tote_track.tui.tracker.run, tote_track.api.early"
+    assert loaded_after(imports, matching=matching) == []

@@ -32,7 +32,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
@@ -80,6 +81,7 @@ __all__ = [
     "event_object",
     "find_order",
     "follow_order",
+    "lookup_failures",
     "orders_json",
     "orders_table",
     "parse_target",
@@ -490,13 +492,22 @@ def order_id_of(config: ClientConfig, text: str) -> str:
         async with ToteClient(config) as client:
             return await find_order(client, text)
 
-    try:
+    with lookup_failures(text):
         return asyncio.run(lookup())
+
+
+@contextmanager
+def lookup_failures(text: str) -> Iterator[None]:
+    """Around the lookup of the code ``text``: an API error becomes :class:`CommandFailed`
+    (exit 4) naming the code; a refused configuration stays what it is (exit 2)."""
+    try:
+        yield
     except ToteError as error:
         if isinstance(error, InvalidConfigError):
             raise
+        code = parse_order_ref(text).short_code
         raise CommandFailed(
-            f"could not look up the code {ref.short_code}: {error.message}", exit_codes.API_ERROR
+            f"could not look up the code {code}: {error.message}", exit_codes.API_ERROR
         ) from None
 
 

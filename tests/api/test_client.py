@@ -45,6 +45,7 @@ from tote_track.api.errors import (
     error_for_status,
 )
 from tote_track.api.models import CancelResult, FulfillmentStatus, Order, OrderStatus
+from tote_track.api.network import ConnectionTrace
 
 BASE = "https://api.test/v1/online-ordering"
 TOKEN = "tok_live_S3cr3tValue_9f8e7d"
@@ -163,6 +164,24 @@ async def test_an_order_reply_read_later_is_the_order_and_a_bad_one_says_why(
     with pytest.raises(BadResponseError, match="not a valid order") as caught:
         ToteClient.read_order(broken)
     assert (caught.value.status_code, caught.value.request_id) == (200, "r2")
+
+
+async def test_on_wait_is_called_once_when_the_request_only_waits_on_the_network() -> None:
+    """The trace tells ``on_wait`` when a request has nothing left to do but wait: its TLS
+    handshake started, or (on an open connection) it waits for the answer; once."""
+    calls: list[str] = []
+    trace = ConnectionTrace(on_wait=lambda: calls.append("waiting"))
+    await trace("connection.connect_tcp.started", {"host": "api.example", "port": 443})
+    await trace("connection.connect_tcp.complete", {})
+    assert calls == []
+    await trace("connection.start_tls.started", {})
+    await trace("http11.receive_response_headers.started", {})
+    assert calls == ["waiting"]
+    assert trace.phase == "start_tls"  # the trace still follows the connection
+    reused = ConnectionTrace(on_wait=lambda: calls.append("reused"))
+    await trace("http11.send_request_headers.started", {})
+    await reused("http11.receive_response_headers.started", {})
+    assert calls == ["waiting", "reused"]
 
 
 async def test_no_token_means_no_authorization_header(guide_order_json: dict[str, Any]) -> None:

@@ -379,11 +379,20 @@ class ToteClient:
         """``GET /orders/{order_id}``: the full order."""
         return self.read_order(await self.get_order_reply(order_id))
 
-    async def get_order_reply(self, order_id: str) -> Reply:
+    async def get_order_reply(
+        self,
+        order_id: str,
+        *,
+        max_retries: int | None = None,
+        on_wait: Callable[[], None] | None = None,
+    ) -> Reply:
         """``GET /orders/{order_id}``'s answer, to be read by :meth:`read_order`: a request
-        that needs neither pydantic nor the models (a first request sent while a program
-        starts, see ``api.early``)."""
-        return await self._request("GET", _order_path(order_id))
+        that needs neither pydantic nor the models, so that they can load while it is out.
+        ``max_retries`` overrides the client's for this call; ``on_wait`` is called once the
+        request only waits on the network (see ``network.ConnectionTrace``)."""
+        return await self._request(
+            "GET", _order_path(order_id), max_retries=max_retries, on_wait=on_wait
+        )
 
     @classmethod
     def read_order(cls, reply: Reply) -> Order:
@@ -618,6 +627,7 @@ class ToteClient:
         headers: Mapping[str, str] | None = None,
         allow_empty: bool = False,
         max_retries: int | None = None,
+        on_wait: Callable[[], None] | None = None,
     ) -> Reply:
         """One call: up to ``1 + max_retries`` attempts (None: the client's ``max_retries``),
         waiting the server's Retry-After or the backoff between them."""
@@ -633,6 +643,7 @@ class ToteClient:
                     headers=headers,
                     attempt=attempt,
                     allow_empty=allow_empty,
+                    on_wait=on_wait,
                 )
             except ToteError as err:
                 err.attempts = attempt
@@ -661,10 +672,12 @@ class ToteClient:
         headers: Mapping[str, str] | None,
         attempt: int,
         allow_empty: bool,
+        on_wait: Callable[[], None] | None = None,
     ) -> Reply:
         """One request: built, sent, its status mapped, its body decoded."""
         started = time.perf_counter()
         request, trace = self._build(method, path, json=json, params=params, headers=headers)
+        trace.on_wait = on_wait
         response, body = await self._send(request, trace, attempt)
         request_id = self._request_id(response)
         logger.debug(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -38,6 +39,9 @@ __all__ = [
 ]
 
 _E = TypeVar("_E", bound=BaseException)
+
+# httpcore's trace events after which a request only waits on the network.
+_WAITS = frozenset({"connection.start_tls.started", "http11.receive_response_headers.started"})
 
 CA_BUNDLE_HINT = "pass --ca-bundle FILE (or set TOTE_CA_BUNDLE)"
 
@@ -62,14 +66,22 @@ class ConnectionTrace:
     ``dialled`` is the (host, port) of the last TCP connection started (the API, or the
     proxy when one is used); ``phase`` the last connection step started (``connect_tcp``,
     ``start_tls``, ``proxy_connect``) and ``done`` whether it completed.
+
+    ``on_wait`` is called once, when the request has nothing left to do but wait on the
+    network: its TLS handshake has started (the first flight leaves at once), or it waits
+    for the answer (on a connection already open).
     """
 
     dialled: tuple[str, int] | None = None
     phase: str | None = None
     done: bool = False
     steps: list[str] = field(default_factory=list)
+    on_wait: Callable[[], None] | None = None
 
     async def __call__(self, event: str, info: dict[str, Any]) -> None:
+        if self.on_wait is not None and event in _WAITS:
+            self.on_wait()
+            self.on_wait = None
         prefix, _, rest = event.partition(".")
         step, _, outcome = rest.rpartition(".")
         if prefix == "connection" and step == "connect_tcp" and outcome == "started":

@@ -18,6 +18,7 @@ import os
 import sys
 import uuid
 from collections.abc import Iterable
+from concurrent.futures import Future
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -60,8 +61,9 @@ from tote_track.tui.tracker.widgets import (
 
 if TYPE_CHECKING:
     # The client (httpx) and the models (pydantic) load after the first frame is drawn.
-    from tote_track.api.client import ClientFactory, ToteClient
+    from tote_track.api.client import ClientFactory, Reply, ToteClient
     from tote_track.api.config import ClientConfig
+    from tote_track.api.early import EarlyCall
     from tote_track.api.models import Order
 
     # Imported where they are first shown (a key, an error): the first frame needs neither.
@@ -159,8 +161,10 @@ class TrackerApp(TerminalApp):
         auto_poll: bool = True,
         tz: tzinfo | None = None,
         verbose: bool = False,
+        first: Future[Reply] | None = None,
     ) -> None:
         super().__init__(client_factory, clock=clock)
+        self._first = first
         self.order_id = order_id
         self.policy = policy or PollingPolicy()
         self.notify_enabled = notify
@@ -220,9 +224,7 @@ class TrackerApp(TerminalApp):
         if self.sandbox_url is not None:
             from tote_track.tui.tracker.qa_console import QAConsole
 
-            self.qa_console = QAConsole(
-                lambda: self.client, self.action_poll_now, policy=self.policy, id="qa"
-            )
+            self.qa_console = QAConsole(lambda: self.client, self.action_poll_now, id="qa")
             yield self.qa_console
         yield FreshnessLine(id="freshness")
         yield KeysFooter(compact=self.has_class("-narrow"))
@@ -296,12 +298,51 @@ class TrackerApp(TerminalApp):
         # freshness line can say what it waits for and until when.
         await self._framed.wait()
         try:
-            order = await self.client.get_order(self.order_id)
+            order = await self._get_order()
         except Exception as error:  # every failure is shown (a bug too), none ends the app
             self._poll_failed(error)
         else:
             self._poll_succeeded(order)
             await self._mount_panels()
+
+    async def _get_order(self) -> Order:
+        """The order, from the app's own client; until one is shown, with what showing it
+        needs loaded while the request is out (:meth:`_first_order`). A short code's lookup
+        sends the first request before the app starts (``first``): its answer is the first."""
+        first = self._first
+        if first is not None:
+            try:
+                reply = await asyncio.wrap_future(first)
+            finally:
+                if first.done():  # used, whatever it was (a replaced fetch waits again)
+                    self._first = None
+            return self.client.read_order(reply)
+        if self.order is None:
+            return await self._first_order()
+        return await self.client.get_order(self.order_id)
+
+    async def _first_order(self) -> Order:
+        """The first ``GET``: the request goes out first, needing only httpx; once it only
+        waits on the network, pydantic, the models and the panels (:func:`load_order_modules`)
+        load on a thread, so over a real network their import overlaps the round trips (the
+        TLS handshake, then the request) instead of coming before them. The answer is read
+        once both are done."""
+        waiting = asyncio.Event()
+        request = asyncio.ensure_future(
+            self.client.get_order_reply(self.order_id, on_wait=waiting.set)
+        )
+        waited = asyncio.ensure_future(waiting.wait())
+        try:
+            # Until the request only waits on the network (or is over), it has the CPU.
+            await asyncio.wait([request, waited], return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.to_thread(load_order_modules)
+        except BaseException:  # the fetch replaced, or the app closing: the request stops
+            request.cancel()
+            request.add_done_callback(_consume)
+            raise
+        finally:
+            waited.cancel()
+        return self.client.read_order(await request)
 
     def _set_plan(self, plan: PollPlan, error: BaseException | None = None) -> None:
         """Follow ``plan`` after a check that ended with ``error`` (None: it succeeded)."""
@@ -706,6 +747,20 @@ class TrackerApp(TerminalApp):
         yield from super().get_system_commands(screen)
 
 
+def _consume(task: asyncio.Future[Any]) -> None:
+    """Take an abandoned request's outcome (nobody waits for it any more)."""
+    if not task.cancelled():
+        task.exception()
+
+
+def load_order_modules() -> None:
+    """What showing the first order needs beyond the frame: pydantic and the models (to read
+    the answer), the stepper's rules and the order's panels."""
+    import tote_track.api.models
+    import tote_track.tracking.stepper
+    import tote_track.tui.tracker.panels  # noqa: F401
+
+
 def run_tracker(
     config: ClientConfig,
     order_id: str,
@@ -714,10 +769,17 @@ def run_tracker(
     sandbox: bool = False,
     policy: PollingPolicy | None = None,
     verbose: bool = False,
+    early: EarlyCall[Reply] | None = None,
 ) -> int:
-    """Run the tracker in this terminal until the customer quits; returns the exit code."""
+    """Run the tracker in this terminal until the customer quits; returns the exit code.
+
+    ``early``: the first request, already sent (see ``api.early``)."""
     # The trusted CAs load on a thread while the app starts (OpenSSL, without the GIL).
-    trust = trust_in_background(config.ca_bundle) if config.uses_tls else None
+    trust: Future[Any] | None
+    if early is not None:
+        trust = early.trust
+    else:
+        trust = trust_in_background(config.ca_bundle) if config.uses_tls else None
 
     def make_client() -> ToteClient:
         from tote_track.api.client import ToteClient  # after the first frame (see _framed)
@@ -736,8 +798,13 @@ def run_tracker(
         sandbox_url=config.base_url if sandbox else None,
         policy=policy,
         verbose=verbose,
+        first=None if early is None else early.outcome,
     )
-    result = app.run()
+    try:
+        result = app.run()
+    finally:
+        if early is not None:
+            early.cancel()
     # Only the exit is left: the collection at exit need not walk every object (with an
     # order of 20,000 items that walk took longer than the rest of quitting).
     gc.freeze()

@@ -2,16 +2,29 @@
 
 Textual is imported only when there is a terminal to draw on: in a pipe the command is
 ``watch``'s loop (``headless``) and loads no UI.
+
+In a terminal the frame comes first; the order's first request follows it at once, and what
+showing the order needs loads while it is out (``TrackerApp``). A short code is looked up
+before the screen (its errors are said as ever), on a thread while Textual loads
+(``api.early``); the order's request follows on the same connection, and its answer is the
+app's first.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from typing import TYPE_CHECKING, Any
+
 from tote_track.api.config import ClientConfig
-from tote_track.headless import order_id_of, run_follow
+from tote_track.api.early import EarlyCall
 from tote_track.run import not_a_terminal, say
+from tote_track.tracking.order_ref import parse_order_ref
 from tote_track.tracking.polling import PollingPolicy
 
-__all__ = ["run_track"]
+if TYPE_CHECKING:
+    from tote_track.api.client import Reply, ToteClient
+
+__all__ = ["FirstRequest", "run_track"]
 
 
 def run_track(
@@ -24,15 +37,73 @@ def run_track(
 ) -> int:
     """Track the order ``text`` names until the customer quits (or, without a terminal, until
     it ends, a line per change); the exit code."""
-    order_id = order_id_of(config, text)
     policy = PollingPolicy().scaled(poll_speed) if poll_speed != 1.0 else None
     not_terminal = not_a_terminal()
     if not_terminal:
+        from tote_track.headless import order_id_of, run_follow
+
+        order_id = order_id_of(config, text)
         say(
             f"{not_terminal} is not a terminal: printing one line per change "
             "(like `tote-track watch`)."
         )
         return run_follow(config, order_id, policy=policy)
-    from tote_track.tui.tracker.app import run_tracker
+    known = parse_order_ref(text).order_id
+    if known is not None:  # an id, or a link: the app sends the first request
+        from tote_track.tui.tracker.app import run_tracker
 
-    return run_tracker(config, order_id, notify=notify, policy=policy, verbose=verbose)
+        return run_tracker(config, known, notify=notify, policy=policy, verbose=verbose)
+    first = FirstRequest(config, text)
+    from tote_track.tui.tracker.app import run_tracker  # Textual, while the lookup is out
+
+    return run_tracker(
+        config, first.order_id(), notify=notify, policy=policy, verbose=verbose, early=first.call
+    )
+
+
+class FirstRequest:
+    """The tracker's first requests for a short code, sent at once on a thread
+    (``api.early``): the lookup, then the order's ``GET`` (for an id or a link: the
+    ``GET`` alone).
+
+    Like every check of the tracker the order's ``GET`` is one attempt (the polling policy
+    owns every wait); the lookup retries as it always did.
+    """
+
+    def __init__(self, config: ClientConfig, text: str) -> None:
+        self.text = text
+        self.found: Future[str] = Future()
+        """The order's id: at once for an id or a link, after the lookup for a code."""
+        known = parse_order_ref(text).order_id
+        if known is not None:
+            self.found.set_result(known)
+        else:
+            # Imported here, before the thread starts: the lookup reads the models anyway.
+            import tote_track.headless  # noqa: F401
+        self.call: EarlyCall[Reply] = EarlyCall(config, self._first_call).start()
+
+    async def _first_call(self, client: ToteClient) -> Reply:
+        if not self.found.done():
+            from tote_track.headless import find_order
+
+            try:
+                self.found.set_result(await find_order(client, self.text))
+            except BaseException as error:
+                self.found.set_exception(error)
+                raise
+        return await client.get_order_reply(self.found.result(), max_retries=0)
+
+    def order_id(self) -> str:
+        """The order's id; waits for a code's lookup, whose failure is raised as the lookup
+        always said it (``headless.lookup_failures``)."""
+        if self.found.done():
+            return self.found.result()
+        from tote_track.headless import lookup_failures
+
+        with lookup_failures(self.text):
+            # The call may stop before the lookup (the trusted CAs did not load).
+            either: list[Future[Any]] = [self.found, self.call.outcome]
+            wait(either, return_when=FIRST_COMPLETED)
+            if not self.found.done():
+                self.call.outcome.result()
+            return self.found.result()
