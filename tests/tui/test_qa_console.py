@@ -42,6 +42,7 @@ from tote_track.tui.tracker.qa_console import (
     QAConsole,
     describe_event,
     preset_matching,
+    verdict_words,
 )
 
 PICKUP = demo_order_body("manual", 1.0)
@@ -152,32 +153,38 @@ async def test_open_close_and_keyboard_focus_at_80x24(sandbox: Sandbox) -> None:
         console = await open_console(pilot)
         events = console.query_one("#qa-events", OptionList)
         faults = console.query_one("#qa-faults", OptionList)
+        scripts = console.query_one("#qa-scripts", OptionList)
         assert events.has_focus
         text = screen_words(app)
         assert f"Order {order.id[:6].upper()}" in text  # the order stays in view
         assert "● Placed" in text
-        assert "QA console · sandbox" in text
+        assert "QA console · sandbox · polling" in text
         assert "Events allowed at PENDING · UNPAID · PENDING" in text
         assert "payment_completed a payment completes: confirmed" in text
         assert "Faults: off" in text
         assert "updated just now" in text  # the freshness line is still on screen
         assert console.region.bottom <= app.size.height - 2  # above freshness and footer
         # Idle with the console open: nothing runs but the tracker's own freshness tick
-        # (this tracker polls only when told to).
-        assert running_timers() - textual_timers == {"freshness"}
+        # (this tracker polls only when told to) and the console's polling verdict.
+        assert running_timers() - textual_timers == {"freshness", "qa-verdict"}
         assert not any(worker.is_running for worker in app.workers)
+        assert "QA console · sandbox · polling ✔ ok" in screen_words(app)
+        assert console.verdict == "Polling vs the guide: ✔ ok (0 waits)"
         await pilot.press("tab")
         assert faults.has_focus
-        # Focus stays inside while it is open: tab cycles between the two lists.
+        # Focus stays inside while it is open: tab cycles through the three lists.
+        await pilot.press("tab")
+        assert scripts.has_focus
         await pilot.press("tab")
         assert events.has_focus
-        await pilot.press("tab", "tab", "tab")
+        await pilot.press("tab", "tab", "tab", "tab")
         assert faults.has_focus
         await pilot.press("shift+tab")
         assert events.has_focus
         await pilot.press("shift+tab", "e")  # e with focus in the console closes it
         await settle(pilot)
         assert not console.is_open
+        assert running_timers() - textual_timers == {"freshness"}  # the verdict stops
         await pilot.press("e")
         assert console.is_open
         await pilot.press("escape")
@@ -290,6 +297,68 @@ async def test_an_event_that_cannot_be_sent_says_so() -> None:
 
 
 # -- faults ---------------------------------------------------------------------------
+
+
+async def test_a_script_preset_answers_the_trackers_next_polls(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP, "payment_completed", "accept")
+    app = qa_tracker(sandbox.transport, order.id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        console = await open_console(pilot)
+        await choose(pilot, "#qa-scripts", "two_503")
+        assert console.answer == "✔ script: the order's next answers: two 503s, then normal"
+        reads_before = len(await sandbox.control.requests(order.id))
+        await poll(pilot)
+        assert app.freshness_text()[1] == "reconnecting"
+        await poll(pilot)
+        await poll(pilot)
+        assert app.freshness_text()[1] != "reconnecting"
+    entries = (await sandbox.control.requests(order.id))[reads_before:]
+    reads = [e["status"] for e in entries if e["method"] == "GET" and "/sandbox/" not in e["path"]]
+    assert reads == [503, 503, 200]
+
+
+async def test_the_console_shows_the_polling_verdict_live(sandbox: Sandbox) -> None:
+    order = await sandbox.order(PICKUP)
+    app = qa_tracker(sandbox.transport, order.id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        console = await open_console(pilot)
+        assert console.verdict == "Polling vs the guide: ✔ ok (0 waits)"
+        for _ in range(3):  # r, r, r: reads back to back, where the payment row asks 1, 2, 4 s
+            await poll(pilot)
+        console.read_verdict()  # what the console's timer does every VERDICT_EVERY s
+        await settle(pilot)
+        assert console.verdict.startswith("Polling vs the guide: ✖ too fast (3 waits); waited ")
+        assert re.search(r"after 200, payment asks [124]\.0 s$", console.verdict)
+        text = screen_words(app)
+        assert "QA console · sandbox · polling ✖ too fast" in text
+        assert console.verdict in text
+
+
+def test_verdict_words_name_the_first_wait_off_the_guide() -> None:
+    report = {
+        "verdict": "too_slow",
+        "intervals": [
+            {"seconds": 5.0, "stage": "payment", "expected": 1.0, "after": "200", "verdict": "ok"},
+            {"seconds": 0.2, "stage": "after_change", "expected": None, "verdict": "ok"},
+            {
+                "seconds": 90.0,
+                "stage": "preparation",
+                "expected": 10.0,
+                "maximum": 30.0,
+                "after": "200",
+                "verdict": "too_slow",
+            },
+        ],
+    }
+    assert verdict_words(report) == (
+        "Polling vs the guide: ✖ too slow (2 waits); waited 90.0 s after 200, preparation "
+        "asks 10.0 s (at most 30.0 s)"
+    )
+    assert verdict_words({"verdict": "ok", "intervals": []}) == (
+        "Polling vs the guide: ✔ ok (0 waits)"
+    )
 
 
 async def test_fault_presets_reach_the_sandbox_and_the_tracker_reconnects(
@@ -429,6 +498,13 @@ def test_manual_demo_orders_do_not_move_by_themselves() -> None:
 
 SnapCompare = Callable[..., bool]
 FAULTS_OFF = {"error_rate": 0.0, "latency_ms": 0, "rate_limit_per_minute": None, "drop_rate": 0.0}
+POLLING_OK = {
+    "verdict": "ok",
+    "intervals": [
+        {"at": "2026-01-31T10:09:05Z", "seconds": 5.0, "stage": "preparation", "expected": 5.0},
+        {"at": "2026-01-31T10:09:15Z", "seconds": 10.0, "stage": "preparation", "expected": 10.0},
+    ],
+}
 
 
 class ScriptedSandbox(FakeApi):
@@ -439,6 +515,9 @@ class ScriptedSandbox(FakeApi):
         if path == "/sandbox/faults":
             self.requests.append(request)
             return httpx.Response(200, json=FAULTS_OFF)
+        if path.startswith("/sandbox/orders/") and path.endswith("/polling"):
+            self.requests.append(request)
+            return httpx.Response(200, json=POLLING_OK)
         if path.startswith("/sandbox/orders/") and path.endswith("/events"):
             self.requests.append(request)
             return envelope(

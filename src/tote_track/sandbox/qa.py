@@ -177,9 +177,11 @@ async def clear_script(order_id: OrderId, query: NoQueryParameters, engine: Engi
 
 
 def observed(entries: Iterable[Entry], order_id: str) -> list[Observed]:
-    """The journal's reads of the order, and the requests that changed it, for the judge."""
+    """The journal's reads of the order, and the requests that changed it or the sandbox
+    (an event, a cancel, new faults: a client may read at once after them), for the judge."""
     order_path = f"{BASE_PATH}/orders/{order_id.lower()}"
     changes = (f"{order_path}/cancel", f"{BASE_PATH}/sandbox/orders/{order_id.lower()}/events")
+    faults = f"{BASE_PATH}/sandbox/faults"
     seen: list[Observed] = []
     for entry in entries:
         path = entry.path.lower()
@@ -195,7 +197,10 @@ def observed(entries: Iterable[Entry], order_id: str) -> list[Observed]:
                     retry_after=entry.retry_after,
                 )
             )
-        elif entry.method == "POST" and entry.status == 200 and path in changes:
+        elif entry.status == 200 and (
+            (entry.method == "POST" and path in changes)
+            or (entry.method in ("PUT", "DELETE") and path == faults)
+        ):
             seen.append(Observed(entry.at, entry.duration, read=False))
     return seen
 
@@ -249,8 +254,8 @@ class PollingVerdict(BaseModel):
         "Each wait between reads of the order (GET /orders/{id}), from the end of one "
         "answer to the next read, against its stage's row: the initial interval doubling "
         "to the max, the backoff after errors, Retry-After. too_fast if any wait was "
-        "shorter, too_slow if any was longer than the max; a read right after an event or "
-        "a cancel is not judged."
+        "shorter, too_slow if any was longer than the max; a read right after an event, "
+        "a cancel or a change of the faults is not judged."
     ),
     operation_id="sandboxJudgePolling",
 )
@@ -261,5 +266,5 @@ async def judge_polling(
     policy = PollingPolicy()
     if query.speed != 1.0:
         policy = policy.scaled(query.speed)
-    report = judge(observed(engine.journal.entries(order_id), order_id), policy)
+    report = judge(observed(engine.journal.entries(), order_id), policy)
     return _body(report.as_json())

@@ -224,7 +224,9 @@ class TrackerApp(TerminalApp):
         if self.sandbox_url is not None:
             from tote_track.tui.tracker.qa_console import QAConsole
 
-            self.qa_console = QAConsole(lambda: self.client, self.action_poll_now, id="qa")
+            self.qa_console = QAConsole(
+                lambda: self.client, self.action_poll_now, policy=self.policy, id="qa"
+            )
             yield self.qa_console
         yield FreshnessLine(id="freshness")
         yield KeysFooter(compact=self.has_class("-narrow"))

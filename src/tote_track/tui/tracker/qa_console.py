@@ -5,11 +5,14 @@ under the order. It offers exactly the lifecycle events that
 ``tracking.lifecycle.allowed_events`` allows in the order's current state, fires the one
 chosen through ``POST /sandbox/orders/{id}/events``, shows the sandbox's answer (the three
 statuses, or its refusal in its own words) and asks the tracker to check the order at once.
-Fault presets go to ``PUT``/``DELETE /sandbox/faults``.
+Fault presets go to ``PUT``/``DELETE /sandbox/faults``; script presets give the order's next
+answers (``POST /sandbox/orders/{id}/script``: two 503s, a 429 with Retry-After...).
 
-Nothing runs while the console is idle: every request is a worker (``@work``) started by a
-key, and says its own answer when it ends. A newer event replaces one in flight; a fault
-preset replaces a reading or an earlier preset (``exclusive`` groups).
+Every request is a worker (``@work``) that says its own answer when it ends. A newer event
+replaces one in flight; a fault preset replaces a reading or an earlier preset
+(``exclusive`` groups). While it is open, the console reads the sandbox's verdict on the
+tracker's own polling of the order (``GET /sandbox/orders/{id}/polling``, judged against
+the guide's table) every :data:`VERDICT_EVERY` seconds and shows it; closed, nothing runs.
 """
 
 from __future__ import annotations
@@ -23,26 +26,31 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tote_track.api.client import ToteClient
 from tote_track.api.control import SandboxControl
-from tote_track.api.errors import ConflictError
+from tote_track.api.errors import ConflictError, ToteError
 from tote_track.api.models import HandoffMode, Order, OrderSummary
 from tote_track.tracking.errors import describe_error
 from tote_track.tracking.lifecycle import LifecycleEvent, events_allowed_for, is_delivery
-from tote_track.tracking.polling import should_replace
+from tote_track.tracking.polling import SCHEDULES, PollingPolicy, Scenario, should_replace
 from tote_track.tui.tracker.widgets import literal
 
 __all__ = [
     "FAULT_PRESETS",
+    "SCRIPT_PRESETS",
+    "VERDICT_EVERY",
     "FaultPreset",
     "QAConsole",
+    "ScriptPreset",
     "describe_event",
     "events_for",
     "preset_matching",
     "state_words",
+    "verdict_words",
 ]
 
 EV = LifecycleEvent
@@ -124,6 +132,8 @@ FAULT_PRESETS: tuple[FaultPreset, ...] = (
     FaultPreset("outage", "outage", "every request fails (5xx)", error_rate=1.0),
 )
 _PRESETS_BY_KEY = {preset.key: preset for preset in FAULT_PRESETS}
+_LISTS = ("events", "faults", "scripts")
+"""The console's lists in tab order (the scripts sit under the events on screen)."""
 
 
 def preset_matching(config: Mapping[str, Any]) -> FaultPreset | None:
@@ -133,6 +143,49 @@ def preset_matching(config: Mapping[str, Any]) -> FaultPreset | None:
         if active == dict(preset.settings):
             return preset
     return None
+
+
+@dataclass(frozen=True)
+class ScriptPreset:
+    """A named script: the next answers of the order's GET and cancel requests."""
+
+    key: str
+    name: str
+    responses: tuple[Mapping[str, int], ...]
+
+
+SCRIPT_PRESETS: tuple[ScriptPreset, ...] = (
+    ScriptPreset("two_503", "two 503s, then normal", ({"status": 503}, {"status": 503})),
+    ScriptPreset("retry_after", "429, Retry-After 5 s", ({"status": 429, "retry_after": 5},)),
+    ScriptPreset("slow", "one answer 3 s late", ({"status": 200, "delay_ms": 3000},)),
+)
+_SCRIPTS_BY_KEY = {preset.key: preset for preset in SCRIPT_PRESETS}
+_TITLE = "QA console · sandbox"
+VERDICT_EVERY = 2.0
+"""Seconds between two readings of the polling verdict while the console is open."""
+_VERDICT_WORDS = {"ok": "✔ ok", "too_fast": "✖ too fast", "too_slow": "✖ too slow"}
+
+
+def verdict_words(report: Mapping[str, Any]) -> str:
+    """The sandbox's polling verdict in one line: the verdict, how many waits it judged,
+    and for a fault the first wait that was off."""
+    verdict = str(report.get("verdict", ""))
+    intervals = report.get("intervals")
+    judged = [
+        i
+        for i in (intervals if isinstance(intervals, list) else [])
+        if isinstance(i, Mapping) and i.get("expected") is not None
+    ]
+    words = f"Polling vs the guide: {_VERDICT_WORDS.get(verdict, verdict)} ({len(judged)} waits)"
+    off = next((i for i in judged if i.get("verdict") == verdict and verdict != "ok"), None)
+    if off is not None:
+        words += (
+            f"; waited {off.get('seconds')} s after {off.get('after')}, "
+            f"{off.get('stage')} asks {off.get('expected')} s"
+        )
+        if verdict == "too_slow":
+            words += f" (at most {off.get('maximum')} s)"
+    return words
 
 
 def _said(error: BaseException | None) -> str:
@@ -198,6 +251,14 @@ class QAConsole(Vertical):
     height: auto;
 }
 
+#qa-polling {
+    height: auto;
+}
+
+#qa-polling.-off {
+    color: $text-error;
+}
+
 #qa-answer.-ok {
     color: $text-success;
 }
@@ -223,8 +284,8 @@ class QAConsole(Vertical):
         ),
         # Focus stays inside while the console is open: tab moves between its two lists,
         # never out to the order (where e would then close the console under the cursor).
-        Binding("tab", "switch_list", "Events / faults", show=False, id="qa.next_list"),
-        Binding("shift+tab", "switch_list", "Events / faults", show=False, id="qa.previous_list"),
+        Binding("tab", "switch_list(1)", "Next list", show=False, id="qa.next_list"),
+        Binding("shift+tab", "switch_list(-1)", "Previous list", show=False, id="qa.previous_list"),
     ]
 
     def __init__(
@@ -232,11 +293,17 @@ class QAConsole(Vertical):
         client: Callable[[], ToteClient],
         refresh: Callable[[], None],
         *,
+        policy: PollingPolicy | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self._client = client
         self._refresh = refresh
+        schedule = (policy or PollingPolicy()).schedule(Scenario.PAYMENT)
+        self._poll_speed = SCHEDULES[Scenario.PAYMENT].initial / schedule.initial
+        """How much faster than the guide the tracker polls (the demo's --speed)."""
+        self.verdict = ""
+        self._verdict_timer: Timer | None = None
         self.order: Order | None = None
         """What the offered events are computed from: the newest of what the tracker shows
         and what the sandbox answered here."""
@@ -252,20 +319,30 @@ class QAConsole(Vertical):
                 yield Label("Waiting for the order…", id="qa-state", classes="qa-label")
                 yield OptionList(id="qa-events", compact=True, markup=False)
                 yield Static("", id="qa-none", classes="qa-label")
+                yield Label("Script this order's next answers:", classes="qa-label")
+                yield OptionList(
+                    *(Option(preset.name, id=preset.key) for preset in SCRIPT_PRESETS),
+                    id="qa-scripts",
+                    compact=True,
+                    markup=False,
+                )
             with Vertical(id="qa-faults-box"):
                 yield Label("", id="qa-faults-state", classes="qa-label")
                 yield OptionList(id="qa-faults", compact=True, markup=False)
         answer = Static("", id="qa-answer", markup=False)
         answer.display = False
         yield answer
+        polling = Static("", id="qa-polling", markup=False)
+        polling.display = False
+        yield polling
         yield Label(
-            "tab: events or faults · ↑↓ choose · enter sends · esc closes",
+            "tab: events, faults, scripts · ↑↓ choose · enter sends · esc closes",
             id="qa-keys",
             classes="qa-label",
         )
 
     def on_mount(self) -> None:
-        self.border_title = "QA console · sandbox"
+        self.border_title = _TITLE
         self._render_faults()
         self._render_events()
 
@@ -282,6 +359,8 @@ class QAConsole(Vertical):
         self.add_class("-open")
         target = "#qa-events" if self.events else "#qa-faults"
         self.query_one(target, OptionList).focus()
+        self.read_verdict()
+        self._verdict_timer = self.set_interval(VERDICT_EVERY, self.read_verdict, name="qa-verdict")
         if self._pending_preset is None:  # else the preset's answer says what is active
             self._read_faults()
 
@@ -289,6 +368,9 @@ class QAConsole(Vertical):
         if not self.is_open:
             return
         self.remove_class("-open")
+        if self._verdict_timer is not None:
+            self._verdict_timer.stop()
+            self._verdict_timer = None
         screen = self.screen
         if screen.focused is not None and self in screen.focused.ancestors:
             screen.set_focus(None)
@@ -303,14 +385,13 @@ class QAConsole(Vertical):
     def action_close(self) -> None:
         self.close()
 
-    def action_switch_list(self) -> None:
-        """Tab: the other list (the faults alone when no event is allowed)."""
-        events = self.query_one("#qa-events", OptionList)
-        faults = self.query_one("#qa-faults", OptionList)
-        if faults.has_focus and events.display:
-            events.focus()
-        else:
-            faults.focus()
+    def action_switch_list(self, step: int = 1) -> None:
+        """Tab (shift+tab): the next (previous) list of events → faults → scripts; the
+        events are skipped when none is allowed."""
+        lists = [self.query_one(f"#qa-{name}", OptionList) for name in _LISTS]
+        shown = [each for each in lists if each.display]
+        current = next((i for i, each in enumerate(shown) if each.has_focus), 0 if step < 0 else -1)
+        shown[(current + step) % len(shown)].focus()
 
     # -- the order ---------------------------------------------------------------------
 
@@ -467,3 +548,49 @@ class QAConsole(Vertical):
             for preset in FAULT_PRESETS
         )
         faults.highlighted = highlighted if highlighted is not None else 0
+
+    # -- scripts and the polling verdict -------------------------------------------------
+
+    @on(OptionList.OptionSelected, "#qa-scripts")
+    def _script_chosen(self, message: OptionList.OptionSelected) -> None:
+        message.stop()
+        if message.option.id is not None:
+            self.load_script(_SCRIPTS_BY_KEY[message.option.id])
+
+    @work(exclusive=True, group="qa-script", exit_on_error=False)
+    async def load_script(self, preset: ScriptPreset) -> None:
+        """Give the order's next requests ``preset``'s answers. The tracker is not asked
+        to check now: its next poll, on schedule, meets the first answer."""
+        if self.order is None:
+            return
+        self._show_answer(f"… scripting {preset.name}", "busy")
+        try:
+            await SandboxControl(self._client()).script(self.order.id, preset.responses)
+        except ToteError as error:
+            self._show_answer(f"✖ script not loaded: {_said(error)}", "refused")
+            return
+        self._show_answer(f"✔ script: the order's next answers: {preset.name}", "ok")
+
+    @work(exclusive=True, group="qa-polling", exit_on_error=False)
+    async def read_verdict(self) -> None:
+        """Read and show the sandbox's verdict on the tracker's polling of the order."""
+        if self.order is None:
+            return
+        control = SandboxControl(self._client())
+        try:
+            report = await control.polling(self.order.id, self._poll_speed)
+        except ToteError as error:
+            self._show_verdict(f"Polling vs the guide: not known ({_said(error)})", None)
+            return
+        self._show_verdict(verdict_words(report), str(report.get("verdict")))
+
+    def _show_verdict(self, text: str, verdict: str | None) -> None:
+        """The verdict in the console's title; the line under the lists says more when
+        the polling is off the guide (or the verdict could not be read)."""
+        self.verdict = text
+        word = _VERDICT_WORDS.get(verdict or "", "?")
+        self.border_title = f"{_TITLE} · polling {word}"
+        line = self.query_one("#qa-polling", Static)
+        line.set_class(verdict != "ok", "-off")
+        line.update(literal(text))
+        line.display = verdict != "ok"
