@@ -25,6 +25,7 @@ import pytest
 # The page's xterm.js buffer is read the way the screenshot script reads it.
 from screenshots.browser_board import KEEP_TERMINALS, READ_SCREEN
 
+from tests.board_reading import read_once
 from tote_track.api.client import ToteClient
 from tote_track.api.control import SandboxControl
 from tote_track.sandbox.autoplay import scenario_order_body
@@ -220,3 +221,93 @@ def test_the_board_in_chromium_keeps_the_token_and_leaves_no_process(
         finally:
             browser.close()
     assert server.poll() is None, "the server keeps serving after a tab closes"
+
+
+@pytest.mark.parametrize(
+    "viewport",
+    [(1280, 720), (1920, 1080), (3840, 2160)],
+    ids=lambda size: f"{size[0]}x{size[1]}",
+)
+def test_every_code_reads_as_exactly_one_code_in_the_browser(
+    served_board: tuple[subprocess.Popen[str], str, list[str]], viewport: tuple[int, int]
+) -> None:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    _, url, ready = served_board
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+            page.add_init_script(KEEP_TERMINALS)
+            page.goto(url)
+            text = wait_for(
+                lambda: page.evaluate(READ_SCREEN),
+                lambda text: read_once(ready, text) == dict.fromkeys(ready, 1),
+                f"each ready code read once at {viewport}",
+            )
+            assert "READY FOR PICKUP" in text
+        finally:
+            browser.close()
+
+
+def test_the_page_reconnects_by_itself_after_the_server_restarts(tmp_path: Path) -> None:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with EmbeddedSandbox(token=SECRET) as sandbox:
+        ready = asyncio.run(open_store(sandbox.config))
+        port = free_port()
+        env = {**os.environ, "TOTE_API_BASE_URL": sandbox.base_url, "TOTE_API_TOKEN": SECRET}
+        command = [*BOARD, "--location", LOCATION, "--kiosk", "--serve", str(port)]
+
+        def start() -> subprocess.Popen[str]:
+            server = subprocess.Popen(
+                command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+            assert server.stdout is not None
+            assert "Serving on" in server.stdout.readline()
+            return server
+
+        def stop(server: subprocess.Popen[str]) -> None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
+                server.kill()
+                server.wait()
+
+        server = start()
+        with playwright_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+            )
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 720})
+                page.add_init_script(KEEP_TERMINALS)
+                page.goto(f"http://127.0.0.1:{port}/")
+                wait_for(
+                    lambda: page.evaluate(READ_SCREEN),
+                    lambda text: all(drawn(code, text) for code in ready),
+                    "the board before the restart",
+                )
+                stop(server)
+                wait_for(
+                    lambda: page.is_visible("#notice"),
+                    bool,
+                    "the page to say it is reconnecting",
+                )
+                assert "Reconnecting" in page.inner_text("#notice")
+                page.screenshot(path=tmp_path / "reconnecting.png")
+                server = start()  # the same port, a new process: no click on the page
+                wait_for(
+                    lambda: page.is_visible("#notice"),
+                    lambda visible: not visible,
+                    "the page to reload itself",
+                )
+                wait_for(
+                    lambda: page.evaluate(READ_SCREEN),
+                    lambda text: all(drawn(code, text) for code in ready),
+                    "the board after the restart",
+                )
+            finally:
+                browser.close()
+                stop(server)

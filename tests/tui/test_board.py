@@ -30,6 +30,7 @@ from textual.binding import Binding
 from textual.pilot import Pilot
 from textual.widgets import Footer, Header
 
+from tests.board_reading import read_once, readings
 from tests.tracking.orders import make_order
 from tests.tui.support import BASE_URL, FakeClock, make_client, screen_text, screen_words
 from tests.tui.support import settle as settle_app
@@ -501,9 +502,13 @@ async def test_a_sweep_that_hangs_makes_the_board_offline_after_two_refresh_peri
     store: Store,
 ) -> None:
     store.order("preparing")
+    store.orders("ready", 2)
     app = store.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        codes = [e.code for e in app.view.preparing + app.view.ready]
+        where = {code: readings(code, screen_text(app)) for code in codes}
+        assert all(len(found) == 1 for found in where.values())
         store.clock.advance(5)
         store.transport.hang = True
         await pilot.press("r")  # a sweep that never answers
@@ -518,6 +523,8 @@ async def test_a_sweep_that_hangs_makes_the_board_offline_after_two_refresh_peri
         await pilot.pause()
         assert f"Live updates paused · codes as of {START:%H:%M}" in screen_text(app)
         assert "no answer from the order system yet" in words(app)
+        # The band is in space kept for it: no code moved.
+        assert {code: readings(code, screen_text(app)) for code in codes} == where
         app.workers.cancel_all()
 
 
@@ -1308,3 +1315,24 @@ def test_kiosk_board_in_a_real_terminal_ends_with_its_terminal(
 
     _until(gone, "the board to exit after its terminal went away")
     assert status.read_text() == "0"
+
+
+# -- codes never run together ------------------------------------------------------------------
+
+EVERY_SIZE = [(80, 24), (100, 30), (120, 40), (160, 48), (192, 54), (256, 72), (320, 90)]
+
+
+@pytest.mark.parametrize("ready", [1, 4, 12, 20])
+async def test_at_every_size_each_code_shown_reads_as_exactly_one_code(ready: int) -> None:
+    api = busy(preparing=8, ready=ready)
+    app = api.app(FakeClock(wall=SNAP_NOW), kiosk=True)
+    async with app.run_test(size=EVERY_SIZE[0]) as pilot:
+        for size in EVERY_SIZE:
+            await pilot.resize_terminal(*size)
+            await settle(pilot)
+            assert app.shown is not None
+            shown = [e.code for page in app.shown.columns for e in page.entries]
+            counts = read_once(shown, screen_text(app))
+            assert counts == dict.fromkeys(shown, 1), (size, counts)
+            if size[0] >= 160:  # a TV: Ready needs no paging up to a dozen codes
+                assert not app.shown.columns[1].pages > 1 or ready > 12
