@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.tracking.orders import make_order
 from tote_track import exit_codes
 from tote_track.tracking.order_ref import MAX_ORDERS, OrderRef, parse_order_refs
-from tote_track.tracking.several import combined_exit, verdict
+from tote_track.tracking.several import OrderLine, combined_exit, order_line, verdict
+from tote_track.tracking.stepper import progress_of
 
 ID = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
 
@@ -53,3 +55,31 @@ def test_the_highest_code_wins_when_any_did_not_get_there() -> None:
 def test_fail_fast_ends_at_the_first_order_out_of_reach() -> None:
     assert verdict({"a": exit_codes.OK}, 3, fail_fast=True) is None
     assert verdict({"a": exit_codes.ENDED_OTHERWISE}, 3, fail_fast=True) == 1
+
+
+@pytest.mark.parametrize(
+    ("state", "status", "step"),
+    [
+        (("PENDING", "UNPAID", "PENDING"), "Placed · waiting for payment", "Placed 1/5"),
+        (("CONFIRMED", "PAID", "PREPARING"), "Being prepared", "Preparing 3/5"),
+        (
+            ("CONFIRMED", "PAID", "READY_FOR_PICKUP"),
+            "Ready · waiting for you",
+            "Ready for pickup 4/5",
+        ),
+        (("COMPLETED", "PAID", "FULFILLED"), "Picked up", "Picked up 5/5"),
+        (("CANCELLED", "UNPAID", "CANCELLED"), "Cancelled", "Cancelled"),
+        (("FAILED", "UNPAID", "CANCELLED"), "Not placed · the payment didn't go through", "Failed"),
+    ],
+)
+def test_the_line_of_an_order_among_several(
+    state: tuple[str, str, str], status: str, step: str
+) -> None:
+    order = make_order(*state)
+    assert order_line(order, progress_of(order)) == OrderLine(status, step)
+
+
+def test_a_delivery_ready_for_its_driver() -> None:
+    order = make_order("CONFIRMED", "PAID", "READY_FOR_PICKUP", "DELIVERY")
+    line = order_line(order, progress_of(order))
+    assert line == OrderLine("Ready · waiting for the driver", "Ready for the driver 4/5")

@@ -82,7 +82,7 @@ async def test_quit_cancels_a_fetch_in_flight_closes_the_client_and_returns_zero
         api.hold_next()  # never answered
         await pilot.press("r")
         await pilot.pause()
-        [worker] = [w for w in app.workers if w.group == "poll"]
+        [worker] = [w for w in app.workers if w.group == "poll-0"]
         assert worker.is_running
         assert "checking now…" in app.freshness_text()[0]
         await pilot.press("q")
@@ -317,7 +317,7 @@ def test_every_key_runs_a_real_action() -> None:
     for owner in (TrackerApp, CancelScreen, MessageScreen, HelpScreen, ErrorScreen):
         for binding in owner.BINDINGS:
             assert isinstance(binding, Binding)
-            namespace, _, action = binding.action.rpartition(".")
+            namespace, _, action = binding.action.partition("(")[0].rpartition(".")
             target = TrackerApp if namespace == "app" else owner
             assert callable(getattr(target, f"action_{action}", None)), (owner, binding.action)
 

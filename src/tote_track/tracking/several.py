@@ -7,16 +7,26 @@ that watch's exit code (``exit_codes``). The whole watch ends once every order i
 their codes (1 ended another way, 3 gave up, 4 API error). With ``fail_fast`` it ends as
 soon as one order can no longer get there (its watch ended with a code other than 0).
 
-Pure: the caller hands in the codes of the orders decided so far.
+The tracker shows several orders as a list, one :func:`order_line` each.
+
+Pure: the caller hands in the codes of the orders decided so far, and the orders.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tote_track import exit_codes
+from tote_track.api.statuses import OrderStatus
+from tote_track.tracking.presentation import status_breakdown
+from tote_track.tracking.stepper import Outcome, Progress
 
-__all__ = ["combined_exit", "verdict"]
+if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
+    from tote_track.api.models import OrderSummary
+
+__all__ = ["OrderLine", "combined_exit", "order_line", "verdict"]
 
 
 def combined_exit(codes: Mapping[str, int]) -> int:
@@ -36,3 +46,30 @@ def verdict(decided: Mapping[str, int], watched: int, *, fail_fast: bool = False
     if len(decided) >= watched:
         return combined_exit(decided)
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """One order in the list of several: where it is in words, and its step."""
+
+    status: str
+    """The customer's words for where it is: ``Being prepared``, ``Ready · waiting for you``."""
+    step: str
+    """The current step and how far along (``Preparing 3/5``), or how it ended."""
+
+
+def order_line(order: OrderSummary, progress: Progress) -> OrderLine:
+    """The compact line of an order beside others (the tracker's list of several)."""
+    order_row, _, fulfillment_row = status_breakdown(order)
+    off_path = progress.outcome not in (None, Outcome.COMPLETED)
+    status = order_row if off_path or order.status == OrderStatus.PENDING else fulfillment_row
+    total = len(progress.steps)
+    current = progress.current
+    if current is not None:
+        step = f"{current.label} {progress.steps.index(current) + 1}/{total}"
+    elif progress.outcome is None or progress.outcome is Outcome.COMPLETED:
+        done = progress.done
+        step = f"{done[-1].label} {len(done)}/{total}" if done else f"0/{total}"
+    else:
+        step = progress.outcome.value.capitalize()
+    return OrderLine(status=status.words, step=step)

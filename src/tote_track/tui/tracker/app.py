@@ -17,9 +17,11 @@ import gc
 import os
 import sys
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -37,7 +39,7 @@ from textual.widgets import Footer, Static
 
 from tote_track import exit_codes
 from tote_track.api.errors import ToteError
-from tote_track.api.statuses import FulfillmentStatus, OrderStatus
+from tote_track.api.statuses import FulfillmentStatus, OrderStatus, short_code
 from tote_track.api.trust import trust_in_background
 from tote_track.tracking.errors import describe_cancel_failure
 from tote_track.tracking.freshness import Phase, freshness, load_failure, phase_after
@@ -54,13 +56,17 @@ from tote_track.tui.desktop import Notifier, Protocol, detect, escape
 from tote_track.tui.terminal import Clock, TerminalApp, tmux_allows_passthrough
 from tote_track.tui.tracker.widgets import (
     LITERAL_LIMIT,
+    NUMBERED,
     FreshnessLine,
     KeysFooter,
     OrderHeader,
+    ShownOrder,
 )
 
 if TYPE_CHECKING:
     # The client (httpx) and the models (pydantic) load after the first frame is drawn.
+    from textual.widgets import OptionList
+
     from tote_track.api.client import ClientFactory, Reply, ToteClient
     from tote_track.api.config import ClientConfig
     from tote_track.api.early import EarlyCall
@@ -69,6 +75,7 @@ if TYPE_CHECKING:
     # Imported where they are first shown (a key, an error): the first frame needs neither.
     from tote_track.tracking.stepper import Progress
     from tote_track.tui.tracker.dialogs import CancelDraft, CancelScreen
+    from tote_track.tui.tracker.order_list import ListedOrder
     from tote_track.tui.tracker.panels import OrderPanels
     from tote_track.tui.tracker.qa_console import QAConsole
 
@@ -84,14 +91,47 @@ DUE_SLACK = 0.05
 NARROW_WIDTH = 60
 
 
-class TrackerApp(TerminalApp):
-    """Follow one order: progress, statuses, money, cancel; polling by the policy."""
+@dataclass(eq=False)
+class Followed:
+    """One order the tracker follows: what was last seen of it and when it is checked next.
+    Each order polls on its own schedule (its own plan, timer and worker)."""
 
+    index: int
+    order_id: str
+    order: Order | None = None
+    shown: ShownOrder | None = None
+    seen: dict[FulfillmentStatus, datetime] = field(default_factory=dict)
+    updated_at: datetime | None = None
+    """When it was last read (wall clock)."""
+    plan: PollPlan | None = None
+    phase: Phase = Phase.LOADING
+    next_due: float | None = None
+    timer: Timer | None = None
+    last_error: BaseException | None = None
+    """The last failed check's error (None after a success)."""
+    load_failed: bool = False
+    """It could never be loaded (not found, token refused, ...)."""
+
+    @property
+    def code(self) -> str:
+        return short_code(self.order_id)
+
+
+class TrackerApp(TerminalApp):
+    """Follow one order, or several (a list, and the selected one's detail): progress,
+    statuses, money, cancel; each order polled by the policy."""
+
+    shown: var[ShownOrder | None] = var(None, init=False)
+    """The selected order as shown: the header and the panels bind to it."""
+    selected: var[int] = var(0, init=False)
+    """Which of several orders is shown (its index); the list binds to it."""
+    orders: var[tuple[ListedOrder, ...]] = var((), init=False)
+    """Several orders: the list's lines (one order's tracker has no list)."""
     phase: var[Phase] = var(Phase.LOADING, init=False)
-    """Where tracking is (loading, live, checking, failing, ...): drives the freshness line
-    and, entering or leaving the error screen, the keys."""
+    """Where tracking of the selected order is (loading, live, checking, failing, ...):
+    drives the freshness line and, entering or leaving the error screen, the keys."""
     plan: var[PollPlan | None] = var(None, init=False)
-    """What polling does next (the policy's latest plan)."""
+    """What polling of the selected order does next (the policy's latest plan)."""
     cancelling: var[bool] = var(False, init=False, bindings=True)
     """A cancel is on its way: "Cancelling…" takes the cancel key's place."""
 
@@ -119,6 +159,33 @@ class TrackerApp(TerminalApp):
             id="tracker.cancelling",
             tooltip="The cancellation is on its way to the store",
         ),
+        Binding(
+            "down",
+            "next_order",
+            "Switch order",
+            key_display="↑↓ 1-9",
+            id="tracker.switch",
+            tooltip="Show the next order (up: the previous one; 1 to 9: that one)",
+        ),
+        Binding(
+            "up",
+            "previous_order",
+            "Previous order",
+            show=False,
+            id="tracker.previous",
+            tooltip="Show the previous order",
+        ),
+        *[
+            Binding(
+                str(number),
+                f"select_order({number - 1})",
+                f"Order {number}",
+                show=False,
+                id=f"tracker.order{number}",
+                tooltip=f"Show the order numbered {number} in the list",
+            )
+            for number in range(1, NUMBERED + 1)
+        ],
         Binding("q", "quit", "Quit", id="tracker.quit", tooltip="Stop tracking and quit"),
         # People press Ctrl-C to quit: it does (Textual's default only says how to quit),
         # even from the cancel dialog's text box.
@@ -151,7 +218,7 @@ class TrackerApp(TerminalApp):
     def __init__(
         self,
         client_factory: ClientFactory,
-        order_id: str,
+        order_id: str | Sequence[str],
         *,
         clock: Clock | None = None,
         policy: PollingPolicy | None = None,
@@ -163,9 +230,13 @@ class TrackerApp(TerminalApp):
         verbose: bool = False,
         first: Future[Reply] | None = None,
     ) -> None:
+        """``order_id``: one order's id, or several (a list of them, and the detail of the
+        one selected)."""
         super().__init__(client_factory, clock=clock)
         self._first = first
-        self.order_id = order_id
+        ids = [order_id] if isinstance(order_id, str) else list(dict.fromkeys(order_id))
+        self.followed = tuple(Followed(index, each) for index, each in enumerate(ids))
+        self.several = len(self.followed) > 1
         self.policy = policy or PollingPolicy()
         self.notify_enabled = notify
         """Tell the customer at each milestone: a notification on the screen, and a desktop
@@ -180,25 +251,15 @@ class TrackerApp(TerminalApp):
         """Show QA detail (the polling rhythm) on the bottom line; also while the QA
         console is open."""
         self.exit_code = exit_codes.OK
-        # What is shown.
-        self.order: Order | None = None
-        self.progress: Progress | None = None
-        self._seen: dict[FulfillmentStatus, datetime] = {}
-        self._updated_at: datetime | None = None
-        # Polling.
-        self._next_due: float | None = None
-        self._timer: Timer | None = None
-        self.last_error: BaseException | None = None
-        """The last failed check's error (None after a success)."""
-        # Cancelling.
+        # Cancelling (the selected order).
         self._cancel_screen: CancelScreen | None = None
         self._cancel_draft: CancelDraft | None = None  # None: an empty one
         self._cancel_key: tuple[str, str] | None = None
-        self._announce_cancel = False
+        self._announce_cancel: str | None = None  # the id of the order just cancelled
         # The QA console (sandbox only).
         self.qa_console: QAConsole | None = None
         # On screen: the header and "Fetching order…" first, the panels with the order.
-        self._header = OrderHeader(order_id, sandbox_url=sandbox_url, id="header")
+        self._header = OrderHeader(ids[0], sandbox_url=sandbox_url, id="header")
         self._fetching = Static(Text("Fetching order…"), id="fetching")
         self._body = VerticalScroll(self._fetching, id="body")
         self._panels: OrderPanels | None = None  # made with the first order
@@ -208,6 +269,32 @@ class TrackerApp(TerminalApp):
         # load while the customer already sees the tracker.
         self._framed = asyncio.Event()
 
+    # -- the selected order ------------------------------------------------------------
+
+    @property
+    def current(self) -> Followed:
+        """The order shown (the selected one of several)."""
+        return self.followed[min(self.selected, len(self.followed) - 1)]
+
+    @property
+    def order_id(self) -> str:
+        return self.current.order_id
+
+    @property
+    def order(self) -> Order | None:
+        """The selected order as last shown (None until it was loaded)."""
+        return self.current.order
+
+    @property
+    def progress(self) -> Progress | None:
+        shown = self.current.shown
+        return None if shown is None else shown.progress
+
+    @property
+    def last_error(self) -> BaseException | None:
+        """The selected order's last failed check's error (None after a success)."""
+        return self.current.last_error
+
     # -- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -216,8 +303,13 @@ class TrackerApp(TerminalApp):
         # The size classes are set before the widgets exist, so their styles are worked out
         # once (setting them after the mount restyles every widget).
         self._fit(self.size.width, self.size.height)
-        yield self._header
-        # The body is in the first frame and has the focus from the start (the arrow keys
+        yield self._header.data_bind(TrackerApp.shown)
+        if self.several:
+            from tote_track.tui.tracker.order_list import OrderList
+
+            # The list has the focus: the arrows switch orders.
+            yield OrderList(id="orders").data_bind(TrackerApp.orders, TrackerApp.selected)
+        # The body is in the first frame (with one order it has the focus: the arrow keys
         # scroll it): the order's arrival changes no key, so the footer is not rebuilt
         # while the order is being written to the terminal.
         yield self._body
@@ -233,8 +325,11 @@ class TrackerApp(TerminalApp):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh_freshness, name="freshness")
+        if self.several:
+            self.orders = tuple(self._listed(followed) for followed in self.followed)
         self.refresh_freshness()
-        self._poll_now()  # waits for the frame
+        for followed in self.followed:
+            self._poll_now(followed)  # waits for the frame
 
     async def _mount_panels(self) -> None:
         """The first order: its panels, already filled, take the place of "Fetching
@@ -254,7 +349,8 @@ class TrackerApp(TerminalApp):
         self._framed.set()
 
     def on_unmount(self) -> None:
-        self._cancel_timer()
+        for followed in self.followed:
+            self._cancel_timer(followed)
 
     def on_resize(self, event: Resize) -> None:
         self._fit(event.size.width, event.size.height)
@@ -269,61 +365,74 @@ class TrackerApp(TerminalApp):
 
     # -- polling -----------------------------------------------------------------------
 
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+    def _cancel_timer(self, followed: Followed) -> None:
+        if followed.timer is not None:
+            followed.timer.stop()
+            followed.timer = None
 
-    def _poll_now(self) -> None:
-        """Fetch the order now, in the one poll worker (a fetch in flight is replaced)."""
-        self._cancel_timer()
-        self._next_due = None
-        self.phase = Phase.LOADING if self.order is None else Phase.CHECKING
-        self._fetch()
+    def _poll_now(self, followed: Followed) -> None:
+        """Fetch the order now, in its one poll worker (a fetch in flight is replaced)."""
+        self._cancel_timer(followed)
+        followed.next_due = None
+        self._set_phase(followed, Phase.LOADING if followed.order is None else Phase.CHECKING)
+        self.run_worker(
+            self._fetch(followed),
+            group=f"poll-{followed.index}",
+            exclusive=True,
+            exit_on_error=False,
+            description=f"GET the order {followed.code}",
+        )
 
-    def poll_if_due(self) -> None:
-        """Check now if the planned check is due on the tracker's clock (the next-poll
-        timer calls this; tests with a frozen clock call it after moving time on)."""
-        self._timer = None
-        if self._next_due is None:
-            return
-        remaining = self._next_due - self.clock.monotonic()
-        if remaining > DUE_SLACK:
-            if self.auto_poll:  # woken early: wait for the rest
-                self._timer = self.set_timer(remaining, self.poll_if_due, name="next-poll")
-            return
-        self._poll_now()
+    def poll_if_due(self, followed: Followed | None = None) -> None:
+        """Check each order (or ``followed``) whose planned check is due on the tracker's
+        clock (the next-poll timers call this; tests with a frozen clock call it after
+        moving time on)."""
+        for each in self.followed if followed is None else (followed,):
+            each.timer = None
+            if each.next_due is None:
+                continue
+            remaining = each.next_due - self.clock.monotonic()
+            if remaining > DUE_SLACK:
+                if self.auto_poll:  # woken early: wait for the rest
+                    self._start_timer(each, remaining)
+                continue
+            self._poll_now(each)
 
-    @work(exclusive=True, group="poll", exit_on_error=False, description="GET the order")
-    async def _fetch(self) -> None:
+    def _start_timer(self, followed: Followed, delay: float) -> None:
+        followed.timer = self.set_timer(
+            delay, partial(self.poll_if_due, followed), name="next-poll"
+        )
+
+    async def _fetch(self, followed: Followed) -> None:
         # One request, no retries inside the client: every wait is the policy's, so the
         # freshness line can say what it waits for and until when.
         await self._framed.wait()
         try:
-            order = await self._get_order()
+            order = await self._get_order(followed)
         except Exception as error:  # every failure is shown (a bug too), none ends the app
-            self._poll_failed(error)
+            self._poll_failed(followed, error)
         else:
-            self._poll_succeeded(order)
-            await self._mount_panels()
+            self._poll_succeeded(followed, order)
+            if followed is self.current:
+                await self._mount_panels()
 
-    async def _get_order(self) -> Order:
+    async def _get_order(self, followed: Followed) -> Order:
         """The order, from the app's own client; until one is shown, with what showing it
         needs loaded while the request is out (:meth:`_first_order`). A short code's lookup
         sends the first request before the app starts (``first``): its answer is the first."""
         first = self._first
-        if first is not None:
+        if first is not None and followed.index == 0:
             try:
                 reply = await asyncio.wrap_future(first)
             finally:
                 if first.done():  # used, whatever it was (a replaced fetch waits again)
                     self._first = None
             return self.client.read_order(reply)
-        if self.order is None:
-            return await self._first_order()
-        return await self.client.get_order(self.order_id)
+        if followed.order is None:
+            return await self._first_order(followed)
+        return await self.client.get_order(followed.order_id)
 
-    async def _first_order(self) -> Order:
+    async def _first_order(self, followed: Followed) -> Order:
         """The first ``GET``: the request goes out first, needing only httpx; once it only
         waits on the network, pydantic, the models and the panels (:func:`load_order_modules`)
         load on a thread, so over a real network their import overlaps the round trips (the
@@ -331,7 +440,7 @@ class TrackerApp(TerminalApp):
         once both are done."""
         waiting = asyncio.Event()
         request = asyncio.ensure_future(
-            self.client.get_order_reply(self.order_id, on_wait=waiting.set)
+            self.client.get_order_reply(followed.order_id, on_wait=waiting.set)
         )
         waited = asyncio.ensure_future(waiting.wait())
         try:
@@ -346,120 +455,206 @@ class TrackerApp(TerminalApp):
             waited.cancel()
         return self.client.read_order(await request)
 
-    def _set_plan(self, plan: PollPlan, error: BaseException | None = None) -> None:
-        """Follow ``plan`` after a check that ended with ``error`` (None: it succeeded)."""
-        self._cancel_timer()
-        if plan.delay is None:
-            self._next_due = None
-        else:
-            self._next_due = self.clock.monotonic() + plan.delay
-            if self.auto_poll:
-                self._timer = self.set_timer(plan.delay, self.poll_if_due, name="next-poll")
-        self.last_error = error
-        self.plan = plan
-        self.phase = phase_after(plan, error)
+    def _set_phase(self, followed: Followed, phase: Phase) -> None:
+        followed.phase = phase
+        if followed is self.current:
+            self.phase = phase
 
-    def _poll_succeeded(self, order: Order) -> None:
+    def _set_plan(
+        self, followed: Followed, plan: PollPlan, error: BaseException | None = None
+    ) -> None:
+        """Follow ``plan`` after a check that ended with ``error`` (None: it succeeded)."""
+        self._cancel_timer(followed)
+        if plan.delay is None:
+            followed.next_due = None
+        else:
+            followed.next_due = self.clock.monotonic() + plan.delay
+            if self.auto_poll:
+                self._start_timer(followed, plan.delay)
+        followed.last_error = error
+        followed.plan = plan
+        if followed is self.current:
+            self.plan = plan
+        self._set_phase(followed, phase_after(plan, error))
+        self._list(followed)
+
+    def _poll_succeeded(self, followed: Followed, order: Order) -> None:
         now = self.clock.monotonic()
-        self._updated_at = self.clock.wall()
-        if self._showing_error():
+        followed.updated_at = self.clock.wall()
+        followed.load_failed = False
+        if followed is self.current and self._showing_error():
             self.pop_screen()
             self.exit_code = exit_codes.OK
-        previous = self.order
+        previous = followed.order
         if previous is None or should_replace(previous, order):
-            self.order = order
-            self._show_order(previous)
-        shown = self.order
+            followed.order = order
+            self._show_order(followed, previous)
+        shown = followed.order
         assert shown is not None
-        if previous is None or self.plan is None:
+        if previous is None or followed.plan is None:
             plan = self.policy.start(shown, now)
         else:
-            plan = self.policy.after_success(self.plan, shown, now)
-        self._set_plan(plan)
+            plan = self.policy.after_success(followed.plan, shown, now)
+        self._set_plan(followed, plan)
 
-    def _poll_failed(self, error: Exception) -> None:
+    def _poll_failed(self, followed: Followed, error: Exception) -> None:
         now = self.clock.monotonic()
         if isinstance(error, ToteError) and error.transient:
-            if self._showing_error():  # a retry from it: now reconnecting
-                self.pop_screen()
+            if followed is self.current and self._showing_error():
+                self.pop_screen()  # a retry from it: now reconnecting
                 self.exit_code = exit_codes.OK
-            plan = self.plan if self.plan is not None else self.policy.before_first(now)
+            plan = followed.plan if followed.plan is not None else self.policy.before_first(now)
             after = self.policy.after_failure(
                 plan, now, retry_after=error.retry_after, unreached=never_reached(error)
             )
             if after.stop is not StopReason.UNREACHABLE:
-                self._set_plan(after, error)
+                self._set_plan(followed, after, error)
                 return
-            self.plan = after  # the API was never reached: say so, as for any load error
-        self._cancel_timer()
-        self._next_due = None
-        self.last_error = error
-        if self.order is None:
-            self._show_load_error(error)
+            # The API was never reached: say so, as for any load error.
+            followed.plan = after
+            if followed is self.current:
+                self.plan = after
+        self._cancel_timer(followed)
+        followed.next_due = None
+        followed.last_error = error
+        if followed.order is None:
+            followed.load_failed = True
+            self._show_load_error(followed, error)
             return
         # The order is on screen but can no longer be fetched: stop and say so.
-        self.phase = Phase.STOPPED
+        self._set_phase(followed, Phase.STOPPED)
+        self._list(followed)
 
-    def _show_load_error(self, error: Exception) -> None:
-        words = load_failure(error, order_id=self.order_id, base_url=self.client.base_url)
+    def _show_load_error(self, followed: Followed, error: Exception) -> None:
+        words = load_failure(error, order_id=followed.order_id, base_url=self.client.base_url)
         self.exit_code = exit_codes.API_ERROR
+        if self.several:  # the others go on: this one's line and detail say why
+            self._list(followed, note=f"✖ {words.title}")
+            if followed is self.current:
+                self._fetching.update(Text(f"{words.title}. {words.sentence} {words.next_step}"))
+            self._set_phase(followed, Phase.ERROR)
+            return
         from tote_track.tui.tracker.dialogs import ErrorScreen
 
         if self._showing_error():
             self.pop_screen()
         self.push_screen(ErrorScreen(words.title, words.sentence, words.next_step))
-        self.phase = Phase.ERROR
+        self._set_phase(followed, Phase.ERROR)
 
     def action_poll_now(self) -> None:
-        """``r``: check now; after a pause (max duration passed) tracking starts over."""
-        if (
-            self.plan is not None
-            and self.plan.stop is StopReason.GAVE_UP
-            and self.order is not None
-        ):
-            self.plan = self.policy.resume(self.plan, self.order, self.clock.monotonic())
-        elif self.plan is not None and self.plan.stop is StopReason.UNREACHABLE:
-            self.plan = None  # trying again from the start: the same few attempts
-        if self.phase in (Phase.STOPPED, Phase.ERROR):
-            self.last_error = None  # a fresh start: the words of that failure go
-        self._poll_now()
+        """``r``: check the order shown now; after a pause (max duration passed) tracking
+        starts over."""
+        followed = self.current
+        plan = followed.plan
+        if plan is not None and plan.stop is StopReason.GAVE_UP and followed.order is not None:
+            followed.plan = self.policy.resume(plan, followed.order, self.clock.monotonic())
+            self.plan = followed.plan
+        elif plan is not None and plan.stop is StopReason.UNREACHABLE:
+            followed.plan = self.plan = None  # trying again from the start: the same few
+        if followed.phase in (Phase.STOPPED, Phase.ERROR):
+            followed.last_error = None  # a fresh start: the words of that failure go
+        self._poll_now(followed)
 
     # -- rendering ---------------------------------------------------------------------
 
-    def _show_order(self, previous: Order | None) -> None:
+    def _show_order(self, followed: Followed, previous: Order | None) -> None:
         # The panels, and the rule that works out the progress, load with the first order:
         # the first frame needs neither.
         from tote_track.tracking.stepper import progress_of, record_seen
-        from tote_track.tui.tracker.panels import OrderPanels
 
-        order = self.order
+        order = followed.order
         assert order is not None
-        assert self._updated_at is not None
-        self._seen = record_seen(self._seen, order, self._updated_at)
-        progress = progress_of(order, self._seen)
-        self.progress = progress
-        self._header.show(order)
-        if self._panels is None:
-            self._panels = OrderPanels(tz=self.tz, id="panels")
-        self._panels.show(
+        assert followed.updated_at is not None
+        followed.seen = record_seen(followed.seen, order, followed.updated_at)
+        progress = progress_of(order, followed.seen)
+        followed.shown = ShownOrder(
+            followed.order_id,
             order,
             progress,
             money=settlement_lines(order),
         )
-        self._render_cancel_hint()
-        self._overtake_cancel_dialog(order)
-        if self.qa_console is not None:
-            self.qa_console.show_order(order)
-        if self._announce_cancel and order.status == OrderStatus.CANCELLED:
-            self._announce_cancel = False
+        if followed is self.current:
+            self._show(followed)
+            self._overtake_cancel_dialog(order)
+        if self._announce_cancel == order.id and order.status == OrderStatus.CANCELLED:
+            self._announce_cancel = None
             self._announce_cancelled(order)
         elif previous is not None:
-            if (order.status, order.fulfillment_status) != (
+            if not self.several and (order.status, order.fulfillment_status) != (
                 previous.status,
                 previous.fulfillment_status,
             ):
                 self.clear_notifications()  # an alert about an older state is stale now
             self._maybe_alert(previous, order, progress)
+
+    def _show(self, followed: Followed) -> None:
+        """Show ``followed`` (the selected order): the header and panels follow ``shown``."""
+        shown = followed.shown or ShownOrder(followed.order_id)
+        if shown.order is not None and self._panels is None:
+            from tote_track.tui.tracker.panels import OrderPanels
+
+            # Filled before it is mounted (the watcher runs at once), bound from then on.
+            self._panels = OrderPanels(tz=self.tz, id="panels")
+            self._panels.shown = shown
+            self._panels.data_bind(TrackerApp.shown)
+        self.shown = shown
+        self.phase = followed.phase
+        self.plan = followed.plan
+        if self.several:
+            loaded = shown.order is not None
+            if self._panels is not None:
+                self._panels.display = loaded
+            self._fetching.display = not loaded or not self._panels_mounted
+            if not loaded and not followed.load_failed:
+                self._fetching.update(Text(f"Fetching order {followed.code}…"))
+        self._render_cancel_hint()
+        if self.qa_console is not None and shown.order is not None:
+            self.qa_console.show_order(shown.order)
+
+    def watch_selected(self) -> None:
+        followed = self.current
+        self._show(followed)
+        if followed.load_failed and followed.last_error is not None:
+            self._show_load_error(followed, followed.last_error)  # type: ignore[arg-type]
+        if followed.order is not None and not self._panels_mounted:
+            self.call_later(self._mount_panels)
+        self.refresh_freshness()
+
+    def _listed(self, followed: Followed, note: str = "") -> ListedOrder:
+        from tote_track.tui.tracker.order_list import ListedOrder
+
+        shown = followed.shown
+        if note or shown is None or shown.order is None or shown.progress is None:
+            return ListedOrder(followed.code, note=note)
+        from tote_track.tracking.several import order_line
+
+        line = order_line(shown.order, shown.progress)
+        return ListedOrder(followed.code, line.status, line.step)
+
+    def _list(self, followed: Followed, note: str = "") -> None:
+        """Several orders: ``followed``'s line in the list says where it is now."""
+        if not self.several:
+            return
+        if not note and followed.phase is Phase.STOPPED:
+            note = "✖ can no longer be checked"
+        listed = list(self.orders)
+        listed[followed.index] = self._listed(followed, note)
+        self.orders = tuple(listed)
+
+    def action_select_order(self, index: int) -> None:
+        """``1``-``9``: show that order."""
+        if 0 <= index < len(self.followed):
+            self.selected = index
+
+    def action_next_order(self) -> None:
+        self.selected = (self.selected + 1) % len(self.followed)
+
+    def action_previous_order(self) -> None:
+        self.selected = (self.selected - 1) % len(self.followed)
+
+    def on_option_list_option_highlighted(self, message: OptionList.OptionHighlighted) -> None:
+        # The list's arrows and clicks: show that order.
+        self.selected = message.option_index
 
     def _maybe_alert(self, previous: Order, order: Order, progress: Progress) -> None:
         from tote_track.tracking.alerts import alert_for  # loaded with the first change
@@ -533,18 +728,16 @@ class TrackerApp(TerminalApp):
     def freshness_text(self) -> tuple[str, str]:
         """The freshness line and its mood (live, checking, reconnecting, finished, ...)."""
         now = self.clock.monotonic()
-        updated_ago = (
-            None
-            if self._updated_at is None
-            else (self.clock.wall() - self._updated_at).total_seconds()
-        )
+        followed = self.current
+        updated_at, next_due = followed.updated_at, followed.next_due
+        updated_ago = None if updated_at is None else (self.clock.wall() - updated_at)
         words = freshness(
             self.phase,
             self.plan,
             self.policy,
-            updated_ago=updated_ago,
-            next_in=None if self._next_due is None else self._next_due - now,
-            error=self.last_error,
+            updated_ago=None if updated_ago is None else updated_ago.total_seconds(),
+            next_in=None if next_due is None else next_due - now,
+            error=followed.last_error,
             verbose=self.verbose or (self.qa_console is not None and self.qa_console.is_open),
         )
         return words.text, words.mood
@@ -641,10 +834,13 @@ class TrackerApp(TerminalApp):
             )
         except Exception as error:  # every failure is shown in the dialog, none ends the app
             self.cancelling = False
-            self._cancel_failed(error)
+            self._cancel_failed(self._followed(order_id), error)
         else:
             self.cancelling = False
-            self._cancel_succeeded()
+            self._cancel_succeeded(self._followed(order_id))
+
+    def _followed(self, order_id: str) -> Followed:
+        return next(each for each in self.followed if each.order_id == order_id)
 
     def _close_cancel_screen(self, draft: CancelDraft) -> None:
         screen = self._cancel_screen
@@ -652,17 +848,17 @@ class TrackerApp(TerminalApp):
             screen.dismiss(draft)
         self._cancel_screen = None
 
-    def _cancel_succeeded(self) -> None:
+    def _cancel_succeeded(self, followed: Followed) -> None:
         self._cancel_key = None
         from tote_track.tui.tracker.dialogs import CancelDraft
 
         self._cancel_draft = None
         self._close_cancel_screen(CancelDraft())
-        self._announce_cancel = True
+        self._announce_cancel = followed.order_id
         self._render_cancel_hint()
-        self._poll_now()
+        self._poll_now(followed)
 
-    def _cancel_failed(self, error: Exception) -> None:
+    def _cancel_failed(self, followed: Followed, error: Exception) -> None:
         self._render_cancel_hint()
         failure = describe_cancel_failure(error)
         refusal = failure.refusal
@@ -675,7 +871,7 @@ class TrackerApp(TerminalApp):
 
             body = f"{refusal.sentence} {refusal.next_step}"
             self.push_screen(MessageScreen(refusal.title, body, details=refusal.details))
-            self._poll_now()
+            self._poll_now(followed)
             return
         if self._cancel_screen is not None and self._cancel_screen.is_attached:
             self._cancel_screen.show_error(failure.message)
@@ -685,6 +881,8 @@ class TrackerApp(TerminalApp):
     # -- keys, help, palette -----------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("next_order", "previous_order", "select_order"):
+            return self.several  # one order: no list (the arrow keys scroll)
         if self.phase is Phase.ERROR and action in ("cancel_order", "cancelling"):
             return False  # no order to cancel
         if action == "cancel_order":
@@ -727,7 +925,8 @@ class TrackerApp(TerminalApp):
     def terminal_gone(self) -> None:
         """``q``, and SIGHUP (the terminal closed) or SIGTERM: stop everything and exit,
         so the terminal is restored."""
-        self._cancel_timer()
+        for followed in self.followed:
+            self._cancel_timer(followed)
         self.workers.cancel_all()
         self.exit(self.exit_code)
 

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.widget import Widget
 
 from tote_track.tracking.lifecycle import CancelEligibility
@@ -37,7 +37,7 @@ from tote_track.tracking.presentation import (
     status_breakdown,
 )
 from tote_track.tracking.stepper import Outcome, Progress, Step, StepState
-from tote_track.tui.tracker.widgets import LITERAL_LIMIT, ShowsOnChange, literal
+from tote_track.tui.tracker.widgets import LITERAL_LIMIT, ShownOrder, ShowsOnChange, literal
 
 if TYPE_CHECKING:
     from tote_track.api.models import Order
@@ -286,8 +286,12 @@ class OrderPanels(Vertical):
     """The order's panels: progress and headline, the statuses, items and payments, money,
     and whether it can be cancelled.
 
-    The panels exist (and :meth:`show` fills them) before they are mounted: the tracker
-    mounts them with the first order, filled, so the screen is laid out once."""
+    They show :attr:`shown` (bound to the tracker's order). The panels exist, filled,
+    before they are mounted: the tracker mounts them with the first order, so the screen
+    is laid out once."""
+
+    shown: var[ShownOrder | None] = var(None, init=False)
+    """The order shown; one that has not been loaded leaves the panels as they are."""
 
     def __init__(self, *, tz: tzinfo | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -311,6 +315,10 @@ class OrderPanels(Vertical):
             yield self.items
             yield self.money
         yield self.cancel_hint
+
+    def watch_shown(self, shown: ShownOrder | None) -> None:
+        if shown is not None and shown.order is not None and shown.progress is not None:
+            self.show(shown.order, shown.progress, money=shown.money)
 
     def show(
         self,

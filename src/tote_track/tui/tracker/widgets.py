@@ -9,13 +9,14 @@ made visible.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import RenderResult
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
@@ -25,16 +26,35 @@ from tote_track.tracking.presentation import delivery_note, handoff_summary, sho
 if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
     from textual.screen import Screen
 
-    from tote_track.api.models import OrderSummary
+    from tote_track.api.models import Order, OrderSummary
+    from tote_track.tracking.stepper import Progress
 
 __all__ = [
     "LITERAL_LIMIT",
+    "NUMBERED",
     "FreshnessLine",
     "KeysFooter",
     "OrderHeader",
+    "ShownOrder",
     "ShowsOnChange",
     "literal",
 ]
+
+NUMBERED = 9
+"""With several orders, the first 9 are also chosen with their number key."""
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class ShownOrder:
+    """The order the tracker shows (the selected one of several): the header and the
+    panels bind to it. ``order`` is None until it was loaded. Each check makes a new one
+    (compared by identity), and every panel redraws only what changed."""
+
+    order_id: str
+    order: Order | None = None
+    progress: Progress | None = None
+    money: tuple[str, ...] = ()
+    """What happened to its payments (refunds, voids), one line each."""
 
 
 LITERAL_LIMIT = 1000
@@ -73,15 +93,23 @@ class ShowsOnChange(Static):
 class OrderHeader(ShowsOnChange):
     """Order code, handoff (mode and details) and store; the sandbox URL in demo mode."""
 
+    shown: var[ShownOrder | None] = var(None, init=False)
+    """The order shown (bound to the tracker's)."""
+
     def __init__(self, order_id: str, *, sandbox_url: str | None = None, id: str | None = None):
         super().__init__(id=id)
         self._order_id = order_id
         self._sandbox_url = sandbox_url
         self.show(None)
 
+    def watch_shown(self, shown: ShownOrder | None) -> None:
+        if shown is not None:
+            self._order_id = shown.order_id
+            self.show(shown.order)
+
     def show(self, order: OrderSummary | None) -> None:
         key = None if order is None else (order.id, order.handoff, order.location_id)
-        if not self._changed(("order", key)):
+        if not self._changed(("order", self._order_id, key)):
             return
         grid = Table.grid(expand=True)
         grid.add_column(ratio=1, overflow="fold")
