@@ -300,3 +300,54 @@ async def textual_own_timers() -> set[str]:
     :func:`running_timers` shows for an app that started none of its own."""
     async with App[None]().run_test():
         return running_timers()
+
+
+SEVERAL = {
+    "27c343aa-5e1f-4b6a-9c2d-7e8f9a0b1c2d": {
+        "fulfillment_status": "PREPARING",
+        "handoff": {"mode": "PICKUP"},
+    },
+    "9be1d404-3c2b-4a1d-8e7f-6a5b4c3d2e1f": {
+        "fulfillment_status": "READY_FOR_PICKUP",
+        "handoff": {
+            "mode": "DELIVERY",
+            "delivery_address": {"line1": "12 Main St", "city": "Springfield"},
+        },
+    },
+    "c0ffee12-7d6e-4f5a-b4c3-d2e1f0a9b8c7": {
+        "status": "CANCELLED",
+        "payment_status": "UNPAID",
+        "fulfillment_status": "CANCELLED",
+        "total_paid": {"amount": 0, "currency": "USD"},
+        "payments": [],
+    },
+}
+"""Three orders of the guide's kind in three states, for the several-orders tracker."""
+
+
+def several_orders_transport(orders: dict[str, dict[str, Any]] = SEVERAL) -> httpx.MockTransport:
+    """An Orders API serving ``orders`` (id: the fields that differ from the guide's order)."""
+    served = {
+        order_id: {**guide_order(), "id": order_id, **fields} for order_id, fields in orders.items()
+    }
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        order_id = request.url.path.rsplit("/", 1)[-1]
+        if request.method == "GET" and order_id in served:
+            return httpx.Response(200, json=copy.deepcopy(served[order_id]))
+        return envelope(404, "not_found", "Order not found")
+
+    return httpx.MockTransport(handle)
+
+
+def make_several_app(
+    transport: httpx.AsyncBaseTransport, order_ids: list[str], clock: FakeClock | None = None
+) -> RecordingTracker:
+    """The tracker following several orders on ``transport``, as :func:`make_app`."""
+    return RecordingTracker(
+        lambda: make_client(transport, max_retries=0),
+        order_ids,
+        clock=(clock or FakeClock()).clock,
+        auto_poll=False,
+        tz=UTC,
+    )

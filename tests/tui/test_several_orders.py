@@ -41,8 +41,8 @@ async def test_two_orders_both_codes_and_the_first_ones_detail(sandbox: Sandbox)
     async with app.run_test(size=(100, 34)) as pilot:
         await settle(pilot)
         text = screen_words(app)
-        assert f"▶ 1 {first.short_code} Being prepared · Preparing 3/5" in text
-        assert f"2 {second.short_code} Waiting for the store to accept it · Placed 1/5" in text
+        assert f"▶ 1 {first.short_code} Being prepared Preparing 3/5" in text
+        assert f"2 {second.short_code} Waiting for the store to accept it Placed 1/5" in text
         assert f"Order {first.short_code}" in text  # the header: the selected order
         assert "Your order is being prepared." in text
         assert app.query_one(OrderPanels).shown is app.shown  # bound, not pushed

@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.support import FakeApi, envelope, make_app, settle
+from tests.tui.support import (
+    SEVERAL,
+    FakeApi,
+    envelope,
+    make_app,
+    make_several_app,
+    settle,
+    several_orders_transport,
+)
 
 SnapCompare = Callable[..., bool]
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -114,3 +122,9 @@ def test_order_not_found(snap_compare: SnapCompare, api: FakeApi) -> None:
 
 def test_help(snap_compare: SnapCompare) -> None:
     assert snap_compare(make_app(FakeApi().transport), run_before=pressing("question_mark"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_several_orders(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    app = make_several_app(several_orders_transport(), list(SEVERAL))
+    assert snap_compare(app, terminal_size=size, run_before=pressing("2"))
