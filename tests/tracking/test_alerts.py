@@ -77,8 +77,12 @@ def test_a_return_after_the_handoff_is_not_a_milestone() -> None:
         ("CURBSIDE", Milestone.READY, "Order F9A8B7 is ready: park in a curbside spot."),
         ("KIOSK", Milestone.READY, "Order F9A8B7 is ready at the kiosk."),
         ("DELIVERY", Milestone.DELIVERED, "Order F9A8B7 was delivered."),
-        ("PICKUP", Milestone.FAILED, "Order F9A8B7 was not placed: the payment didn't go through."),
-        ("PICKUP", Milestone.VOIDED, "Order F9A8B7 was voided before payment."),
+        (
+            "PICKUP",
+            Milestone.FAILED,
+            "Order F9A8B7 was not sent to the store: the payment didn't go through.",
+        ),
+        ("PICKUP", Milestone.VOIDED, "Order F9A8B7 was called off before payment."),
     ],
 )
 def test_notification_words(mode: str, milestone: Milestone, words: str) -> None:

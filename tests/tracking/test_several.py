@@ -69,7 +69,11 @@ def test_fail_fast_ends_at_the_first_order_out_of_reach() -> None:
         ),
         (("COMPLETED", "PAID", "FULFILLED"), "Picked up", "Picked up 5/5"),
         (("CANCELLED", "UNPAID", "CANCELLED"), "Cancelled", "Cancelled"),
-        (("FAILED", "UNPAID", "CANCELLED"), "Not placed · the payment didn't go through", "Failed"),
+        (
+            ("FAILED", "UNPAID", "CANCELLED"),
+            "Not sent to the store · the payment didn't go through",
+            "Payment failed",
+        ),
     ],
 )
 def test_the_line_of_an_order_among_several(

@@ -2,7 +2,7 @@
 
 An order reaches a milestone when it becomes ready (ready for pickup; for delivery, ready for
 the driver: the API's READY_FOR_PICKUP, the only state that says so), is handed over (picked
-up, delivered), is cancelled, or fails (the payment failed, or it was voided). The tracker
+up, delivered), is cancelled, or fails (the payment failed, or it was called off). The tracker
 tells the customer once per milestone: a notification on its screen and, through the
 terminal, a desktop notification naming the order's code (``tui.desktop``).
 
@@ -65,8 +65,8 @@ _WHAT_HAPPENED = {
     Milestone.PICKED_UP: "was picked up",
     Milestone.DELIVERED: "was delivered",
     Milestone.CANCELLED: "was cancelled",
-    Milestone.FAILED: "was not placed: the payment didn't go through",
-    Milestone.VOIDED: "was voided before payment",
+    Milestone.FAILED: "was not sent to the store: the payment didn't go through",
+    Milestone.VOIDED: "was called off before payment",
 }
 _READY = {
     HandoffMode.DELIVERY: "is ready and waiting for the driver",

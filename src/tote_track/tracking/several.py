@@ -71,5 +71,5 @@ def order_line(order: OrderSummary, progress: Progress) -> OrderLine:
         done = progress.done
         step = f"{done[-1].label} {len(done)}/{total}" if done else f"0/{total}"
     else:
-        step = progress.outcome.value.capitalize()
+        step = progress.ending or progress.outcome.value.capitalize()
     return OrderLine(status=status.words, step=step)
