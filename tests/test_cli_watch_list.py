@@ -8,10 +8,15 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -361,14 +366,15 @@ def test_watch_rides_out_a_flaky_sandbox(live: EmbeddedSandbox) -> None:
         assert retry["error"]["message"]
 
 
-def test_watch_ctrl_c_exits_130_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_watch_ctrl_c_exits_130_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
     async def interrupted(*args: Any, **kwargs: Any) -> int:
         raise KeyboardInterrupt
 
     monkeypatch.setattr("tote_track.headless.follow_order", interrupted)
     run = invoke("watch", str(uuid.uuid4()), "--token", TOKEN)
     assert run.exit_code == 130
-    assert run.stdout == run.stderr == ""
+    assert run.stdout == ""
+    assert run.stderr == "Interrupted (Ctrl-C).\n"  # README: a non-zero exit says why
 
 
 def test_track_without_a_terminal_goes_through_the_same_loop(
@@ -604,3 +610,33 @@ def test_a_reader_that_goes_away_ends_list_and_watch_quietly(
     assert run.stderr == ""
     order_id = make_order(live)
     assert invoke("watch", order_id, *api(live)).exit_code == 141
+
+
+def test_watch_until_delivered_on_a_pickup_order_exits_1_at_once(live: EmbeddedSandbox) -> None:
+    order_id = make_order(live, *PAID, "accept")
+    started = time.monotonic()
+    run = invoke("watch", order_id, "--until", "DELIVERED", *api(live))
+    assert run.exit_code == 1
+    assert time.monotonic() - started < 5  # not after the preparation stage's hour
+    assert run.stderr.splitlines()[-1] == (
+        "DELIVERED can no longer be reached: a pickup order is never DELIVERED"
+    )
+
+
+def test_ctrl_c_on_a_real_watch_exits_130_with_one_line(live: EmbeddedSandbox) -> None:
+    order_id = make_order(live, *PAID, "accept")
+    script = Path(sys.executable).with_name("tote-track")
+    with subprocess.Popen(
+        [str(script), "watch", order_id, *api(live)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as watch:
+        assert watch.stdout is not None
+        first = watch.stdout.readline()  # the order as it is now
+        assert order_id[:6].upper() in first
+        watch.send_signal(signal.SIGINT)
+        _, stderr = watch.communicate(timeout=30)
+    assert watch.returncode == 130
+    assert stderr.splitlines()[-1] == "Interrupted (Ctrl-C)."
+    assert "Traceback" not in stderr

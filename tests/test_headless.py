@@ -451,3 +451,17 @@ def test_orders_json_is_the_api_data_as_sent() -> None:
     order = OrderSummary.model_validate(data)
     assert json.loads(orders_json([order])) == [data]
     assert json.loads(orders_json([])) == []
+
+
+@pytest.mark.parametrize(("mode", "target"), [("PICKUP", "DELIVERED"), ("DELIVERY", "FULFILLED")])
+async def test_until_a_handoff_the_mode_never_has_exits_1_at_once(mode: str, target: str) -> None:
+    api = FakeApi()
+    api.set(handoff={"mode": mode}, status="PENDING", payment_status="UNPAID")
+    api.set(fulfillment_status="PENDING")
+    run = Run(api, until=target)
+    assert await run() == exit_codes.ENDED_OTHERWISE
+    assert len(api.gets()) == 1  # decided by the first answer, no waiting
+    assert run.delays == []
+    assert run.warnings[-1] == (
+        f"{target} can no longer be reached: a {mode.lower()} order is never {target}"
+    )

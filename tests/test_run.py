@@ -33,7 +33,7 @@ def raising(error: BaseException) -> Callable[[], int]:
         (NotFoundError("Order not found", status_code=404), exit_codes.API_ERROR, "Error: Order"),
         (ApiConnectionError("Could not reach the API"), exit_codes.API_ERROR, "Error: Could"),
         (MemoryError(), exit_codes.API_ERROR, "Error: the answer from the API is too large"),
-        (KeyboardInterrupt(), exit_codes.INTERRUPTED, ""),
+        (KeyboardInterrupt(), exit_codes.INTERRUPTED, "Interrupted (Ctrl-C)."),
     ],
 )
 def test_each_failure_maps_to_its_exit_code_and_one_error_line(

@@ -51,6 +51,7 @@ from tote_track.tracking.lifecycle import (
     TARGETS,
     TERMINAL_ORDER_STATUSES,
     completed,
+    handoff_out_of_reach,
     parse_target,
     target_reachable,
     target_reached,
@@ -355,6 +356,8 @@ def _finish(watch: _Watch, at: datetime, out: _Reporter, *, reached: bool) -> in
     elif watch.until is not None and not reached:
         if outcome is not None:
             why = f"the order ended {outcome.value} ({where})"
+        elif handoff_out_of_reach(shown, watch.until):
+            why = f"a {shown.handoff.mode.label.lower()} order is never {watch.until}"
         else:
             why = f"the order is {where}, from where it cannot get there"
         text = f"{watch.until} can no longer be reached: {why}"

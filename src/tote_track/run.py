@@ -8,7 +8,8 @@ The runners live beside what they run (``headless.run_watch``, ``tui.tracker.run
 * ``InvalidConfigError`` (a base URL, a CA bundle refused): exit 2;
 * any other ``ToteError`` that did not recover: exit 4;
 * ``MemoryError`` (an answer too large to hold): exit 4, as a sentence;
-* ``KeyboardInterrupt`` (Ctrl-C): exit 130, quietly;
+* ``KeyboardInterrupt`` (Ctrl-C): exit 130, saying so in one line (as every non-zero
+  exit says why);
 * ``BrokenPipeError`` (the reader of stdout went away, ``| head``): exit 141, quietly.
 
 Errors go to stderr in one style, ``Error: <sentence>``, with the server's (or the user's)
@@ -135,6 +136,7 @@ def run_command(runner: Callable[[], int]) -> int:
         say_error("the answer from the API is too large to hold in memory.")
         return exit_codes.API_ERROR
     except KeyboardInterrupt:
+        say("Interrupted (Ctrl-C).")
         return exit_codes.INTERRUPTED
     except BrokenPipeError:
         return _stdout_closed()

@@ -400,7 +400,7 @@ async def test_cancel_refused_once_preparing(client: httpx.AsyncClient) -> None:
     response = await client.post(f"/orders/{order['id']}/cancel", json={"reason": "Late"})
     error = assert_error(response, 409, "cancel_not_allowed")
     assert "PREPARING" in error["message"]
-    assert "Contact the store" in error["message"]
+    assert "contact the store" in error["message"]
     assert (await client.get(f"/orders/{order['id']}")).json()["status"] == "CONFIRMED"
 
 
@@ -845,3 +845,31 @@ async def test_a_form_encoded_body_is_told_to_send_json(client: httpx.AsyncClien
     assert error["code"] == "invalid_request"
     assert "Content-Type: application/json" in error["message"]
     assert "application/x-www-form-urlencoded" in error["message"]
+
+
+async def test_every_json_reply_ends_with_a_newline() -> None:
+    app = create_app(token="sandbox")
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": "Bearer sandbox"}
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://sandbox") as http,
+    ):
+        base = "/v1/online-ordering"
+        created = await http.post(f"{base}/sandbox/orders", headers=headers)
+        order_id = created.json()["id"]
+        replies = [
+            created,
+            await http.get(f"{base}/orders/{order_id}", headers=headers),
+            await http.get(f"{base}/orders?limit=2", headers=headers),
+            await http.get(f"{base}/orders/nope", headers=headers),  # an error envelope
+            await http.get(f"{base}/orders", headers={}),  # 401
+            await http.post(
+                f"{base}/sandbox/orders/{order_id}/events", headers=headers, json={"type": "x"}
+            ),
+            await http.get(f"{base}/openapi.json"),
+        ]
+    for reply in replies:
+        assert reply.headers["content-type"].startswith("application/json")
+        assert reply.content.endswith(b"}\n"), reply.request.url
+        assert int(reply.headers["content-length"]) == len(reply.content)

@@ -473,3 +473,23 @@ def test_target_reached_and_reachable_follow_the_state_machines(
     order = make_order(status=status, fulfillment_status=fulfillment)
     assert target_reached(order, target) is reached
     assert target_reachable(order, target) is reachable
+
+
+@pytest.mark.parametrize(
+    ("mode", "target", "reachable"),
+    [
+        ("PICKUP", "DELIVERED", False),
+        ("CURBSIDE", "DELIVERED", False),
+        ("KIOSK", "DELIVERED", False),
+        ("DELIVERY", "DELIVERED", True),
+        ("DELIVERY", "FULFILLED", False),
+        ("PICKUP", "FULFILLED", True),
+        ("DRONE", "DELIVERED", True),  # a mode this version does not know: keep watching
+        ("PICKUP", "READY_FOR_PICKUP", True),
+    ],
+)
+def test_the_handoff_mode_decides_which_handoff_is_in_reach(
+    mode: str, target: str, reachable: bool
+) -> None:
+    order = make_order("PENDING", "UNPAID", "PENDING", mode)
+    assert target_reachable(order, target) is reachable

@@ -23,6 +23,7 @@ from tests.tui.support import (
     make_client,
     poll,
     region_words,
+    screen_text,
     screen_words,
     settle,
 )
@@ -41,6 +42,16 @@ PAID_AND_ACCEPTED = ("payment_completed", "accept")
 
 def hhmm(moment: datetime) -> str:
     return clock_time(moment, UTC)
+
+
+def dialog_words(app: Any) -> str:
+    """The words inside the dialog's frame (between its left and right edges)."""
+    inside = [
+        line[line.index("█") + 1 : line.rindex("█")]
+        for line in screen_text(app).splitlines()
+        if line.count("█") >= 2
+    ]
+    return " ".join(" ".join(inside).split())
 
 
 def stepper_words(app: Any) -> str:
@@ -273,3 +284,66 @@ async def test_a_deliverys_apartment_and_instructions_are_on_screen(
         assert "Delivery · 12 Main St, Apt 4B, Springfield" in words
         assert "Note for the driver: Leave at the front desk." in words
         assert "It will be delivered to 12 Main St, Apt 4B." in words
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+async def test_the_409s_details_are_shown_whole(sandbox: Sandbox, size: tuple[int, int]) -> None:
+    order = await sandbox.order(PICKUP, *PAID_AND_ACCEPTED)
+    app = make_app(sandbox.transport, order_id=order.id)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await sandbox.fire(order.id, "start_preparing")  # the race: no poll in between
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.press("tab", "enter")  # open "Details"
+        await settle(pilot)
+        words = dialog_words(app)
+        said = (
+            f"Order {order.short_code} cannot be cancelled at status CONFIRMED, payment PAID, "
+            "fulfillment PREPARING: preparation has begun; contact the store for help."
+        )
+        assert said in words
+        assert "…" not in words
+        assert "OK" in words  # and the button is still on screen
+
+
+# -- words that agree, on screen ---------------------------------------------------------
+
+SPLIT: dict[str, Any] = {
+    "handoff": {"mode": "PICKUP"},
+    "items": [{"name": "Sub", "quantity": 1, "unit_price": {"amount": 1797}}],
+    "payments": [
+        {"amount": {"amount": 1000, "currency": "USD"}, "payment_method": "GIFT_CARD"},
+        {"amount": {"amount": 945, "currency": "USD"}, "payment_method": "CREDIT_CARD"},
+    ],
+}
+PREPARED = ("payment_completed", "accept", "start_preparing")
+
+
+@pytest.mark.parametrize(
+    ("body", "events", "said"),
+    [
+        (PICKUP, ("payment_started", "payment_failed"), "Your payment didn't go through."),
+        (PICKUP, ("payment_started", "void"), "This order was called off before payment."),
+        (SPLIT, ("payment_completed",), "Partly paid · $9.45 still to pay"),
+        (PICKUP, (*PREPARED, "store_cancel"), "Your order was cancelled."),
+        (PICKUP, (*PREPARED, "ready", "picked_up", "returned"), "comes from the store"),
+    ],
+    ids=["payment-failed", "voided", "split-payment", "store-cancel", "returned"],
+)
+async def test_the_demo_endings_say_one_thing(
+    sandbox: Sandbox, body: dict[str, Any], events: tuple[str, ...], said: str
+) -> None:
+    order = await sandbox.order(body, *events)
+    app = make_app(sandbox.transport, order_id=order.id)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        words = screen_words(app)
+    assert said in words
+    assert "oided" not in words  # "VOIDED" (the API's value, in its column) only
+    assert "Not placed" not in words
+    assert not ("went through" in words and "still to pay" in words)
+    assert "↺" not in words  # no refund arrow on money that was never taken
+    assert "stepped in" not in words
+    assert "already failed" not in words

@@ -8,7 +8,7 @@ routing); the OpenAPI document (:mod:`.openapi`) and the error handlers below, w
 answer every error, from any endpoint or validator, with the envelope ``{"error":
 {"code", "message", "request_id"}}``.
 
-Layers, outermost first: ``DropGuard``, ``RequestIds``, ``JournalLayer`` (the request
+Layers, outermost first: ``DropGuard``, ``JsonLines``, ``RequestIds``, ``JournalLayer`` (the request
 journal), ``BodyLimit`` (413), FastAPI's error middleware (500 ``internal``),
 ``BearerAuth`` (401), ``HotReads``, FastAPI's exception handlers, routes.
 """
@@ -39,7 +39,7 @@ from tote_track.sandbox.errors import (
     validation_message,
 )
 from tote_track.sandbox.journal import JournalLayer
-from tote_track.sandbox.middleware import BearerAuth, BodyLimit, DropGuard, RequestIds
+from tote_track.sandbox.middleware import BearerAuth, BodyLimit, DropGuard, JsonLines, RequestIds
 from tote_track.sandbox.openapi import openapi_of
 from tote_track.sandbox.qa import qa
 from tote_track.sandbox.routes import BASE_PATH, HotReads, orders
@@ -76,7 +76,7 @@ class SandboxApp(FastAPI):
             clock=engine.now,
             timer=time.monotonic,
         )
-        return DropGuard(RequestIds(journal))
+        return DropGuard(JsonLines(RequestIds(journal)))
 
 
 def create_app(

@@ -88,6 +88,7 @@ from tote_track.tracking.lifecycle import (
     can_transition_order,
     cancel_eligibility,
     events_allowed_for,
+    is_terminal,
     payment_status_of,
     settled_on_cancel,
     total_paid_amount,
@@ -663,12 +664,11 @@ class Engine:
             order = record.order
             eligibility = cancel_eligibility(order)
             if not eligibility.allowed:
-                advice = eligibility.reason
-                if "contact the store" not in advice.lower():
-                    advice += " Contact the store if you need help with this order."
+                # Short enough to be read whole (a client keeps 200 characters of it).
+                why = "it has already ended" if is_terminal(order) else "preparation has begun"
                 raise CancelNotAllowed(
                     f"Order {order.short_code} cannot be cancelled at "
-                    f"{self._state_words(order)}. {advice}"
+                    f"{self._state_words(order)}: {why}; contact the store for help."
                 )
             changed = self._cancelled(record)
             kept: IdempotencyRecord | None = None

@@ -4,13 +4,14 @@ connections. Pure ASGI (no per-request ``Request`` objects), since they see ever
 From the outside in (see :class:`tote_track.sandbox.app.SandboxApp`):
 
 1. :class:`DropGuard` carries out an injected dropped connection.
-2. :class:`RequestIds` gives every request an id: the ``X-Request-Id`` header of every
+2. :class:`JsonLines` ends every JSON reply with a newline (``curl`` output ends its line).
+3. :class:`RequestIds` gives every request an id: the ``X-Request-Id`` header of every
    response (500s included) and the ``request_id`` of every error body.
-3. :class:`tote_track.sandbox.journal.JournalLayer` records every request.
-4. :class:`BodyLimit` answers 413 to a body over 1 MiB before it is read.
-5. FastAPI's error middleware (unexpected exceptions become 500 ``internal``).
-6. :class:`BearerAuth` answers 401 ``unauthorized`` without the right bearer token.
-7. :class:`tote_track.sandbox.routes.HotReads` serves the two hot reads before routing.
+4. :class:`tote_track.sandbox.journal.JournalLayer` records every request.
+5. :class:`BodyLimit` answers 413 to a body over 1 MiB before it is read.
+6. FastAPI's error middleware (unexpected exceptions become 500 ``internal``).
+7. :class:`BearerAuth` answers 401 ``unauthorized`` without the right bearer token.
+8. :class:`tote_track.sandbox.routes.HotReads` serves the two hot reads before routing.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tote_track.sandbox.errors import error_response
 from tote_track.sandbox.faults import InjectedDrop
 
-__all__ = ["MAX_BODY_BYTES", "BearerAuth", "BodyLimit", "DropGuard", "RequestIds"]
+__all__ = ["MAX_BODY_BYTES", "BearerAuth", "BodyLimit", "DropGuard", "JsonLines", "RequestIds"]
 
 MAX_BODY_BYTES = 1024 * 1024
 """The largest request body the sandbox takes (its biggest real one, an order with many
@@ -58,6 +59,45 @@ class DropGuard:
                 if getattr(cycle, "disconnected", True):
                     break
                 await asyncio.sleep(0)
+
+
+class JsonLines:
+    """Every JSON reply ends with a newline, as a text file's last line does: ``curl`` then
+    leaves the shell prompt on a line of its own. ``Content-Length`` counts it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") == "HEAD":
+            await self.app(scope, receive, send)
+            return
+        is_json = False
+
+        async def send_with_newline(message: Message) -> None:
+            nonlocal is_json
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                is_json = message["status"] not in (204, 304) and any(
+                    name.lower() == b"content-type" and value.startswith(b"application/json")
+                    for name, value in headers
+                )
+                if is_json:
+                    message["headers"] = [
+                        (name, str(int(value) + 1).encode())
+                        if name.lower() == b"content-length"
+                        else (name, value)
+                        for name, value in headers
+                    ]
+            elif (
+                message["type"] == "http.response.body"
+                and is_json
+                and not message.get("more_body", False)
+            ):
+                message["body"] = message.get("body", b"") + b"\n"
+            await send(message)
+
+        await self.app(scope, receive, send_with_newline)
 
 
 class RequestIds:

@@ -324,11 +324,28 @@ def target_reached(order: OrderSummary, target: str) -> bool:
     return False
 
 
+# The handoff that ends each kind of mode: a pickup is never DELIVERED, a delivery never
+# FULFILLED (picked up at the store).
+_HANDOFF_OUT_OF_REACH: Mapping[str, frozenset[HandoffMode]] = {
+    FS.DELIVERED.value: COLLECTION_MODES,
+    FS.FULFILLED.value: frozenset({HandoffMode.DELIVERY}),
+}
+
+
+def handoff_out_of_reach(order: OrderSummary, target: str) -> bool:
+    """Whether ``target`` is a handoff the order's mode never ends in (DELIVERED for a
+    pickup, FULFILLED for a delivery)."""
+    return order.handoff.mode in _HANDOFF_OUT_OF_REACH.get(target, frozenset())
+
+
 def target_reachable(order: OrderSummary, target: str) -> bool:
     """Whether ``order`` got to ``target`` or may still get there (True while a value is
-    unknown)."""
+    unknown). The handoff mode decides the handoff: a pickup order can never be DELIVERED,
+    nor a delivery FULFILLED."""
     if target_reached(order, target):
         return True
+    if handoff_out_of_reach(order, target):
+        return False
     for name, graph in _MACHINES:
         if target not in graph:
             continue
