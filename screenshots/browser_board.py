@@ -8,7 +8,9 @@ once the board has drawn its codes (read from the page's xterm.js buffer).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
+import re
 import shutil
 import signal
 import socket
@@ -119,3 +121,107 @@ def served_board_screenshot(png_path: Path) -> Path:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=20)
     return png_path
+
+
+TV = {"width": 1920, "height": 1080}
+"""A store's TV: the board in a full-HD browser."""
+
+
+def _read(page: Any) -> str:
+    text: str = page.evaluate(READ_SCREEN)
+    return text
+
+
+def _wait(page: Any, done: Any, what: str) -> str:
+    deadline = time.monotonic() + DEADLINE
+    text = _read(page)
+    while not done(text):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the served board did not show {what} in time:\n{text}")
+        time.sleep(0.1)
+        text = _read(page)
+    return text
+
+
+async def _orders(config: Any, events: tuple[str, ...], count: int) -> list[str]:
+    """``count`` new orders at LOCATION moved through ``events``; their ids."""
+    made = []
+    async with ToteClient(config) as client:
+        control = SandboxControl(client)
+        for _ in range(count):
+            order = await control.create_order({"location_id": LOCATION})
+            for event in events:
+                order = await control.fire_event(order.id, LifecycleEvent(event))
+            made.append(order.id)
+    return made
+
+
+async def _ready(config: Any, order_id: str) -> None:
+    async with ToteClient(config) as client:
+        await SandboxControl(client).fire_event(order_id, LifecycleEvent("ready"))
+
+
+def _run(coroutine: Any) -> Any:
+    """``coroutine`` run to its end on a thread of its own (Playwright's sync API keeps an
+    event loop running on this one)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+async def _faults(config: Any) -> None:
+    async with ToteClient(config) as client:
+        await SandboxControl(client).set_faults(error_rate=1.0)
+
+
+def served_board_on_a_tv(out: Path) -> list[Path]:
+    """``board --kiosk --serve`` at 1920x1080 as a store's TV shows it: with 1, 4 and 20
+    Ready codes (each a fresh board, so no code is NEW), a code being called, and offline."""
+    from playwright.sync_api import sync_playwright
+
+    shots: list[Path] = []
+    with EmbeddedSandbox(token="screenshot-token-0123456789") as sandbox:
+        config = sandbox.config
+        preparing = _run(_orders(config, PREPARING, 8))
+        _run(_orders(config, (*PREPARING, "ready"), 1))
+        port = free_port()
+        env = {**os.environ, "TOTE_API_BASE_URL": sandbox.base_url}
+        env["TOTE_API_TOKEN"] = sandbox.token
+        board = [sys.executable, "-m", "tote_track", "board", "--location", LOCATION, "--kiosk"]
+        server = subprocess.Popen(
+            [*board, "--quiet", "--serve", str(port)], env=env, stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert server.stdout is not None
+            server.stdout.readline()  # "Serving on URL": it listens
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=chromium(), args=["--no-sandbox", "--disable-gpu"]
+                )
+                try:
+                    page = browser.new_page(viewport=TV)  # type: ignore[arg-type]
+                    page.add_init_script(KEEP_TERMINALS)
+                    url = f"http://127.0.0.1:{port}/"
+                    for ready, more in ((1, 0), (4, 3), (20, 16)):
+                        _run(_orders(config, (*PREPARING, "ready"), more))
+                        page.goto(url)
+                        pattern = re.compile(rf"READY FOR PICKUP +{ready}\b")
+                        _wait(page, lambda t, p=pattern: bool(p.search(t)), f"{ready} ready")
+                        page.wait_for_timeout(700)  # the page's fade-in
+                        shots.append(out / f"board-tv-{ready}-ready.png")
+                        page.screenshot(path=shots[-1])
+                    _run(_ready(config, preparing[0]))
+                    _wait(
+                        page, lambda t: "PREPARING" not in t and "READY FOR PICKUP" in t, "a call"
+                    )
+                    shots.append(out / "board-tv-call.png")
+                    page.screenshot(path=shots[-1])
+                    _run(_faults(config))
+                    _wait(page, lambda t: "Live updates paused" in t, "the offline band")
+                    shots.append(out / "board-tv-offline.png")
+                    page.screenshot(path=shots[-1])
+                finally:
+                    browser.close()
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=20)
+    return shots

@@ -5,8 +5,10 @@ a frozen clock and reproducible ids, so a regenerated set only differs where the
 Writes ``NAME.svg`` (Textual's export) and ``NAME.png`` (cairosvg) next to this file.
 
 ``board-kiosk`` is the store board (``board --kiosk``) the same way. ``board-browser.png``
-is the board served by ``board --serve`` as headless Chromium shows it (skipped where
-Chromium or Playwright is missing, and with ``--svg-only``).
+is the board served by ``board --serve`` as headless Chromium shows it, and
+``board-tv-*.png`` the same at 1920x1080 (a store's TV) with 1, 4 and 20 Ready codes, a
+code being called, and offline (skipped where Chromium or Playwright is missing, and with
+``--svg-only``).
 """
 
 from __future__ import annotations
@@ -217,6 +219,17 @@ async def take_board(out: Path = HERE, *, png: bool = True) -> Path:
     return svg_path
 
 
+def take_board_on_a_tv(out: Path = HERE) -> list[Path]:
+    """``board-tv-*.png``: the served board at 1920x1080 with 1, 4 and 20 Ready codes, a
+    code being called, and offline."""
+    from browser_board import chromium, served_board_on_a_tv
+
+    if chromium() is None:
+        print("  board-tv-*.png skipped: Chromium is not installed (apt-get install chromium)")
+        return []
+    return served_board_on_a_tv(out)
+
+
 def take_board_in_browser(out: Path = HERE) -> Path | None:
     """``board-browser.png``: ``board --kiosk --serve`` as headless Chromium shows it."""
     from browser_board import chromium, served_board_screenshot
@@ -257,6 +270,9 @@ async def main() -> None:
         browser_png = await asyncio.to_thread(take_board_in_browser, args.out)
         if browser_png is not None:
             print(f"  {browser_png}")
+    if not args.svg_only and (not args.names or "board-tv" in args.names):
+        for tv_png in await asyncio.to_thread(take_board_on_a_tv, args.out):
+            print(f"  {tv_png}")
 
 
 if __name__ == "__main__":
