@@ -256,3 +256,18 @@ def oversized_order(
     if item_count:
         data["items"] = [dict(first, id=f"item-{n}") for n in range(item_count)]
     return data
+
+
+def fat_endless_pages(row: dict[str, Any], *, per_page: int = 100, fat: int = 60_000) -> Handler:
+    """Pages of ``per_page`` copies of ``row``, each with an unknown field of ``fat``
+    characters, every one saying more follow (a new cursor each time). The rows are encoded
+    once: the server keeps up with a client reading megabytes a second."""
+    rows = [dict(row, id=f"{n:08x}{row['id'][8:]}", padding="p" * fat) for n in range(per_page)]
+    head = b'{"data": ' + json.dumps(rows).encode() + b', "pagination": {"has_more": true, '
+    cursors = count()
+
+    def answer(_: Seen) -> Answer:
+        body = head + f'"next_cursor": "c{next(cursors)}"}}}}'.encode()
+        return Answer(200, body, {"Content-Type": "application/json"})
+
+    return answer

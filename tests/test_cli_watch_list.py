@@ -430,13 +430,13 @@ def test_list_all_follows_every_cursor(
     seeded: EmbeddedSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str | None] = []
-    list_orders = ToteClient.list_orders
+    read_page = ToteClient._page
 
-    async def counted(self: ToteClient, **kwargs: Any) -> Any:
-        calls.append(kwargs.get("cursor"))
-        return await list_orders(self, **kwargs)
+    async def counted(self: ToteClient, params: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(params.get("cursor"))
+        return await read_page(self, params, *args, **kwargs)
 
-    monkeypatch.setattr(ToteClient, "list_orders", counted)
+    monkeypatch.setattr(ToteClient, "_page", counted)
     run = invoke("list", "--all", "--limit", "10", "--json", *api(seeded))
     assert run.exit_code == 0
     pages = raw_pages(seeded, limit=10)

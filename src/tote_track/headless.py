@@ -45,7 +45,14 @@ from tote_track import exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.errors import InvalidConfigError, ToteError, printable_json, shorten
-from tote_track.api.models import FulfillmentStatus, OrderSummary, short_code
+from tote_track.api.models import (
+    FulfillmentStatus,
+    HandoffMode,
+    OrderStatus,
+    OrderSummary,
+    PaymentStatus,
+    short_code,
+)
 from tote_track.run import CommandFailed, say
 from tote_track.tracking.lifecycle import (
     TARGETS,
@@ -77,6 +84,7 @@ from tote_track.tracking.stepper import progress_of, record_seen
 __all__ = [
     "TARGETS",
     "OrderLookupError",
+    "OrdersPrinter",
     "WatchEvent",
     "change_line",
     "event_object",
@@ -378,6 +386,41 @@ def _finish(watch: _Watch, at: datetime, out: _Reporter, *, reached: bool) -> in
 # -- listing ------------------------------------------------------------------------------
 
 _TABLE_HEADER = ("CODE", "CREATED", "STATUS", "PAYMENT", "FULFILLMENT", "HANDOFF", "TOTAL")
+# The widths a listing printed as it arrives starts from: every value the API documents
+# fits (``$99,999.99`` in TOTAL), so rows line up without waiting for the last page.
+_STREAM_WIDTHS = (
+    6,
+    16,
+    max(len(status.value) for status in OrderStatus),
+    max(len(status.value) for status in PaymentStatus),
+    max(len(status.value) for status in FulfillmentStatus),
+    max(len(mode.label) for mode in HandoffMode),
+    10,
+)
+
+
+def _table_row(order: OrderSummary, tz: tzinfo | None) -> tuple[str, ...]:
+    return tuple(
+        shown_text(cell, VALUE_LIMIT)
+        for cell in (
+            order.short_code,
+            order.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            order.status.value,
+            order.payment_status.value,
+            order.fulfillment_status.value,
+            order.handoff.mode.label,
+            format_money(order.total),
+        )
+    )
+
+
+def _table_line(row: Sequence[str], widths: Sequence[int]) -> str:
+    cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)]
+    return "  ".join([*cells, row[-1].rjust(widths[-1])])
+
+
+def _count(orders: int) -> str:
+    return f"{orders:,} order{'s' if orders != 1 else ''}"
 
 
 def orders_table(
@@ -393,35 +436,59 @@ def orders_table(
     """
     if not orders:
         return ["No orders match."]
-    rows = [
-        tuple(
-            shown_text(cell, VALUE_LIMIT)
-            for cell in (
-                order.short_code,
-                order.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                order.status.value,
-                order.payment_status.value,
-                order.fulfillment_status.value,
-                order.handoff.mode.label,
-                format_money(order.total),
-            )
-        )
-        for order in orders
-    ]
+    rows = [_table_row(order, tz) for order in orders]
     widths = [max(len(row[i]) for row in [_TABLE_HEADER, *rows]) for i in range(7)]
-    lines = []
-    for row in [_TABLE_HEADER, *rows]:
-        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)]
-        lines.append("  ".join([*cells, row[-1].rjust(widths[-1])]))
-    count = f"{len(orders)} order{'s' if len(orders) != 1 else ''}"
+    lines = [_table_line(row, widths) for row in [_TABLE_HEADER, *rows]]
+    count = _count(len(orders))
     lines.append(f"{count} · more: run with --all" if has_more else count)
     return lines
+
+
+class OrdersPrinter:
+    """``tote-track list --all``: each order printed as it arrives, none kept.
+
+    The table starts at widths every documented value fits (a longer value widens the
+    rows after it); JSON is the same array :func:`orders_json` prints, written an object
+    at a time. :meth:`close` ends it (the footer, or the array's ``]``); a listing that
+    fails is left where it stopped, so a reader of the JSON sees it is incomplete.
+    """
+
+    def __init__(self, echo: Callable[..., None], *, as_json: bool, tz: tzinfo | None = None):
+        self._echo = echo
+        self._as_json = as_json
+        self._tz = tz
+        self._widths = [max(a, len(b)) for a, b in zip(_STREAM_WIDTHS, _TABLE_HEADER, strict=True)]
+        self.count = 0
+
+    def add(self, order: OrderSummary) -> None:
+        if self._as_json:
+            text = json.dumps(_as_sent(order), indent=2, ensure_ascii=False)
+            indented = "\n".join(f"  {line}" for line in text.split("\n"))
+            self._echo(("[\n" if not self.count else ",\n") + printable_json(indented), nl=False)
+        else:
+            row = _table_row(order, self._tz)
+            if not self.count:
+                self._echo(_table_line(_TABLE_HEADER, self._widths))
+            self._widths = [max(w, len(cell)) for w, cell in zip(self._widths, row, strict=True)]
+            self._echo(_table_line(row, self._widths))
+        self.count += 1
+
+    def close(self) -> None:
+        if self._as_json:
+            self._echo("\n]" if self.count else "[]")
+        else:
+            self._echo(_count(self.count) if self.count else "No orders match.")
+
+
+def _as_sent(order: OrderSummary) -> dict[str, Any]:
+    """The summary as the API sent it: fields it left out stay out, unknown ones are kept."""
+    return order.model_dump(mode="json", exclude_unset=True)
 
 
 def orders_json(orders: Sequence[OrderSummary]) -> str:
     """``tote-track list --json``: one JSON array of the summaries as the API sent them
     (fields the server left out stay out; fields this version does not know are kept)."""
-    data = [order.model_dump(mode="json", exclude_unset=True) for order in orders]
+    data = [_as_sent(order) for order in orders]
     return printable_json(json.dumps(data, indent=2, ensure_ascii=False))
 
 
@@ -570,19 +637,29 @@ def run_list(
     all_pages: bool = False,
     as_json: bool = False,
 ) -> int:
-    """``tote-track list``: one page of orders (or all of them) as a table or JSON."""
+    """``tote-track list``: one page of orders as a table or JSON; with ``all_pages`` every
+    page, each order printed as it arrives (:class:`OrdersPrinter`) and none kept, within
+    the client's bounds on pages, orders and bytes (an error ends it: exit 4)."""
 
-    async def fetch() -> tuple[list[OrderSummary], bool]:
+    async def one_page() -> int:
         async with ToteClient(config, sleep=_say_then_sleep) as client:
-            if all_pages:
-                orders = client.iter_orders(**filters, page_size=limit or 100)
-                return [order async for order in orders], False
             page = await client.list_orders(**filters, limit=limit)
-            return list(page.data), page.pagination.has_more
+        if as_json:
+            click.echo(orders_json(page.data))
+        else:
+            click.echo("\n".join(orders_table(page.data, has_more=page.pagination.has_more)))
+        return exit_codes.OK
 
-    orders, has_more = asyncio.run(fetch())
-    if as_json:
-        click.echo(orders_json(orders))
-    else:
-        click.echo("\n".join(orders_table(orders, has_more=has_more)))
-    return exit_codes.OK
+    async def every_page() -> int:
+        printer = OrdersPrinter(click.echo, as_json=as_json)
+        async with ToteClient(config, sleep=_say_then_sleep) as client:
+            # The table shows no field this version does not know: it keeps none.
+            orders = client.iter_orders(
+                **filters, page_size=limit or 100, known_fields_only=not as_json
+            )
+            async for order in orders:
+                printer.add(order)
+        printer.close()
+        return exit_codes.OK
+
+    return asyncio.run(every_page() if all_pages else one_page())

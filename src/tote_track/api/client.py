@@ -30,8 +30,9 @@ Behaviour the guide leaves open, decided here:
   location) and every library error's text goes through ``errors.server_text``: the
   token becomes ``<redacted>``, control characters become visible escapes, and it is cut
   to 200 characters. A path (a 10 KB order id, say) is cut the same way in logs and errors.
-* ``iter_orders`` reads at most ``max_pages`` pages (default 1,000) and ``max_orders``
-  orders (default 100,000: 1,000 full pages) per iteration, then raises
+* ``iter_orders`` reads at most ``max_pages`` pages (default 1,000), ``max_orders``
+  orders (default 100,000: 1,000 full pages) and ``max_bytes`` of answers (default 256 MiB:
+  100,000 ordinary summaries are about 150 MB) per iteration, then raises
   :class:`PaginationLimitError` saying to narrow the filters; a page with no orders that
   says more follow is a :class:`BadResponseError` (a server looping on empty pages).
 """
@@ -86,6 +87,7 @@ __all__ = [
     "BACKOFF_BASE",
     "BACKOFF_CAP",
     "DEFAULT_ATTEMPT_TIMEOUT",
+    "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_ORDERS",
     "DEFAULT_MAX_PAGES",
     "DEFAULT_MAX_RETRIES",
@@ -114,6 +116,7 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_PAGE_SIZE = 100
 DEFAULT_MAX_PAGES = 1000
 DEFAULT_MAX_ORDERS = 100_000
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 SCRUB_MIN_TOKEN_LENGTH = SECRET_MIN_LENGTH
 
 ModelT = TypeVar("ModelT", bound="BaseModel")
@@ -181,14 +184,14 @@ InvalidRow = Callable[[str], None]
 """Told why one order of a page was left out (the field and the problem, no values)."""
 
 
-def _valid_rows(rows: list[Any], on_invalid: InvalidRow) -> Iterator[OrderSummary]:
+def _valid_rows(
+    rows: list[Any], on_invalid: InvalidRow, model: type[OrderSummary]
+) -> Iterator[OrderSummary]:
     from pydantic import ValidationError
-
-    from tote_track.api.models import OrderSummary
 
     for row in rows:
         try:
-            yield OrderSummary.model_validate(row)
+            yield model.model_validate(row)
         except ValidationError as exc:
             problem = _describe_validation(exc)
         except RecursionError:
@@ -196,6 +199,22 @@ def _valid_rows(rows: list[Any], on_invalid: InvalidRow) -> Iterator[OrderSummar
         else:
             continue
         on_invalid(problem)
+
+
+def _next_cursor(page: Page[OrderSummary], seen: set[bytes]) -> str:
+    """The page's ``next_cursor``, checked: there is one, and it was not handed out before
+    (its digest joins ``seen``)."""
+    cursor = page.pagination.next_cursor
+    if not cursor:
+        raise BadResponseError("The server said more orders follow but sent no next_cursor")
+    digest = hashlib.sha256(cursor.encode("utf-8", "surrogatepass")).digest()
+    if digest in seen:
+        raise BadResponseError(
+            "The server sent a next_cursor it had already sent; stopping instead of "
+            "reading the same orders again"
+        )
+    seen.add(digest)
+    return cursor
 
 
 def parse_model(
@@ -243,6 +262,8 @@ class Reply:
     payload: Any
     status_code: int
     request_id: str | None
+    size: int = 0
+    """The body's length in bytes."""
 
 
 def _enum_param(name: str, value: str | None) -> str | None:
@@ -413,6 +434,7 @@ class ToteClient:
         limit: int | None = None,
         cursor: str | None = None,
         on_invalid: InvalidRow | None = None,
+        known_fields_only: bool = False,
     ) -> Page[OrderSummary]:
         """``GET /orders``: one page of order summaries matching every filter given.
 
@@ -420,6 +442,8 @@ class ToteClient:
         UTC; a naive datetime is taken as local time. With ``on_invalid``, an order that is
         not valid is left out of the page and ``on_invalid`` told why (without its values);
         otherwise it makes the whole page a :class:`BadResponseError`.
+        ``known_fields_only``: the summaries keep no field this version does not know
+        (:class:`~tote_track.api.models.KnownSummary`), for a caller that shows none.
         """
         params = self._list_params(
             status=status,
@@ -430,17 +454,24 @@ class ToteClient:
             limit=None if limit is None else _check_limit("limit", limit),
             cursor=cursor,
         )
-        reply = await self._request("GET", "/orders", params=params)
-        from tote_track.api.models import OrderSummary, Page, RowsPage
+        page, _ = await self._page(params, on_invalid, known_fields_only=known_fields_only)
+        return page
 
+    async def _page(
+        self, params: Mapping[str, str], on_invalid: InvalidRow | None, *, known_fields_only: bool
+    ) -> tuple[Page[OrderSummary], int]:
+        """A page of ``GET /orders`` and the length of its body in bytes."""
+        reply = await self._request("GET", "/orders", params=params)
+        from tote_track.api.models import KnownSummary, OrderSummary, Page, RowsPage
+
+        model = KnownSummary if known_fields_only else OrderSummary
         if on_invalid is None:
-            return parse_model(
-                Page[OrderSummary], reply.payload, "page of orders", **self._meta(reply)
-            )
+            page_model: type[Page[OrderSummary]] = Page[model]  # type: ignore[valid-type]
+            page = parse_model(page_model, reply.payload, "page of orders", **self._meta(reply))
+            return page, reply.size
         rows = parse_model(RowsPage, reply.payload, "page of orders", **self._meta(reply))
-        return Page[OrderSummary](
-            data=list(_valid_rows(rows.data, on_invalid)), pagination=rows.pagination
-        )
+        valid = list(_valid_rows(rows.data, on_invalid, model))
+        return Page[OrderSummary](data=valid, pagination=rows.pagination), reply.size
 
     async def iter_orders(
         self,
@@ -453,28 +484,32 @@ class ToteClient:
         page_size: int = MAX_PAGE_SIZE,
         max_pages: int = DEFAULT_MAX_PAGES,
         max_orders: int = DEFAULT_MAX_ORDERS,
+        max_bytes: int = DEFAULT_MAX_BYTES,
         on_invalid: InvalidRow | None = None,
+        known_fields_only: bool = False,
     ) -> AsyncIterator[OrderSummary]:
         """Every order matching the filters, page after page, following ``next_cursor``.
 
-        Bounded: after ``max_pages`` pages or ``max_orders`` orders, when the server says
-        more follow, the iteration ends with :class:`PaginationLimitError` (the orders
-        before it were yielded), so no server can make it read forever. A server that says
-        ``has_more`` on a page without orders, or without a cursor, or hands out a cursor it
-        handed out before, ends it with :class:`BadResponseError` (never a loop).
-        ``on_invalid``: as for :meth:`list_orders`.
+        Bounded: after ``max_pages`` pages, ``max_orders`` orders or ``max_bytes`` bytes of
+        answers, when the server says more follow, the iteration ends with
+        :class:`PaginationLimitError` (the orders before it were yielded), so no server can
+        make it read forever. A server that says ``has_more`` on a page without orders, or
+        without a cursor, or hands out a cursor it handed out before, ends it with
+        :class:`BadResponseError` (never a loop). ``on_invalid`` and ``known_fields_only``:
+        as for :meth:`list_orders`.
         """
         _check_limit("page_size", page_size)
         _check_positive("max_pages", max_pages)
         _check_positive("max_orders", max_orders)
+        _check_positive("max_bytes", max_bytes)
         # Digests, not the cursors: a server may hand out megabytes of cursor per page.
         seen: set[bytes] = set()
         cursor: str | None = None
-        pages = orders = 0
+        pages = orders = read = 0
         while True:
             if pages >= max_pages:
                 raise PaginationLimitError(max_pages, "pages")
-            page = await self.list_orders(
+            params = self._list_params(
                 status=status,
                 fulfillment_status=fulfillment_status,
                 location_id=location_id,
@@ -482,9 +517,10 @@ class ToteClient:
                 date_to=date_to,
                 limit=page_size,
                 cursor=cursor,
-                on_invalid=on_invalid,
             )
+            page, size = await self._page(params, on_invalid, known_fields_only=known_fields_only)
             pages += 1
+            read += size
             more = page.pagination.has_more
             if more and not page.data:
                 raise BadResponseError(
@@ -500,16 +536,9 @@ class ToteClient:
                 return
             if orders >= max_orders:
                 raise PaginationLimitError(max_orders, "orders")
-            cursor = page.pagination.next_cursor
-            if not cursor:
-                raise BadResponseError("The server said more orders follow but sent no next_cursor")
-            digest = hashlib.sha256(cursor.encode("utf-8", "surrogatepass")).digest()
-            if digest in seen:
-                raise BadResponseError(
-                    "The server sent a next_cursor it had already sent; stopping instead of "
-                    "reading the same orders again"
-                )
-            seen.add(digest)
+            if read >= max_bytes:
+                raise PaginationLimitError(max_bytes // (1024 * 1024), "MiB of answers")
+            cursor = _next_cursor(page, seen)
 
     async def cancel_order(
         self,
@@ -794,7 +823,7 @@ class ToteClient:
                 status_code=response.status_code,
                 request_id=request_id,
             ) from None
-        return Reply(payload, response.status_code, request_id)
+        return Reply(payload, response.status_code, request_id, len(body))
 
     async def _read_body(self, response: httpx.Response) -> bytes:
         body = bytearray()
