@@ -79,7 +79,7 @@ def _check_base_url(base_url: str) -> tuple[str, str]:
         # Never echo the URL here: the part before "@" may be a password.
         raise InvalidConfigError(
             "The API base URL must not contain a user name or password; "
-            "give the token with --token or TOTE_API_TOKEN instead"
+            "give the token with TOTE_API_TOKEN, --token-file or --token instead"
         )
     if "?" in base_url or "#" in base_url:
         raise InvalidConfigError(
@@ -118,7 +118,7 @@ def _check_token(token: str) -> None:
         # Never include the token itself.
         raise InvalidConfigError(
             "The API token contains spaces, control or non-ASCII characters; "
-            "check --token or TOTE_API_TOKEN"
+            "check --token, --token-file or TOTE_API_TOKEN"
         )
 
 

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 import click
 
 from tote_track.cli.params import (
+    TOKEN_IN_PS,
     FloatRange,
     IntRange,
     api_config,
@@ -19,6 +20,7 @@ from tote_track.cli.params import (
     moment_value,
     order_ref,
     serve_option,
+    token_file_option,
     until_value,
 )
 from tote_track.run import run_command
@@ -211,8 +213,10 @@ def list_command(
     """List orders, newest first: a table (or JSON with --json).
 
     Filters combine (AND). Without --all one page is shown, with a footer saying when
-    more follow. Exit codes: 0 listed (also when no order matches), 2 bad arguments
-    (checked before any request), 4 API or network error.
+    more follow. With --all each order is printed as it arrives; one listing reads at most
+    1,000 pages, 100,000 orders and 256 MiB of answers, and an error ends it where it
+    stopped (the JSON array left open). Exit codes: 0 listed (also when no order matches),
+    2 bad arguments (checked before any request), 4 API or network error.
     """
     if date_from is not None and date_to is not None and date_from > date_to:
         raise click.BadParameter(
@@ -366,8 +370,10 @@ def board_command(
     "--token",
     default="sandbox",
     show_default=True,
-    help="Bearer token to accept (beyond loopback: a random secret of 22 or more characters).",
+    help="Bearer token to accept (beyond loopback: a random secret of 22 or more characters). "
+    + TOKEN_IN_PS.format(env=""),
 )
+@token_file_option
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, writable=True),

@@ -3,12 +3,16 @@ turn a bad value into a usage error (exit 2) naming what is allowed, before any 
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+import sys
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from tote_track.api.errors import shorten
 from tote_track.tracking.order_ref import ECHO_LIMIT
@@ -16,8 +20,18 @@ from tote_track.tracking.order_ref import ECHO_LIMIT
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
 
+TOKEN_FILE_LIMIT = 64 * 1024
+"""The largest ``--token-file`` read: a token is tens of characters, not a file's worth."""
+TOKEN_IN_PS = (
+    "A token given here is visible to other users of this machine (in `ps`) while the "
+    "command runs: prefer {env}--token-file."
+)
+
+
 def api_options(func: _Command) -> _Command:
-    """``--base-url``, ``--token`` and ``--ca-bundle`` (each also from the environment)."""
+    """``--base-url``, ``--token``, ``--token-file`` and ``--ca-bundle`` (each but
+    ``--token-file`` also from the environment)."""
+    func = token_file_option(func)
     func = click.option(
         "--ca-bundle",
         envvar="TOTE_CA_BUNDLE",
@@ -33,7 +47,7 @@ def api_options(func: _Command) -> _Command:
         envvar="TOTE_API_TOKEN",
         default=None,
         show_envvar=True,
-        help="API token (never printed).",
+        help="API token (never printed). " + TOKEN_IN_PS.format(env="TOTE_API_TOKEN or "),
     )(func)
     return click.option(
         "--base-url",
@@ -42,6 +56,54 @@ def api_options(func: _Command) -> _Command:
         show_envvar=True,
         help="API base URL (default: the Tote sandbox).",
     )(func)
+
+
+def token_file_option(func: _Command) -> _Command:
+    """``--token-file FILE`` (``-``: standard input): the command's ``token`` read from a
+    file, so it never shows in ``ps``. Given with ``--token`` on the command line: a usage
+    error; it wins over ``TOTE_API_TOKEN`` and a default."""
+
+    @functools.wraps(func)
+    def command(*args: Any, token_file: str | None = None, **kwargs: Any) -> Any:
+        if token_file is not None:
+            ctx = click.get_current_context()
+            if ctx.get_parameter_source("token") is ParameterSource.COMMANDLINE:
+                raise click.UsageError("Give the token once: --token or --token-file.", ctx)
+            kwargs["token"] = _read_token_file(token_file, ctx)
+        return func(*args, **kwargs)
+
+    return click.option(
+        "--token-file",
+        metavar="FILE",
+        default=None,
+        help="Read the token from FILE (- for standard input); leading and trailing "
+        "whitespace is ignored.",
+    )(command)  # type: ignore[return-value]
+
+
+def _read_token_file(path: str, ctx: click.Context) -> str:
+    """The token in ``path`` (``-``: standard input), stripped; a usage error (exit 2)
+    naming the file when it cannot be read, is empty or is too large to be a token."""
+    name = "standard input" if path == "-" else _quoted(path)
+
+    def refuse(why: str) -> NoReturn:
+        raise click.BadParameter(f"{name} {why}.", ctx, param_hint="'--token-file'")
+
+    try:
+        if path == "-":
+            text = sys.stdin.read(TOKEN_FILE_LIMIT + 1)
+        else:
+            with open(os.path.expanduser(path), encoding="utf-8") as file:
+                text = file.read(TOKEN_FILE_LIMIT + 1)
+    except OSError as error:
+        refuse(f"cannot be read ({(error.strerror or type(error).__name__).lower()})")
+    except (UnicodeDecodeError, ValueError):
+        refuse("is not text")
+    if len(text) > TOKEN_FILE_LIMIT:
+        refuse(f"is larger than {TOKEN_FILE_LIMIT // 1024} KiB: it is not a token")
+    if not text.strip():
+        refuse("holds no token (it is empty)")
+    return text.strip()
 
 
 def api_config(base_url: str | None, token: str | None, ca_bundle: str | None) -> Any:
