@@ -254,8 +254,8 @@ class PollingVerdict(BaseModel):
         "Each wait between reads of the order (GET /orders/{id}), from the end of one "
         "answer to the next read, against its stage's row: the initial interval doubling "
         "to the max, the backoff after errors, Retry-After. too_fast if any wait was "
-        "shorter, too_slow if any was longer than the max; a read right after an event, "
-        "a cancel or a change of the faults is not judged."
+        "shorter, too_slow if any was longer than the max; an early read after an "
+        "event, a cancel or a change of the faults is not judged."
     ),
     operation_id="sandboxJudgePolling",
 )

@@ -148,8 +148,7 @@ class ScriptedError(SandboxError):
         if retry_after is None and answer.status == 429:
             retry_after = 1
         super().__init__(
-            f"A scripted {answer.status} answer of the sandbox "
-            "(POST /sandbox/orders/{id}/script).",
+            f"The sandbox answered {answer.status}, as this order's script asked.",
             headers=None if retry_after is None else {"Retry-After": str(retry_after)},
         )
         self.status_code = answer.status

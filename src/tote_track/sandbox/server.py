@@ -122,7 +122,11 @@ Control endpoints (same token):
   POST /sandbox/orders              create an order; add "autoplay": {"scenario": NAME, "speed": X}
   POST /sandbox/orders/{id}/events  move it along, e.g. {"type": "accept"}
   PUT|DELETE /sandbox/faults        inject or clear errors, latency, 429s, dropped connections
-  POST /sandbox/reset               delete every order"""
+  POST /sandbox/reset               delete every order
+QA endpoints (same token):
+  GET|DELETE /sandbox/requests      the requests it answered (?order_id=ID), or forget them
+  POST /sandbox/orders/{id}/script  the order's next answers, e.g. {"responses": [{"status": 503}]}
+  GET /sandbox/orders/{id}/polling  a client's polling of the order, judged against the guide"""
 
 
 def build_app(

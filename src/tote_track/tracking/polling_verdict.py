@@ -11,8 +11,9 @@ made, from the end of one answer to the next read, is then:
 * ``too_slow`` when longer than the stage's max interval (or the delay, if a
   ``Retry-After`` made it longer), plus :data:`LATE_MARGIN`;
 * not judged (``expected`` None) after polling should have stopped (a final order, or the
-  stage's max duration passed) and right after a request that changed the order (an
-  event, a cancel): a client reads a changed order at once, and its schedule restarts.
+  stage's max duration passed), nor when it came early after a request that changed the
+  order (an event, a cancel): a client that knows of a change reads at once. The
+  schedule restarts at such a read.
 
 The verdict is ``too_fast`` if any wait was, else ``too_slow`` if any was, else ``ok``.
 Pure: the caller hands in what was observed.
@@ -165,13 +166,13 @@ def judge(requests: Sequence[Observed], policy: PollingPolicy | None = None) -> 
             continue
         if plan is not None and previous is not None:
             waited = (request.at - previous.answered_at).total_seconds()
-            if change is not None:
+            interval = _interval(plan, policy, request, waited, _answer_words(previous))
+            if change is not None and interval.verdict is Verdict.TOO_FAST:
                 after = f"a change of the order ({_answer_words(change)})"
-                intervals.append(
-                    Interval(request.at, waited, "after_change", None, None, after, Verdict.OK)
+                interval = Interval(
+                    request.at, waited, "after_change", None, None, after, Verdict.OK
                 )
-            else:
-                intervals.append(_interval(plan, policy, request, waited, _answer_words(previous)))
+            intervals.append(interval)
         now = (request.answered_at - requests[0].at).total_seconds()
         plan = _next_plan(plan, policy, request, now, restart=change is not None)
         previous, change = request, None
