@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
+
+from tests.conftest import pickup_order
+from tote_track.sandbox.server import EmbeddedSandbox
 
 FORBIDDEN = ("textual", "fastapi", "uvicorn", "starlette", "tote_track.tui", "tote_track.sandbox")
 
@@ -21,7 +25,17 @@ def loaded_after(imports: str, *, matching: str) -> list[str]:
     return [name for name in result.stdout.strip().split(",") if name]
 
 
-@pytest.mark.parametrize("module", ["tote_track.api", "tote_track.tracking", "tote_track.cli"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "tote_track.api",
+        "tote_track.tracking",
+        "tote_track.cli",
+        "tote_track.run",
+        "tote_track.headless",
+        "tote_track.serve",
+    ],
+)
 def test_core_modules_do_not_import_ui_or_server(module: str) -> None:
     imports = (
         "import importlib, pkgutil\n"
@@ -112,3 +126,58 @@ def test_the_trackers_runner_loads_no_ui_client_or_models_by_itself() -> None:
     matching = "m.split('.')[0] in ('textual', 'pydantic', 'httpx') or m == 'tote_track.api.models'"
     imports = "import tote_track.cli, tote_track.tui.tracker.run, tote_track.api.early"
     assert loaded_after(imports, matching=matching) == []
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[EmbeddedSandbox]:
+    with EmbeddedSandbox() as running:
+        yield running
+
+
+def loaded_by_command(*args: str) -> list[str]:
+    """The modules a ``tote-track`` command loaded by the time it exited (function-level
+    imports included), run in a fresh interpreter without a terminal."""
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('MODULES=' + ','.join(sorted(sys.modules)), "
+        "file=sys.stderr))\n"
+        "from tote_track.cli import main\n"
+        "main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("MODULES=")]
+    return line.removeprefix("MODULES=").split(",")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["watch"], ["watch", "--json"], [], ["list"], ["list", "--all", "--json"]],
+    ids=["watch", "watch --json", "track in a pipe", "list", "list --all --json"],
+)
+def test_the_commands_without_a_screen_load_no_ui_and_no_server(
+    sandbox: EmbeddedSandbox, command: list[str]
+) -> None:
+    """``watch``, ``list`` and ``tote-track ORDER`` in a pipe, run to their end: neither
+    Textual nor the sandbox's server stack is loaded, at module level or inside a function."""
+    api = ["--base-url", sandbox.base_url, "--token", sandbox.token]
+    done = ("payment_completed", "accept", "start_preparing", "ready", "picked_up")
+    order = [] if command[:1] == ["list"] else [pickup_order(sandbox, *done)]
+    loaded = loaded_by_command(*command, *order, *api)
+    assert "tote_track.headless" in loaded  # the check sees what the command ran
+    # The tracker's runner (and its packages) decides there is no screen: nothing more.
+    runner = {"tote_track.tui", "tote_track.tui.tracker", "tote_track.tui.tracker.run"}
+    forbidden = [
+        name
+        for name in loaded
+        if name.split(".")[0] in ("textual", "fastapi", "uvicorn", "starlette")
+        or name.startswith("tote_track.sandbox")
+        or (name.startswith("tote_track.tui") and name not in runner)
+    ]
+    assert forbidden == []

@@ -1152,20 +1152,32 @@ async def test_real_dropped_connection_is_retried_then_reported() -> None:
     assert info.value.attempts == 3
 
 
-async def test_https_verifies_certificates_and_plain_http_skips_the_ca_bundle() -> None:
+async def test_https_verifies_certificates_and_plain_http_skips_the_ca_bundle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import ssl
 
-    def context_of(client: ToteClient) -> ssl.SSLContext:
-        pool = client._http._transport._pool  # type: ignore[attr-defined]
-        context: ssl.SSLContext = pool._ssl_context
-        return context
+    handed: list[ssl.SSLContext] = []
 
-    async with ToteClient(ClientConfig("https://api.example.com/v1", "tok")) as secure:
-        assert context_of(secure).verify_mode == ssl.CERT_REQUIRED
-        assert context_of(secure).check_hostname
-        assert context_of(secure).cert_store_stats()["x509_ca"] > 50  # certifi's bundle
-    async with ToteClient(ClientConfig("http://127.0.0.1:8787/v1", "tok")) as loopback:
+    class Recording(httpx.AsyncClient):
+        """httpx's client, noting the TLS context it is given (``verify=``)."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            handed.append(kwargs["verify"])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, "AsyncClient", Recording)
+    async with ToteClient(ClientConfig("https://api.example.com/v1", "tok")):
+        (secure,) = handed
+        assert secure.verify_mode == ssl.CERT_REQUIRED
+        assert secure.check_hostname
+        assert secure.cert_store_stats()["x509_ca"] > 50  # certifi's bundle
+    async with ToteClient(ClientConfig("http://127.0.0.1:8787/v1", "tok")):
         # Never negotiates TLS; even so its context checks certificates (and trusts nobody).
-        assert context_of(loopback).verify_mode == ssl.CERT_REQUIRED
-        assert context_of(loopback).check_hostname
-        assert context_of(loopback).cert_store_stats()["x509_ca"] == 0
+        loopback = handed[-1]
+        assert loopback.verify_mode == ssl.CERT_REQUIRED
+        assert loopback.check_hostname
+        assert loopback.cert_store_stats()["x509_ca"] == 0
+    mine = ssl.create_default_context()
+    async with ToteClient(ClientConfig("https://api.example.com/v1", "tok"), ssl_context=mine):
+        assert handed[-1] is mine  # a context loaded ahead (on a thread) is the one used

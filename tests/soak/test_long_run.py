@@ -38,7 +38,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.worker import Worker
 
-from tests.tui.support import FakeClock
+from tests.tui.support import FakeClock, timer_tasks
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.models import FulfillmentStatus, Money, OrderStatus, PaymentStatus
@@ -193,8 +193,8 @@ def _widgets() -> Counter[str]:
 
 
 def _timers() -> int:
-    """Running Textual timers: each is an asyncio task running ``Timer._run_timer``."""
-    return _task_names()["Timer._run_timer"]
+    """Running Textual timers (tasks named after them, see ``running_timers``)."""
+    return len(timer_tasks())
 
 
 def _task_names() -> Counter[str]:
@@ -210,12 +210,15 @@ def _fds() -> int:
 
 
 async def _settle(pilot: Pilot[Any]) -> None:
+    """Every worker ended and its messages handled; raises when new ones keep starting."""
     app = pilot.app
     for _ in range(5):
         await asyncio.gather(*(w.wait() for w in app.workers), return_exceptions=True)
         await pilot.pause()
         if not any(w.is_running for w in app.workers):
             return
+    running = [w.description or w.name for w in app.workers if w.is_running]
+    raise AssertionError(f"workers still running after 5 rounds of waiting: {running}")
 
 
 def _changed(read: Callable[[], object]) -> Callable[[], bool]:

@@ -221,22 +221,40 @@ def make_app(
     )
 
 
-async def settle(pilot: Pilot[Any]) -> None:
+SETTLE_SECONDS = 10.0
+"""How long :func:`settle` waits for the workers to end and the screen to stop changing."""
+
+
+async def settle(pilot: Pilot[Any], *, within: float = SETTLE_SECONDS) -> None:
     """Let every worker finish and every resulting message be handled, until the screen
-    stops changing (on a busy machine a layout may ask for another render pass late)."""
+    stops changing (on a busy machine a layout may ask for another render pass late).
+
+    Raises AssertionError, naming what was still going, when that takes over ``within``
+    seconds: a test fails instead of waiting.
+    """
     app = pilot.app
-    for _ in range(5):
-        # Errors are the app's business (it handles them when the worker's state changes).
-        await asyncio.gather(*(worker.wait() for worker in app.workers), return_exceptions=True)
-        await pilot.pause()
-        if not any(worker.is_running for worker in app.workers):
-            break
+    deadline = asyncio.get_running_loop().time() + within
+    try:
+        async with asyncio.timeout_at(deadline):
+            while True:
+                # Errors are the app's business (each worker handles its own, or the app
+                # does): a failed or cancelled worker has ended all the same.
+                ends = (worker.wait() for worker in app.workers)
+                await asyncio.gather(*ends, return_exceptions=True)
+                await pilot.pause()
+                if not any(worker.is_running for worker in app.workers):  # none new
+                    break
+    except TimeoutError:
+        running = [w.description or w.name for w in app.workers if w.is_running]
+        raise AssertionError(f"workers still running after {within:g} s: {running}") from None
     shown = app.export_screenshot()
-    for _ in range(10):
+    while True:
         await pilot.pause()
         now = app.export_screenshot()
         if now == shown:
-            break
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"the screen was still changing after {within:g} s")
         shown = now
 
 
@@ -285,14 +303,25 @@ def screen_words(app: App[Any]) -> str:
     return " ".join(screen_text(app).split())
 
 
-def running_timers() -> set[str]:
-    """The names of the Textual timers running on this loop (each runs as an asyncio task
-    named after the timer), Textual's own included: see :func:`textual_own_timers`."""
-    return {
-        task.get_name()
+# What the loop's other tasks are named: the widgets' message pumps, the test's own run and
+# unnamed tasks (workers, the test itself).
+_NOT_TIMERS = ("message pump ", "run_test ", "Task-")
+
+
+def timer_tasks() -> list[str]:
+    """The names of the Textual timers running on this loop, one per timer, Textual's own
+    included (see :func:`textual_own_timers`): a timer runs as an asyncio task named after
+    it (its ``name``), read through asyncio's public task API."""
+    return [
+        name
         for task in asyncio.all_tasks()
-        if not task.done() and getattr(task.get_coro(), "__qualname__", "") == "Timer._run_timer"
-    }
+        if not task.done() and not (name := task.get_name()).startswith(_NOT_TIMERS)
+    ]
+
+
+def running_timers() -> set[str]:
+    """The names of the running timers (:func:`timer_tasks`), each once."""
+    return set(timer_tasks())
 
 
 async def textual_own_timers() -> set[str]:

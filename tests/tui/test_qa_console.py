@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
@@ -443,48 +444,82 @@ def diagram_edges(table: Any) -> set[Edge]:
     return {(str(a.value), str(b.value)) for a, targets in table.items() for b in targets}
 
 
-async def test_the_console_walks_every_edge_of_both_diagrams(sandbox: Sandbox) -> None:
-    seen_status: set[Edge] = set()
-    seen_fulfillment: set[Edge] = set()
+Edges = tuple[set[Edge], set[Edge]]
+
+
+def note_edges(before: Order, after: Order, edges: Edges) -> None:
+    """The status and fulfillment edges between two reads of the order."""
+    if after.status != before.status:
+        edges[0].add((before.status.value, after.status.value))
+    if after.fulfillment_status != before.fulfillment_status:
+        edges[1].add((before.fulfillment_status.value, after.fulfillment_status.value))
+
+
+async def replayed(sandbox: Sandbox, body: dict[str, Any], steps: tuple[str, ...]) -> Edges:
+    """The edges a route walks, through the API alone (the customer's cancel included)."""
+    edges: Edges = (set(), set())
+    order = await sandbox.order(body)
+    client = sandbox.control._client
+    for step in steps:
+        if step == CANCEL:
+            await client.cancel_order(order.id, "Changed my mind")
+            after = await client.get_order(order.id)
+        else:
+            after = await sandbox.fire(order.id, step)
+        note_edges(order, after, edges)
+        order = after
+    return edges
+
+
+async def test_the_routes_walk_every_edge_of_both_diagrams(sandbox: Sandbox) -> None:
+    seen: Edges = (set(), set())
     for body, steps in ROUTES:
-        order = await sandbox.order(body)
-        app = qa_tracker(sandbox.transport, order.id)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
-            console = await open_console(pilot)
-            for step in steps:
-                before = app.order
-                assert before is not None
-                assert console.events == allowed_now(before)
-                assert offered(app) == tuple(event.value for event in console.events)
-                if before.fulfillment_status == FulfillmentStatus.READY_FOR_PICKUP:
-                    delivery = before.handoff.mode == HandoffMode.DELIVERY
-                    assert ("delivered" in offered(app)) is delivery
-                    assert ("picked_up" in offered(app)) is not delivery
-                    assert "store_cancel" in offered(app)
-                if step == CANCEL:
-                    await pilot.press("c")
-                    assert isinstance(app.screen, CancelScreen)
-                    await pilot.press("y")
-                    await settle(pilot)
-                else:
-                    await fire(pilot, step)
-                    assert console.answer.startswith(f"✔ {step} → "), console.answer
-                after = app.order
-                assert after is not None
-                assert after.updated_at >= before.updated_at
-                if after.status != before.status:
-                    seen_status.add((before.status.value, after.status.value))
-                if after.fulfillment_status != before.fulfillment_status:
-                    seen_fulfillment.add(
-                        (before.fulfillment_status.value, after.fulfillment_status.value)
-                    )
-            assert console.events == allowed_now(app.order)
-            if not console.events:  # nothing left to fire: the keys go to the faults
-                assert console.query_one("#qa-faults", OptionList).has_focus
-                assert "None: no event is allowed from this state." in screen_words(app)
-    assert seen_status == diagram_edges(ORDER_TRANSITIONS)
-    assert seen_fulfillment == diagram_edges(FULFILLMENT_TRANSITIONS)
+        status, fulfillment = await replayed(sandbox, body, steps)
+        seen[0].update(status)
+        seen[1].update(fulfillment)
+    assert seen[0] == diagram_edges(ORDER_TRANSITIONS)
+    assert seen[1] == diagram_edges(FULFILLMENT_TRANSITIONS)
+
+
+@pytest.mark.parametrize(("body", "steps"), ROUTES, ids=[" ".join(s) for _, s in ROUTES])
+async def test_the_console_walks_each_route(
+    sandbox: Sandbox, body: dict[str, Any], steps: tuple[str, ...]
+) -> None:
+    """Each step offered, fired from the console (or the customer's cancel), answered; the
+    edges seen on screen are the route's (which together are every edge, above)."""
+    seen: Edges = (set(), set())
+    order = await sandbox.order(body)
+    app = qa_tracker(sandbox.transport, order.id)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        console = await open_console(pilot)
+        for step in steps:
+            before = app.order
+            assert before is not None
+            assert console.events == allowed_now(before)
+            assert offered(app) == tuple(event.value for event in console.events)
+            if before.fulfillment_status == FulfillmentStatus.READY_FOR_PICKUP:
+                delivery = before.handoff.mode == HandoffMode.DELIVERY
+                assert ("delivered" in offered(app)) is delivery
+                assert ("picked_up" in offered(app)) is not delivery
+                assert "store_cancel" in offered(app)
+            if step == CANCEL:
+                await pilot.press("c")
+                assert isinstance(app.screen, CancelScreen)
+                await pilot.press("y")
+                await settle(pilot)
+            else:
+                await fire(pilot, step)
+                assert console.answer.startswith(f"✔ {step} → "), console.answer
+            after = app.order
+            assert after is not None
+            assert after.updated_at >= before.updated_at
+            note_edges(before, after, seen)
+        assert console.events == allowed_now(app.order)
+        if not console.events:  # nothing left to fire: the keys go to the faults
+            assert console.query_one("#qa-faults", OptionList).has_focus
+            assert "None: no event is allowed from this state." in screen_words(app)
+    assert seen == await replayed(sandbox, body, steps)
 
 
 def test_manual_demo_orders_do_not_move_by_themselves() -> None:

@@ -53,14 +53,14 @@ async def visit(pilot: Pilot[Any], size: tuple[int, int]) -> str:
 # -- the tracker -------------------------------------------------------------------------------
 
 
-async def test_quit_is_in_the_footer_at_every_size(api: FakeApi) -> None:
-    for sandbox_url in (None, BASE_URL):  # with the QA console's key too
-        app = make_app(api.transport, sandbox_url=sandbox_url)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            for size in SIZES:
-                footer = (await visit(pilot, size)).splitlines()[-1]
-                assert "q Quit" in footer, f"{size}: {footer!r}"
+@pytest.mark.parametrize("sandbox_url", [None, BASE_URL], ids=["tracker", "with QA console"])
+async def test_quit_is_in_the_footer_at_every_size(api: FakeApi, sandbox_url: str | None) -> None:
+    app = make_app(api.transport, sandbox_url=sandbox_url)  # the QA console's key too
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for size in SIZES:
+            footer = (await visit(pilot, size)).splitlines()[-1]
+            assert "q Quit" in footer, f"{size}: {footer!r}"
 
 
 async def test_the_tracker_with_an_order_at_every_size(api: FakeApi) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from textual.widgets._toast import Toast
+from textual.widget import Widget
 
 from tests.tui.conftest import Sandbox
 from tests.tui.support import (
@@ -362,8 +362,10 @@ async def test_the_chosen_reason_reads_without_colour(sandbox: Sandbox) -> None:
         assert text.count("( )") == 3
 
 
-def toasts(app: RecordingTracker) -> list[Toast]:
-    return list(app.screen.query(Toast))
+def toasts(app: RecordingTracker) -> list[Widget]:
+    """The notifications on screen: Textual draws each as a widget of type Toast (found by
+    its CSS type name, a public selector; the class itself is private to Textual)."""
+    return list(app.screen.query("Toast"))
 
 
 async def test_toasts_cover_nothing_that_matters_at_80x24(sandbox: Sandbox) -> None:
