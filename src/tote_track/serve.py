@@ -178,22 +178,13 @@ NO_KEY = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 (it ends in <code>?key=…</code>).</p></body></html>"""
 
 
-def _make_server(
-    command: str,
-    address: ServeAddress,
-    *,
-    title: str,
-    echo: Callable[[str], None],
-    guard: Guard,
-    background: Background | None = None,
-) -> Any:
-    from aiohttp import WSMsgType, web
+def _session_service() -> Any:
+    """textual-serve's AppService, made to die with the server and to be killed when it
+    does not quit within :data:`STOP_GRACE` of its tab going away."""
     from textual_serve.app_service import AppService
-    from textual_serve.server import Server
 
     class SessionService(AppService):
-        """One session's board: started so that it dies with the server, and killed
-        when it does not quit within :data:`STOP_GRACE` of its tab going away."""
+        """One session's board."""
 
         async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
             environment = self._build_environment(width=width, height=height)
@@ -217,6 +208,13 @@ def _make_server(
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
 
+    return SessionService
+
+
+def _guarded(guard: Guard) -> Any:
+    """The middleware that refuses a foreign Host or Origin, and a missing access key."""
+    from aiohttp import web
+
     @web.middleware
     async def guarded(request: web.Request, handler: Any) -> web.StreamResponse:
         if not guard.host_allowed(request.host) or not guard.origin_allowed(
@@ -231,17 +229,62 @@ def _make_server(
             response.set_cookie(KEY_COOKIE, given, httponly=True, samesite="Strict")
         return response
 
+    return guarded
+
+
+async def _session(
+    server: Any, request: Any, service_class: Any, echo: Callable[[str], None]
+) -> Any:
+    """One browser tab's session: its board started at the tab's (clamped) size, the tab's
+    messages relayed to it until either side goes."""
+    from aiohttp import WSMsgType, web
+
+    websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=64 * 1024)
+    width, height = clamp_size(request.query.get("width", "80"), request.query.get("height", "24"))
+    await websocket.prepare(request)
+    service = service_class(
+        server.command,
+        write_bytes=websocket.send_bytes,
+        write_str=websocket.send_str,
+        close=lambda: _close(websocket),
+        download_manager=server.download_manager,
+    )
+    try:
+        await service.start(width, height)
+        async for message in websocket:
+            if message.type == WSMsgType.TEXT:
+                await _relay(websocket, service, read_message(message.data))
+    except asyncio.CancelledError:
+        await websocket.close()
+    except Exception as error:  # one session's end, in a line (no locals, no token)
+        echo(f"a screen's session ended: {type(error).__name__}")
+    finally:
+        await service.stop()
+    return websocket
+
+
+def _make_server(
+    command: str,
+    address: ServeAddress,
+    *,
+    title: str,
+    echo: Callable[[str], None],
+    guard: Guard,
+    background: Background | None = None,
+) -> Any:
+    from aiohttp import web
+    from textual_serve.server import Server
+
+    service_class = _session_service()
+    guarded = _guarded(guard)
+
     class BoardServer(Server):
         """textual-serve's server, safe by default (``serve_guard``), with our page, our
         banner and a task beside it."""
 
         def __init__(self) -> None:
             super().__init__(
-                command,
-                host=address.host,
-                port=address.port,
-                title=title,
-                templates_path=TEMPLATES,
+                command, host=address.host, port=address.port, title=title, templates_path=TEMPLATES
             )
             self._background: asyncio.Task[None] | None = None
             self.sessions = 0
@@ -275,35 +318,10 @@ def _make_server(
                 return web.Response(status=503, text="Too many screens.\n")
             self.sessions += 1  # before any await: the count is never overtaken
             try:
-                return await self._session(request)
+                response: web.StreamResponse = await _session(self, request, service_class, echo)
+                return response
             finally:
                 self.sessions -= 1
-
-        async def _session(self, request: web.Request) -> web.WebSocketResponse:
-            websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=64 * 1024)
-            width, height = clamp_size(
-                request.query.get("width", "80"), request.query.get("height", "24")
-            )
-            await websocket.prepare(request)
-            service = SessionService(
-                self.command,
-                write_bytes=websocket.send_bytes,
-                write_str=websocket.send_str,
-                close=lambda: _close(websocket),
-                download_manager=self.download_manager,
-            )
-            try:
-                await service.start(width, height)
-                async for message in websocket:
-                    if message.type == WSMsgType.TEXT:
-                        await _relay(websocket, service, read_message(message.data))
-            except asyncio.CancelledError:
-                await websocket.close()
-            except Exception as error:  # one session's end, in a line (no locals, no token)
-                echo(f"a screen's session ended: {type(error).__name__}")
-            finally:
-                await service.stop()
-            return websocket
 
         async def on_startup(self, app: web.Application) -> None:
             url = address.url + (f"?key={guard.key}" if guard.key else "")
