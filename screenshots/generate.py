@@ -4,6 +4,7 @@ Every picture is the real tracker against the real sandbox (in-process, no netwo
 a frozen clock and reproducible ids, so a regenerated set only differs where the UI did.
 Writes ``NAME.svg`` (Textual's export) and ``NAME.png`` (cairosvg) next to this file.
 
+``several-orders`` is one tracker following four orders.
 ``board-kiosk`` is the store board (``board --kiosk``) the same way. ``board-browser.png``
 is the board served by ``board --serve`` as headless Chromium shows it, and
 ``board-tv-*.png`` the same at 1920x1080 (a store's TV) with 1, 4 and 20 Ready codes, a
@@ -219,6 +220,52 @@ async def take_board(out: Path = HERE, *, png: bool = True) -> Path:
     return svg_path
 
 
+SEVERAL_SHOT = "several-orders"
+SEVERAL = (
+    ({"mode": "PICKUP"}, TO_PREPARING),
+    (DELIVERY, (*TO_PREPARING, E.READY)),
+    (CURBSIDE, (E.PAYMENT_COMPLETED, E.ACCEPT)),
+    ({"mode": "PICKUP"}, (*TO_PREPARING, E.READY, E.PICKED_UP)),
+)
+
+
+async def take_several(out: Path = HERE, *, png: bool = True) -> Path:
+    """``tote-track A B C D``: four orders, the delivery (second) selected."""
+    clock = SandboxClock()
+    engine = Engine(clock=clock, rng=random.Random(1), id_rng=random.Random(SEVERAL_SHOT))
+    order_ids = []
+    for handoff, events in SEVERAL:
+        order = engine.create_order(NewOrder.model_validate({"handoff": handoff}))
+        for event in events:
+            clock.tick()
+            order = engine.apply_event(order.id, event)
+        order_ids.append(order.id)
+    viewed_at = clock.now + timedelta(seconds=12)
+    app_server = create_app(token="sandbox", engine=engine)
+    async with app_server.router.lifespan_context(app_server):
+        transport = httpx.ASGITransport(app=app_server)
+        config = ClientConfig(base_url=BASE_URL, token="sandbox")
+        tracker = TrackerApp(
+            lambda: ToteClient(config, transport=transport, max_retries=0),
+            order_ids,
+            clock=Clock(wall=lambda: viewed_at, monotonic=lambda: 1000.0),
+            notify=False,
+            auto_poll=False,
+            tz=UTC,
+        )
+        async with tracker.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("2")
+            await settle(pilot)
+            svg_path = out / f"{SEVERAL_SHOT}.svg"
+            svg_path.write_text(tracker.export_screenshot(title="tote-track · four orders"))
+    if png:
+        png_path = svg_path.with_suffix(".png")
+        rasterize(svg_path.read_text(), png_path)
+        return png_path
+    return svg_path
+
+
 def take_board_on_a_tv(out: Path = HERE) -> list[Path]:
     """``board-tv-*.png``: the served board at 1920x1080 with 1, 4 and 20 Ready codes, a
     code being called, and offline."""
@@ -264,6 +311,8 @@ async def main() -> None:
             continue
         written = await take(shot, args.out, png=not args.svg_only)
         print(f"  {written}")
+    if not args.names or SEVERAL_SHOT in args.names:
+        print(f"  {await take_several(args.out, png=not args.svg_only)}")
     if not args.names or BOARD_SHOT in args.names:
         print(f"  {await take_board(args.out, png=not args.svg_only)}")
     if not args.svg_only and (not args.names or "board-browser" in args.names):

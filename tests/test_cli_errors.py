@@ -62,7 +62,13 @@ CASES = [
     case("track-empty-id", "", says=("'' is not an order:", "its id (like")),
     case("track-almost-uuid", f"{ORDER}0", says=("is not an order:", "its id (like")),
     case("track-explicit-bad-id", "track", "xyz", says=("'xyz' is not an order:", ORDER)),
-    case("track-missing-id", "track", says="Missing argument 'ORDER'"),
+    case("track-missing-id", "track", says="Missing argument 'ORDER...'"),
+    case(
+        "track-too-many",
+        *[f"{n:06X}" for n in range(21)],
+        says="21 orders named; at most 20 can be followed at once",
+    ),
+    case("track-one-bad-of-two", "27C343", "nope", says=("'nope' is not an order:", ORDER)),
     case("track-unknown-option", ORDER, "--frobnicate", says="No such option '--frobnicate'"),
     case(
         "track-option-without-value",
@@ -140,7 +146,13 @@ CASES = [
         own_url=True,
     ),
     # -- watch -------------------------------------------------------------------------
-    case("watch-missing-id", "watch", says="Missing argument 'ORDER'"),
+    case("watch-missing-id", "watch", says="Missing argument 'ORDER...'"),
+    case(
+        "watch-too-many",
+        "watch",
+        *[f"{n:06X}" for n in range(21)],
+        says="21 orders named; at most 20 can be followed at once",
+    ),
     case("watch-bad-id", "watch", "zzz", says=("'zzz' is not an order:", ORDER)),
     case(
         "watch-unknown-until",

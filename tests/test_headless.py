@@ -219,6 +219,7 @@ async def test_json_lines_report_every_event_with_the_last_known_order() -> None
         "event": "change",
         "id": ORDER_ID,
         "short_code": "F9A8B7",
+        "code": "F9A8B7",
         "status": "CONFIRMED",
         "payment_status": "PAID",
         "fulfillment_status": "IN_PROGRESS",

@@ -17,7 +17,7 @@ def test_committed_screenshots_match_the_current_ui(tmp_path: Path) -> None:
     )
     fresh = sorted(p.name for p in tmp_path.glob("*.svg"))
     assert fresh == sorted(p.name for p in SCREENSHOTS.glob("*.svg"))
-    assert len(fresh) == 11
+    assert len(fresh) == 12
     stale = [
         name for name in fresh if (tmp_path / name).read_text() != (SCREENSHOTS / name).read_text()
     ]

@@ -79,6 +79,7 @@ from tote_track.tracking.presentation import (
     shown_text,
 )
 from tote_track.tracking.recent import recent_orders
+from tote_track.tracking.several import verdict
 from tote_track.tracking.stepper import progress_of, record_seen
 
 __all__ = [
@@ -137,7 +138,8 @@ def _iso(moment: datetime) -> str:
 def event_object(report: _Report) -> dict[str, Any]:
     """The JSON object of one event (one line of ``watch --json``).
 
-    Always: ``seen_at`` (ISO 8601, UTC), ``event``, ``id``, ``short_code``, ``status``,
+    Always: ``seen_at`` (ISO 8601, UTC), ``event``, ``id``, ``short_code`` (and the same
+    as ``code``), ``status``,
     ``payment_status``, ``fulfillment_status``, ``headline`` (the three statuses and the
     headline are the last known ones, null before the order was ever read). Then by event:
     ``retry``: ``retry_in`` (seconds) and ``error``; ``gave_up``: ``waited`` (seconds) and
@@ -152,6 +154,7 @@ def event_object(report: _Report) -> dict[str, Any]:
         "event": report.event.value,
         "id": order.id if order is not None else report.order_id,
         "short_code": short_code(order.id if order is not None else report.order_id),
+        "code": short_code(order.id if order is not None else report.order_id),
         "status": order.status.value if order is not None else None,
         "payment_status": order.payment_status.value if order is not None else None,
         "fulfillment_status": order.fulfillment_status.value if order is not None else None,
@@ -175,29 +178,41 @@ def change_line(
     at: datetime,
     tz: tzinfo | None = None,
     seen: Mapping[FulfillmentStatus, datetime] | None = None,
+    *,
+    code: bool = True,
 ) -> str:
-    """``10:09:12 F9A8B7 CONFIRMED PAID PREPARING · Your order is being prepared.``"""
+    """``10:09:12 F9A8B7 CONFIRMED PAID PREPARING · Your order is being prepared.``
+    (``code=False``: without the code, which a line about one of several starts with)."""
     when = at.astimezone(tz).strftime("%H:%M:%S")
     values = (order.status, order.payment_status, order.fulfillment_status)
     fields = " ".join(shorten(value.value, VALUE_LIMIT) for value in values)
-    return f"{when} {order.short_code} {fields} · {progress_of(order, seen).headline}"
+    named = f" {order.short_code}" if code else ""
+    return f"{when}{named} {fields} · {progress_of(order, seen).headline}"
 
 
 # -- the loop -----------------------------------------------------------------------------
 
 
 class _Reporter:
-    def __init__(self, order_id: str, echo: Echo, warn: Echo, *, json_lines: bool) -> None:
+    def __init__(
+        self, order_id: str, echo: Echo, warn: Echo, *, json_lines: bool, tagged: bool = False
+    ) -> None:
         self.order_id = order_id
         self.echo = echo
-        self.warn = warn
         self.json_lines = json_lines
+        self.tag = f"{short_code(order_id)} " if tagged else ""
+        """Several orders: every line starts with the order's code."""
+        self._warn = warn
 
     def emit(self, report: _Report, text: str | None, *, to_warn: bool) -> None:
         if self.json_lines:
             self.echo(printable_json(json.dumps(event_object(report), ensure_ascii=False)))
         elif text is not None:
-            (self.warn if to_warn else self.echo)(printable(text))
+            line = printable(f"{self.tag}{text}")
+            self.warn(line) if to_warn else self.echo(line)
+
+    def warn(self, line: str) -> None:
+        self._warn(line if line.startswith(self.tag) else f"{self.tag}{line}")
 
 
 @dataclass
@@ -227,14 +242,16 @@ async def follow_order(
     wall: Callable[[], datetime] = lambda: datetime.now(UTC),
     sleep: Sleep = asyncio.sleep,
     tz: tzinfo | None = None,
+    tagged: bool = False,
 ) -> int:
     """Report each change of ``order_id`` until it ends (or reaches ``until``); the exit code.
 
     ``until`` is a value of :data:`TARGETS` (see :func:`parse_target`). The client should
     not retry by itself (``max_retries=0``): the policy owns every wait, Retry-After included.
+    ``tagged``: one of several orders, every text line starts with its code.
     """
     policy = policy or PollingPolicy()
-    out = _Reporter(order_id, echo, warn, json_lines=json_lines)
+    out = _Reporter(order_id, echo, warn, json_lines=json_lines, tagged=tagged)
     watch = _Watch(order_id, until)
     plan: PollPlan | None = None
     printed: tuple[str, str, str] | None = None
@@ -265,7 +282,7 @@ async def follow_order(
         if state != printed:
             out.emit(
                 watch.report(WatchEvent.CHANGE, at),
-                change_line(shown, at, tz, watch.seen),
+                change_line(shown, at, tz, watch.seen, code=not tagged),
                 to_warn=False,
             )
             printed = state
@@ -283,6 +300,35 @@ async def follow_order(
             assert scenario is not None
             return _gave_up(watch, out, policy.schedule(scenario).max_duration, at)
         await sleep(plan.delay)
+
+
+async def follow_orders(
+    client: ToteClient,
+    order_ids: Sequence[str],
+    *,
+    fail_fast: bool = False,
+    **options: Any,
+) -> int:
+    """Follow several orders at once, each on its own schedule (:func:`follow_order` with
+    ``options``; every text line starts with the order's code); the exit code once every one
+    is decided, or with ``fail_fast`` once one can no longer get there
+    (``tracking.several.verdict``)."""
+    watches = {
+        asyncio.create_task(follow_order(client, order_id, tagged=True, **options)): order_id
+        for order_id in order_ids
+    }
+    decided: dict[str, int] = {}
+    pending = set(watches)
+    try:
+        while (code := verdict(decided, len(order_ids), fail_fast=fail_fast)) is None:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                decided[watches[task]] = task.result()
+        return code
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _api_error(
@@ -609,16 +655,41 @@ def run_follow(
 
 def run_watch(
     config: ClientConfig,
-    text: str,
+    text: str | Sequence[str],
     *,
     until: str | None = None,
     json_lines: bool = False,
     poll_speed: float = 1.0,
+    fail_fast: bool = False,
 ) -> int:
-    """``tote-track watch``: the order ``text`` names, followed until it ends."""
-    order_id = order_id_of(config, text)
+    """``tote-track watch``: the order ``text`` names (or each of several), followed until
+    it ends (every one of them is decided; ``fail_fast``: or one can no longer get there)."""
+    order_ids = order_ids_of(config, [text] if isinstance(text, str) else text)
     policy = PollingPolicy().scaled(poll_speed) if poll_speed != 1.0 else None
-    return run_follow(config, order_id, until=until, json_lines=json_lines, policy=policy)
+    if len(order_ids) == 1:
+        return run_follow(config, order_ids[0], until=until, json_lines=json_lines, policy=policy)
+
+    async def run() -> int:
+        # No retries inside the client: the polling policy owns every wait (Retry-After too).
+        async with ToteClient(config, max_retries=0) as client:
+            return await follow_orders(
+                client,
+                order_ids,
+                fail_fast=fail_fast,
+                echo=_echo,
+                warn=_warn,
+                until=until,
+                json_lines=json_lines,
+                policy=policy,
+            )
+
+    return asyncio.run(run())
+
+
+def order_ids_of(config: ClientConfig, texts: Sequence[str]) -> list[str]:
+    """The ids of the orders ``texts`` name (codes looked up one by one, as
+    :func:`order_id_of`), each once: a code and the id it names are one order."""
+    return list(dict.fromkeys(order_id_of(config, text) for text in texts))
 
 
 async def _say_then_sleep(delay: float) -> None:

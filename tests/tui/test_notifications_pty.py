@@ -213,3 +213,26 @@ def test_an_unknown_terminal_gets_the_bell_only(live: EmbeddedSandbox) -> None:
     assert took is None
     assert OSC.search(terminal.output) is None
     assert bells(terminal.output) == 1
+
+
+def test_two_orders_in_one_tracker_show_both_codes_and_notify_each(live: EmbeddedSandbox) -> None:
+    first = pickup_order(live, "payment_completed", "accept", "start_preparing")
+    second = pickup_order(live, "payment_completed", "accept", "start_preparing")
+    codes = [first[:6].upper(), second[:6].upper()]
+    args = [first, second, "--base-url", live.base_url, "--token", live.token]
+    env = {"TERM": "xterm-256color", "TERM_PROGRAM": "iTerm.app"}
+    terminal = Terminal([*args, "--poll-speed", str(SPEED)], env)
+    try:
+        terminal.wait_for("both codes", lambda out: all(c.encode() in out for c in codes))
+        terminal.wait_for("the list", lambda out: b"Switch order" in out)
+        terminal.send(FOCUS_OUT)
+        for order_id in (first, second):
+            asyncio.run(_fire(live, order_id, "ready"))
+        for code in codes:
+            words = f"Order {code} is ready for pickup.".encode()
+            terminal.wait_for(f"{code}'s notification", lambda out, words=words: words in out)
+    except BaseException:
+        terminal.close()
+        raise
+    assert terminal.quit() == 0
+    assert len(OSC.findall(terminal.output)) == 2

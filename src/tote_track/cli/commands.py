@@ -18,7 +18,7 @@ from tote_track.cli.params import (
     enum_value,
     location_value,
     moment_value,
-    order_ref,
+    order_refs,
     serve_option,
     token_file_option,
     until_value,
@@ -33,7 +33,7 @@ def _exit_with(runner: Callable[[], int]) -> NoReturn:
 
 
 @click.command("track")
-@click.argument("order_id", callback=order_ref, metavar="ORDER")
+@click.argument("order_ids", nargs=-1, required=True, callback=order_refs, metavar="ORDER...")
 @api_options
 @click.option(
     "--notify/--no-notify",
@@ -55,7 +55,7 @@ def _exit_with(runner: Callable[[], int]) -> NoReturn:
 )
 @click.option("--verbose", is_flag=True, help="Show the polling rhythm on the bottom line (QA).")
 def track_command(
-    order_id: str,
+    order_ids: tuple[str, ...],
     base_url: str | None,
     token: str | None,
     ca_bundle: str | None,
@@ -65,6 +65,10 @@ def track_command(
     verbose: bool,
 ) -> None:
     """Track one order live: progress, statuses, money; r refresh, c cancel, q quit.
+
+    Several orders (up to 20; codes, ids and links mixed, each once): a list of them with
+    the selected one's detail below; the arrows or 1-9 switch, each order is checked on its
+    own schedule and notifies on its own.
 
     Exits 0 after quitting, 4 when the order cannot be loaded (not found, token refused).
     When stdin or stdout is not a terminal, prints one line per change instead, until the
@@ -76,7 +80,7 @@ def track_command(
     _exit_with(
         lambda: run_track(
             api_config(base_url, token, ca_bundle),
-            order_id,
+            order_ids[0] if len(order_ids) == 1 else order_ids,
             notify=notify and not no_bell,
             poll_speed=poll_speed,
             verbose=verbose,
@@ -85,7 +89,7 @@ def track_command(
 
 
 @click.command("watch")
-@click.argument("order_id", callback=order_ref, metavar="ORDER")
+@click.argument("order_ids", nargs=-1, required=True, callback=order_refs, metavar="ORDER...")
 @click.option(
     "--until",
     metavar="STATE",
@@ -96,6 +100,11 @@ def track_command(
     "A state the order went through between two polls counts as reached.",
 )
 @click.option("--json", "json_lines", is_flag=True, help="One JSON object per line (below).")
+@click.option(
+    "--fail-fast",
+    is_flag=True,
+    help="Several orders: stop as soon as one can no longer get there (its exit code).",
+)
 @api_options
 @click.option(
     "--poll-speed",
@@ -105,9 +114,10 @@ def track_command(
     help="Poll this many times faster than the guide's schedule (a fast sandbox).",
 )
 def watch_command(
-    order_id: str,
+    order_ids: tuple[str, ...],
     until: str | None,
     json_lines: bool,
+    fail_fast: bool,
     base_url: str | None,
     token: str | None,
     ca_bundle: str | None,
@@ -138,9 +148,17 @@ def watch_command(
     happened to see; a non-zero exit prints one line on stderr saying why.
 
     \b
+    Several orders (up to 20; codes, ids and links mixed, each once): each is
+    followed on its own schedule and every line starts with its code; the watch
+    ends when every order is decided: 0 when all reached STATE (or completed),
+    else the highest of their exit codes. --fail-fast ends it as soon as one
+    can no longer get there.
+
+    \b
     --json: every event as one JSON object per line on stdout, e.g.
       {"seen_at": "2026-01-31T10:09:12.000Z", "event": "change",
-       "id": "f9a8b7c6-...", "short_code": "F9A8B7", "status": "CONFIRMED",
+       "id": "f9a8b7c6-...", "short_code": "F9A8B7", "code": "F9A8B7",
+       "status": "CONFIRMED",
        "payment_status": "PAID", "fulfillment_status": "PREPARING",
        "headline": "Your order is being prepared."}
     event is change, retry, gave_up, finished or error; the status fields are the
@@ -155,10 +173,11 @@ def watch_command(
     _exit_with(
         lambda: run_watch(
             api_config(base_url, token, ca_bundle),
-            order_id,
+            order_ids,
             until=until,
             json_lines=json_lines,
             poll_speed=poll_speed,
+            fail_fast=fail_fast,
         )
     )
 

@@ -173,6 +173,23 @@ def order_ref(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
+def order_refs(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    """``values`` checked as orders (ids, links and codes mixed, up to ``MAX_ORDERS``), each
+    order once (the first way it was named); a usage error (exit 2) otherwise."""
+    from tote_track.tracking.order_ref import OrderRef, parse_order_ref, parse_order_refs
+
+    try:
+        refs = parse_order_refs(values)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="ORDER") from None
+    first: dict[OrderRef, str] = {}
+    for value in values:
+        first.setdefault(parse_order_ref(value), value)
+    return tuple(first[ref] for ref in refs)
+
+
 def until_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None

@@ -964,7 +964,7 @@ def load_order_modules() -> None:
 
 def run_tracker(
     config: ClientConfig,
-    order_id: str,
+    order_id: str | Sequence[str],
     *,
     notify: bool = True,
     sandbox: bool = False,
@@ -974,7 +974,8 @@ def run_tracker(
 ) -> int:
     """Run the tracker in this terminal until the customer quits; returns the exit code.
 
-    ``early``: the first request, already sent (see ``api.early``)."""
+    ``order_id``: one order's id, or several. ``early``: the first request, already sent
+    (see ``api.early``)."""
     # The trusted CAs load on a thread while the app starts (OpenSSL, without the GIL).
     trust: Future[Any] | None
     if early is not None:

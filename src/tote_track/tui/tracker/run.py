@@ -12,6 +12,7 @@ app's first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import TYPE_CHECKING, Any
 
@@ -29,14 +30,16 @@ __all__ = ["FirstRequest", "run_track"]
 
 def run_track(
     config: ClientConfig,
-    text: str,
+    text: str | Sequence[str],
     *,
     notify: bool = True,
     poll_speed: float = 1.0,
     verbose: bool = False,
 ) -> int:
-    """Track the order ``text`` names until the customer quits (or, without a terminal, until
-    it ends, a line per change); the exit code."""
+    """Track the order ``text`` names (or each of several) until the customer quits (or,
+    without a terminal, until it ends, a line per change); the exit code."""
+    if not isinstance(text, str):
+        return _run_several(config, text, notify=notify, poll_speed=poll_speed, verbose=verbose)
     policy = PollingPolicy().scaled(poll_speed) if poll_speed != 1.0 else None
     not_terminal = not_a_terminal()
     if not_terminal:
@@ -59,6 +62,32 @@ def run_track(
     return run_tracker(
         config, first.order_id(), notify=notify, policy=policy, verbose=verbose, early=first.call
     )
+
+
+def _run_several(
+    config: ClientConfig,
+    texts: Sequence[str],
+    *,
+    notify: bool,
+    poll_speed: float,
+    verbose: bool,
+) -> int:
+    """Several orders: their codes are looked up first (each as for one order), then one
+    tracker follows them all; without a terminal, ``watch``'s lines for each."""
+    from tote_track.headless import order_ids_of, run_watch
+
+    order_ids = order_ids_of(config, texts)
+    not_terminal = not_a_terminal()
+    if not_terminal:
+        say(
+            f"{not_terminal} is not a terminal: printing one line per change "
+            "(like `tote-track watch`)."
+        )
+        return run_watch(config, order_ids, poll_speed=poll_speed)
+    from tote_track.tui.tracker.app import run_tracker
+
+    policy = PollingPolicy().scaled(poll_speed) if poll_speed != 1.0 else None
+    return run_tracker(config, order_ids, notify=notify, policy=policy, verbose=verbose)
 
 
 class FirstRequest:
