@@ -151,3 +151,14 @@ async def test_twenty_orders(sandbox: Sandbox) -> None:
 def test_duplicates_are_one_order() -> None:
     app = TrackerApp(lambda: None, ["a", "b", "a"])  # type: ignore[arg-type,return-value]
     assert [followed.order_id for followed in app.followed] == ["a", "b"]
+
+
+async def test_the_help_says_how_to_switch(sandbox: Sandbox) -> None:
+    first = await sandbox.order(PICKUP, *PREPARING)
+    second = await sandbox.order(PICKUP, *PREPARING)
+    app = several(sandbox, [first.id, second.id])
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert "↑ ↓ 1-9 Show another of your orders" in screen_words(app)

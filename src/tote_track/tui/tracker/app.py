@@ -911,7 +911,9 @@ class TrackerApp(TerminalApp):
         from tote_track.tui.tracker.dialogs import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(qa_console=self.qa_console is not None))
+            self.push_screen(
+                HelpScreen(qa_console=self.qa_console is not None, several=self.several)
+            )
 
     def _showing_error(self) -> bool:
         """Whether the load-error screen is up. The dialogs are imported when first shown

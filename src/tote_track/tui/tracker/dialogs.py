@@ -469,6 +469,7 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+p", "Command palette: every action, and the theme"),
 )
 QA_CONSOLE_KEY = ("e", "QA console: fire lifecycle events, inject faults (sandbox only)")
+SEVERAL_KEY = ("↑ ↓ 1-9", "Show another of your orders (r and c act on the one shown)")
 
 
 class HelpScreen(Dialog[None]):
@@ -492,15 +493,18 @@ class HelpScreen(Dialog[None]):
         ),
     ]
 
-    def __init__(self, *, qa_console: bool = False) -> None:
+    def __init__(self, *, qa_console: bool = False, several: bool = False) -> None:
         super().__init__()
         self.qa_console = qa_console
+        self.several = several
 
     def compose(self) -> ComposeResult:
         keys = Table.grid(padding=(0, 2))
         keys.add_column(style="bold", no_wrap=True)
         keys.add_column()
         shown = (*HELP_KEYS[:2], QA_CONSOLE_KEY, *HELP_KEYS[2:]) if self.qa_console else HELP_KEYS
+        if self.several:
+            shown = (SEVERAL_KEY, *shown)
         for key, meaning in shown:
             keys.add_row(key, meaning)
         with VerticalScroll(id="help-dialog", classes="dialog"):
