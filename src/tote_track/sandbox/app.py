@@ -75,6 +75,7 @@ class SandboxApp(FastAPI):
             journal=engine.journal,
             clock=engine.now,
             timer=time.monotonic,
+            secret=self.state.token,
         )
         return DropGuard(JsonLines(RequestIds(journal)))
 
@@ -117,6 +118,7 @@ def create_app(
         strict_content_type=False,
     )
     app.state.engine = engine
+    app.state.token = token
     app.state.autoplayer = None
     # Added last is outermost: the token is checked before the hot reads answer.
     app.add_middleware(HotReads, engine=engine)

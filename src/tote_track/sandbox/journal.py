@@ -1,11 +1,12 @@
 """The request journal: every request the sandbox answered, the last 10,000.
 
 ``GET /sandbox/requests[?order_id=ID]`` lists them oldest first, ``DELETE`` clears them.
-An entry holds when the request arrived, its method and path (never its headers or query:
-no token can end up here), the status answered (``None`` when the connection was dropped
-without an answer), the order id the path names, the request id, how long the answer
-took, the ``Retry-After`` it carried, and for an order read, the polling stage
-(:func:`tote_track.tracking.polling.scenario_for`) of the order it returned.
+An entry holds when the request arrived, its method and path (never its headers or query;
+the server's token is redacted should a client paste it into a path), the status answered
+(``None`` when the connection was dropped without an answer), the order id the path
+names, the request id, how long the answer took, the ``Retry-After`` it carried, and for
+an order read, the polling stage (:func:`tote_track.tracking.polling.scenario_for`) of
+the order it returned.
 
 :class:`JournalLayer` writes it: a pure ASGI layer just inside
 :class:`~tote_track.sandbox.middleware.RequestIds`, so 401s, injected faults and 500s are
@@ -17,12 +18,12 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tote_track.api.errors import redact
 from tote_track.tracking.polling import scenario_for
 
 __all__ = ["JOURNAL_LIMIT", "Entry", "Journal", "JournalLayer", "order_id_in"]
@@ -43,21 +44,24 @@ def order_id_in(path: str) -> str | None:
     return found.group(1).lower() if found is not None else None
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One request as the sandbox answered it."""
+class Entry(NamedTuple):
+    """One request as the sandbox answered it (a tuple: cheap to make on every request)."""
 
     at: datetime
     method: str
     path: str
     status: int | None
-    order_id: str | None
     request_id: str | None
     duration: float
     """Seconds from the request's arrival to the end of its answer."""
     retry_after: float | None = None
     stage: str | None = None
     """For a read of one order answered 200: its polling stage, or ``final``."""
+
+    @property
+    def order_id(self) -> str | None:
+        """The order the path names (worked out when asked, not on every request)."""
+        return order_id_in(self.path)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -134,8 +138,10 @@ class JournalLayer:
         journal: Journal,
         clock: Callable[[], datetime],
         timer: Callable[[], float],
+        secret: str | None = None,
     ) -> None:
         self.app = app
+        self._secret = secret
         self._journal = journal
         self._clock = clock
         self._timer = timer
@@ -158,18 +164,20 @@ class JournalLayer:
         try:
             await self.app(scope, receive, send_noting)
         finally:
-            path: str = scope["path"]
             state = scope.get("state")
+            status = answer.get("status")
+            path: str = scope["path"]
+            if self._secret and self._secret in path:  # a token pasted into a URL
+                path = redact(path, self._secret)
             self._journal.record(
                 Entry(
-                    at=at,
-                    method=scope["method"],
-                    path=path,
-                    status=answer.get("status"),
-                    order_id=order_id_in(path),
-                    request_id=state.get("request_id") if isinstance(state, dict) else None,
-                    duration=max(self._timer() - started, 0.0),
-                    retry_after=answer.get("retry_after"),
-                    stage=_stage(state) if answer.get("status") == 200 else None,
+                    at,
+                    scope["method"],
+                    path,
+                    status,
+                    state.get("request_id") if isinstance(state, dict) else None,
+                    max(self._timer() - started, 0.0),
+                    answer.get("retry_after"),
+                    _stage(state) if status == 200 else None,
                 )
             )
