@@ -575,4 +575,4 @@ def test_the_sandbox_refuses_public_addresses_with_its_default_token() -> None:
         assert out.getvalue() == ""  # no banner: it never started
     code, said = run_cli("sandbox", "--host", "0.0.0.0", "--port", "0")
     assert code == 2
-    assert "pass --token with a secret of your own" in said
+    assert "pass --token-file with a secret of your own" in said

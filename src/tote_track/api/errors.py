@@ -24,9 +24,11 @@ Which class is raised:
 
 Every string an error keeps that came from a server (its message, code, request id, a
 redirect's location) went through :func:`server_text` first: the token replaced by
-``<redacted>``, control characters shown as ``\x1b``-style escapes, and cut to
-:data:`SERVER_TEXT_LIMIT` characters with an ellipsis. So ``str()``, ``repr()`` and the
-client's log records are safe to print, whatever the server sent.
+``<redacted>`` in every form it can take (:func:`redact`, the one place the token is
+scrubbed), every character a terminal would not show as itself pictured (:func:`printable`:
+controls, bidi and other format characters), and cut to :data:`SERVER_TEXT_LIMIT`
+characters with an ellipsis. So ``str()``, ``repr()`` and the client's log records are safe
+to print, whatever the server sent.
 """
 
 from __future__ import annotations

@@ -98,7 +98,7 @@ def weak_public_token(token: str) -> tuple[str, str] | None:
         return (
             f'the default token "{DEFAULT_TOKEN}": anyone who can reach this machine could '
             "read and cancel its orders",
-            "Listen on 127.0.0.1 (the default), or pass --token with a secret of your own.",
+            "Listen on 127.0.0.1 (the default), or pass --token-file with a secret of your own.",
         )
     if len(set(token)) <= 1:
         why = "a token of one character repeated"
@@ -112,8 +112,9 @@ def weak_public_token(token: str) -> tuple[str, str] | None:
         )
     return (
         f"{why}: anyone who can reach this machine could guess it",
-        "Pass a random secret of 22 or more characters, e.g. from `python3 -c 'import "
-        "secrets; print(secrets.token_urlsafe(24))'`, or listen on 127.0.0.1 (the default).",
+        "Pass --token-file FILE with a random secret of 22 or more characters in it (from "
+        "`python3 -c 'import secrets; print(secrets.token_urlsafe(24))'`, say), or listen on "
+        "127.0.0.1 (the default).",
     )
 
 
