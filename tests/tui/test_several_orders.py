@@ -121,11 +121,12 @@ async def test_an_order_that_cannot_be_found_does_not_stop_the_others(sandbox: S
         await settle(pilot)
         text = screen_words(app)
         assert f"1 {found.short_code} Being prepared" in text
-        assert "2 0BADC0 ✖" in text
+        assert "2 0BADC0 ✖ Order not found" in text
         await pilot.press("2")
         await settle(pilot)
         text = screen_words(app)
         assert "Order 0BADC0" in text
+        assert f"Order not found. Order {missing} was not found at" in text
         assert "Your order is being prepared." not in text
         await pilot.press("1")
         await settle(pilot)

@@ -41,7 +41,7 @@ from tote_track import exit_codes
 from tote_track.api.errors import ToteError
 from tote_track.api.statuses import FulfillmentStatus, OrderStatus, short_code
 from tote_track.api.trust import trust_in_background
-from tote_track.tracking.errors import describe_cancel_failure
+from tote_track.tracking.errors import ErrorWords, describe_cancel_failure
 from tote_track.tracking.freshness import Phase, freshness, load_failure, phase_after
 from tote_track.tracking.lifecycle import cancel_eligibility
 from tote_track.tracking.polling import (
@@ -109,8 +109,8 @@ class Followed:
     timer: Timer | None = None
     last_error: BaseException | None = None
     """The last failed check's error (None after a success)."""
-    load_failed: bool = False
-    """It could never be loaded (not found, token refused, ...)."""
+    failure: ErrorWords | None = None
+    """Why it could never be loaded (not found, token refused, ...); None once it was."""
 
     @property
     def code(self) -> str:
@@ -481,7 +481,7 @@ class TrackerApp(TerminalApp):
     def _poll_succeeded(self, followed: Followed, order: Order) -> None:
         now = self.clock.monotonic()
         followed.updated_at = self.clock.wall()
-        followed.load_failed = False
+        followed.failure = None
         if followed is self.current and self._showing_error():
             self.pop_screen()
             self.exit_code = exit_codes.OK
@@ -518,7 +518,6 @@ class TrackerApp(TerminalApp):
         followed.next_due = None
         followed.last_error = error
         if followed.order is None:
-            followed.load_failed = True
             self._show_load_error(followed, error)
             return
         # The order is on screen but can no longer be fetched: stop and say so.
@@ -529,10 +528,11 @@ class TrackerApp(TerminalApp):
         words = load_failure(error, order_id=followed.order_id, base_url=self.client.base_url)
         self.exit_code = exit_codes.API_ERROR
         if self.several:  # the others go on: this one's line and detail say why
-            self._list(followed, note=f"✖ {words.title}")
-            if followed is self.current:
-                self._fetching.update(Text(f"{words.title}. {words.sentence} {words.next_step}"))
+            followed.failure = words
             self._set_phase(followed, Phase.ERROR)
+            self._list(followed)
+            if followed is self.current:
+                self._show(followed)
             return
         from tote_track.tui.tracker.dialogs import ErrorScreen
 
@@ -605,8 +605,12 @@ class TrackerApp(TerminalApp):
             if self._panels is not None:
                 self._panels.display = loaded
             self._fetching.display = not loaded or not self._panels_mounted
-            if not loaded and not followed.load_failed:
-                self._fetching.update(Text(f"Fetching order {followed.code}…"))
+            if not loaded:
+                failure = followed.failure
+                words = f"Fetching order {followed.code}…"
+                if failure is not None:
+                    words = f"{failure.title}. {failure.sentence} {failure.next_step}"
+                self._fetching.update(Text(words))
         self._render_cancel_hint()
         if self.qa_console is not None and shown.order is not None:
             self.qa_console.show_order(shown.order)
@@ -614,32 +618,32 @@ class TrackerApp(TerminalApp):
     def watch_selected(self) -> None:
         followed = self.current
         self._show(followed)
-        if followed.load_failed and followed.last_error is not None:
-            self._show_load_error(followed, followed.last_error)  # type: ignore[arg-type]
         if followed.order is not None and not self._panels_mounted:
             self.call_later(self._mount_panels)
         self.refresh_freshness()
 
-    def _listed(self, followed: Followed, note: str = "") -> ListedOrder:
+    def _listed(self, followed: Followed) -> ListedOrder:
+        """``followed``'s line in the list of several: where it is, or why it is not."""
         from tote_track.tui.tracker.order_list import ListedOrder
 
+        if followed.failure is not None:
+            return ListedOrder(followed.code, note=f"✖ {followed.failure.title}")
+        if followed.phase is Phase.STOPPED:
+            return ListedOrder(followed.code, note="✖ can no longer be checked")
         shown = followed.shown
-        if note or shown is None or shown.order is None or shown.progress is None:
-            return ListedOrder(followed.code, note=note)
+        if shown is None or shown.order is None or shown.progress is None:
+            return ListedOrder(followed.code)
         from tote_track.tracking.several import order_line
 
         line = order_line(shown.order, shown.progress)
         return ListedOrder(followed.code, line.status, line.step)
 
-    def _list(self, followed: Followed, note: str = "") -> None:
+    def _list(self, followed: Followed) -> None:
         """Several orders: ``followed``'s line in the list says where it is now."""
-        if not self.several:
-            return
-        if not note and followed.phase is Phase.STOPPED:
-            note = "✖ can no longer be checked"
-        listed = list(self.orders)
-        listed[followed.index] = self._listed(followed, note)
-        self.orders = tuple(listed)
+        if self.several:
+            listed = list(self.orders)
+            listed[followed.index] = self._listed(followed)
+            self.orders = tuple(listed)
 
     def action_select_order(self, index: int) -> None:
         """``1``-``9``: show that order."""
