@@ -16,8 +16,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tote_track.api.errors import printable
-from tote_track.api.statuses import FulfillmentStatus, HandoffMode, OrderStatus
-from tote_track.tracking.stepper import Outcome, Progress
+from tote_track.api.statuses import FulfillmentStatus, HandoffMode
+from tote_track.tracking.stepper import Outcome, Progress, outcome_of
 
 if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
     from tote_track.api.models import OrderSummary
@@ -38,6 +38,18 @@ class Milestone(StrEnum):
     VOIDED = "voided"
 
 
+_ENDINGS = {
+    Outcome.FAILED: Milestone.FAILED,
+    Outcome.VOIDED: Milestone.VOIDED,
+    Outcome.CANCELLED: Milestone.CANCELLED,
+}
+_HANDOVERS = {
+    FS.READY_FOR_PICKUP: Milestone.READY,
+    FS.FULFILLED: Milestone.PICKED_UP,
+    FS.DELIVERED: Milestone.DELIVERED,
+}
+
+
 def milestone_of(order: OrderSummary) -> Milestone | None:
     """The milestone ``order``'s state stands for; None while it is on the way there.
 
@@ -45,20 +57,10 @@ def milestone_of(order: OrderSummary) -> Milestone | None:
     no state says the driver has it), FULFILLED picked up, DELIVERED delivered. A
     RETURNED order was handed over before: no new milestone.
     """
-    status, fulfillment = order.status, order.fulfillment_status
-    if status == OrderStatus.FAILED:
-        return Milestone.FAILED
-    if status == OrderStatus.VOIDED:
-        return Milestone.VOIDED
-    if status == OrderStatus.CANCELLED or fulfillment == FS.CANCELLED:
-        return Milestone.CANCELLED
-    if fulfillment == FS.READY_FOR_PICKUP:
-        return Milestone.READY
-    if fulfillment == FS.FULFILLED:
-        return Milestone.PICKED_UP
-    if fulfillment == FS.DELIVERED:
-        return Milestone.DELIVERED
-    return None
+    outcome = outcome_of(order)
+    if outcome in _ENDINGS:
+        return _ENDINGS[outcome]
+    return _HANDOVERS.get(order.fulfillment_status)
 
 
 _WHAT_HAPPENED = {

@@ -39,6 +39,7 @@ __all__ = [
     "Step",
     "StepState",
     "Tone",
+    "outcome_of",
     "progress_of",
     "record_seen",
     "steps_for",
@@ -195,7 +196,7 @@ def progress_of(order: OrderSummary, seen: Seen | None = None) -> Progress:
     it.
     """
     seen = seen or {}
-    outcome = _outcome_of(order)
+    outcome = outcome_of(order)
     fulfillment = order.fulfillment_status
     if outcome in (Outcome.COMPLETED, Outcome.RETURNED):
         reached, current = 4, None
@@ -225,7 +226,8 @@ def progress_of(order: OrderSummary, seen: Seen | None = None) -> Progress:
     )
 
 
-def _outcome_of(order: OrderSummary) -> Outcome | None:
+def outcome_of(order: OrderSummary) -> Outcome | None:
+    """How ``order`` ended (None while it is under way)."""
     status, fulfillment = order.status, order.fulfillment_status
     if status == OrderStatus.FAILED:
         return Outcome.FAILED
