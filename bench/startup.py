@@ -15,9 +15,10 @@ of them see the same machine, and each ratio is the median of the rounds' own ra
 
 Goals: frame <= 1.1x bare, order <= 1.1x floor, both over plain HTTP and over HTTPS.
 
-The delayed path (``--rtt MS``, default 100; 0 leaves it out): the HTTPS sandbox behind a
-proxy on loopback that delays each direction by half the round trip (``delay_proxy.py``; the
-TCP handshake stays local, so a new connection pays two round trips: TLS, then the request).
+The delayed path (``--rtt MS``, default 100; 0 leaves it out): the HTTPS sandbox (a
+throwaway local CA, as ``tote-track sandbox --tls`` serves it) behind a proxy on loopback
+that delays each direction by half the round trip (``delay_proxy.py``; the TCP handshake
+stays local, so a new connection pays two round trips: TLS, then the request).
 Each round, beside the programs above:
 
 * the tracker on the delayed path, right beside the HTTPS one on loopback: its order painted,
