@@ -30,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     tracker = str(Path(sys.executable).with_name("tote-track"))
     with EmbeddedSandbox() as sandbox:
-        order_id = asyncio.run(prepare_order(sandbox))
+        order_id, _ = asyncio.run(prepare_order(sandbox))
         programs = {
             "bare Textual app": PtyProgram([sys.executable, str(HERE / "bare_app.py")]),
             "tote-track (preparing)": PtyProgram(
