@@ -358,7 +358,7 @@ class BoardApp(TerminalApp):
         if location_id is None:  # the picker is open: nothing to read yet
             return
         self.model = self.model.begin_sweep(self.clock.wall())
-        self._show_state()  # arms the moment a hanging sweep makes the board offline
+        self._arm_change(self.clock.wall())  # the moment a hanging sweep makes it offline
         try:
             result = await sweep(self.client, location_id)
         except Exception as error:  # every failure is shown on the board; none ends it
@@ -405,6 +405,10 @@ class BoardApp(TerminalApp):
         self.view = self.model.view(now)
         self.banner = self.banner_text()
         self.status = self.status_text()
+        self._arm_change(now)
+
+    def _arm_change(self, now: datetime) -> None:
+        """The one timer for the next moment the board changes by time alone."""
         change = self.model.next_change(now)
         if change is None or not self.auto_sweep:
             self._stop_timer("change")
