@@ -224,3 +224,39 @@ def _not_zombie(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_beyond_loopback_the_printed_key_is_needed_then_kept_in_a_cookie(tmp_path: Path) -> None:
+    with EmbeddedSandbox() as sandbox:
+        port = free_port()
+        env = {**os.environ, "TOTE_API_BASE_URL": sandbox.base_url, "TOTE_API_TOKEN": "sandbox"}
+        log = tmp_path / "server.log"
+        with log.open("w") as out:
+            server = subprocess.Popen(
+                [*BOARD, "--location", LOCATION, "--kiosk", "--serve", f"0.0.0.0:{port}"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        try:
+            banner = wait_for(log.read_text, lambda text: "Serving on" in text, "the banner")
+            key = banner.split("?key=", 1)[1].split()[0]
+            assert len(key) >= 20
+            base = f"http://127.0.0.1:{port}/"
+
+            async def visit() -> None:
+                assert (await status_of(base))[0] == 403
+                assert (await status_of(f"{base}?key=wrong"))[0] == 403
+                # A browser keeps a cookie of an address; aiohttp must be told to.
+                jar = aiohttp.CookieJar(unsafe=True)
+                async with aiohttp.ClientSession(cookie_jar=jar) as session:
+                    async with session.get(f"{base}?key={key}") as reply:
+                        assert reply.status == 200
+                    async with session.get(base) as reply:  # the cookie carries the key
+                        assert reply.status == 200
+
+            asyncio.run(visit())
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=20)

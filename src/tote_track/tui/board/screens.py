@@ -78,8 +78,9 @@ class BoardHelpScreen(ModalScreen[None]):
             yield Static(table)
             yield Static(
                 Text(
-                    "A new ready code is inverted over a NEW bar; the bell chimes when codes "
-                    "become ready. OFFLINE at the top: the codes date from the time shown."
+                    "A code that becomes ready is called: shown alone, large, with a chime; "
+                    "then it is inverted over a NEW bar for 45 s. A band at the top says when "
+                    "live updates are paused, and since when the codes date."
                 ),
                 classes="help-body",
             )
