@@ -225,8 +225,10 @@ def _guarded(guard: Guard) -> Any:
         if not guard.key_allowed(given) and not guard.key_allowed(request.cookies.get(KEY_COOKIE)):
             return web.Response(status=403, text=NO_KEY, content_type="text/html")
         response: web.StreamResponse = await handler(request)
-        if guard.key is not None and guard.key_allowed(given) and not response.prepared:
-            response.set_cookie(KEY_COOKIE, given, httponly=True, samesite="Strict")
+        key = guard.key
+        keep = key is not None and given is not None and guard.key_allowed(given)
+        if keep and key is not None and not response.prepared:  # the right key only
+            response.set_cookie(KEY_COOKIE, key, httponly=True, samesite="Strict")
         return response
 
     return guarded
