@@ -600,6 +600,9 @@ def test_connection_failures_before_the_first_load_stop_after_the_few_attempts_o
     assert never_reached(NO_CONNECTION)
     assert never_reached(ApiTimeoutError("the TLS handshake did not finish in time"))
     assert not never_reached(SERVER_ERROR)
+    # A connection that dropped, or an answer that never came, reached a server.
+    assert not never_reached(ApiConnectionError("Server disconnected", reached=True))
+    assert not never_reached(ApiTimeoutError("no answer in time", reached=True))
     plan = POLICY.before_first(0.0)
     now = 0.0
     delays = []
@@ -633,3 +636,21 @@ def test_once_loaded_connection_failures_follow_the_schedule_until_its_max_durat
         assert plan.loaded
         assert plan.delay is not None
         now += plan.delay
+
+
+def test_an_order_read_after_a_failed_first_request_is_loaded_whatever_its_scenario() -> None:
+    # The retries before the first load run the preparation schedule; an order that turns
+    # out to be in that very scenario must still count as loaded, or three dropped
+    # connections later the watch would stop as if the API had never answered.
+    plan = POLICY.after_failure(POLICY.before_first(0.0), 0.0, unreached=True)
+    assert not plan.loaded
+    assert plan.delay is not None
+    now = plan.delay
+    plan = POLICY.after_success(plan, ORDERS[Scenario.PREPARATION], now)
+    assert plan.scenario is Scenario.PREPARATION
+    assert plan.loaded
+    for _ in range(UNREACHED_ATTEMPTS * 2):
+        assert plan.delay is not None
+        now += plan.delay
+        plan = POLICY.after_failure(plan, now, unreached=True)
+        assert plan.stop is None

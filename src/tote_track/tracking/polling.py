@@ -72,9 +72,10 @@ one-shot call makes (the client's first try and its ``DEFAULT_MAX_RETRIES`` retr
 
 
 def never_reached(error: BaseException) -> bool:
-    """Whether ``error`` is a connection-level failure: no answer from the API at all
-    (refused, DNS, TLS, proxy, a connection or handshake that stalled)."""
-    return isinstance(error, ApiConnectionError)
+    """Whether ``error`` is a connection-level failure: no connection to the API at all
+    (refused, DNS, TLS, proxy, a connection or handshake that stalled). A connection that
+    dropped, or an answer that did not come, reached a server: the schedule applies."""
+    return isinstance(error, ApiConnectionError) and not error.reached
 
 
 class Scenario(StrEnum):
@@ -284,7 +285,9 @@ class PollingPolicy:
             return _terminal(now)
         if scenario != plan.scenario:
             return self._fresh(scenario, now)
-        return self._next(plan, now, failures=0)
+        # An order was read: it is loaded from now on, even when the first request failed
+        # and the retries ran in the very scenario the order turned out to be in.
+        return self._next(replace(plan, loaded=True), now, failures=0)
 
     def after_failure(
         self,
