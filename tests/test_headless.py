@@ -148,6 +148,18 @@ async def test_an_api_never_reached_exits_4_after_a_few_attempts() -> None:
     assert run.lines == []
 
 
+async def test_dropped_connections_before_the_first_load_reached_a_server() -> None:
+    # A server that takes the request and hangs up is there (a flaky proxy, a restart):
+    # more drops in a row than an unreached API gets attempts, then the order.
+    api = FakeApi()
+    drops = [httpx.RemoteProtocolError("Server disconnected")] * (UNREACHED_ATTEMPTS + 2)
+    api.queue += [*drops, state(api, status="COMPLETED", fulfillment_status="FULFILLED")]
+    run = Run(api)
+    assert await run() == exit_codes.OK
+    assert len(api.requests) == UNREACHED_ATTEMPTS + 3
+    assert len(run.lines) == 1
+
+
 async def test_once_loaded_a_network_that_never_recovers_follows_the_schedule() -> None:
     api = FakeApi()
     api.queue += [state(api), *[httpx.ConnectError("refused")] * 300]

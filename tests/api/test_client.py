@@ -1099,6 +1099,7 @@ async def test_real_refused_connection_is_an_api_connection_error() -> None:
     assert info.value.attempts == 2
     assert len(sleep.delays) == 1
     assert str(info.value).startswith("Could not reach the Tote API at 127.0.0.1")
+    assert not info.value.reached  # no server there: the few attempts of an unreached API
 
 
 async def start_raw_server(
@@ -1124,8 +1125,9 @@ async def test_real_silent_server_is_a_read_timeout() -> None:
         timeout = httpx.Timeout(5.0, read=0.05)
         client = ToteClient(ClientConfig(base, TOKEN), timeout=timeout, max_retries=0)
         async with client:
-            with pytest.raises(ApiTimeoutError, match="while waiting for the answer"):
+            with pytest.raises(ApiTimeoutError, match="while waiting for the answer") as info:
                 await client.get_order(ORDER_ID)
+        assert info.value.reached  # connected: a server is there, only slow
         await asyncio.wait_for(hung_up.wait(), 5)
         server.close()
 
@@ -1150,6 +1152,7 @@ async def test_real_dropped_connection_is_retried_then_reported() -> None:
     assert seen == 3
     assert len(sleep.delays) == 2
     assert info.value.attempts == 3
+    assert info.value.reached  # the server took the request and hung up: it was reached
 
 
 async def test_https_verifies_certificates_and_plain_http_skips_the_ca_bundle(

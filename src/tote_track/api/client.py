@@ -246,6 +246,16 @@ def parse_model(
     )
 
 
+# Failures of a connection that was open: the API was there (it dropped the connection, or
+# did not answer in time), unlike a connection that could not be made at all.
+_AFTER_CONNECTING = (
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+)
+
 _TIMEOUT_PHASES: dict[type[BaseException], str] = {
     httpx.ConnectTimeout: "while connecting",
     httpx.ReadTimeout: "while waiting for the answer",
@@ -764,7 +774,8 @@ class ToteClient:
                 raise stalled from exc
             phase = _TIMEOUT_PHASES.get(type(exc), f"within {self._attempt_timeout:g} s in all")
             raise ApiTimeoutError(
-                f"The Tote API at {request.url.host} did not answer in time ({phase})"
+                f"The Tote API at {request.url.host} did not answer in time ({phase})",
+                reached=isinstance(exc, _AFTER_CONNECTING),
             ) from exc
         except httpx.DecodingError as exc:
             raise BadResponseError(
@@ -781,7 +792,8 @@ class ToteClient:
                 raise failure from exc
             reason = self._scrub(str(exc)) or type(exc).__name__
             raise ApiConnectionError(
-                f"Could not reach the Tote API at {request.url.host}: {reason}"
+                f"Could not reach the Tote API at {request.url.host}: {reason}",
+                reached=isinstance(exc, _AFTER_CONNECTING),
             ) from exc
 
     def _check_status(self, response: httpx.Response, body: bytes, request_id: str | None) -> None:

@@ -347,9 +347,18 @@ class InsecureTransportError(InvalidConfigError):
 
 
 class ApiConnectionError(ToteError):
-    """No answer from the API: refused or dropped connection, DNS failure, ..."""
+    """No answer from the API: refused or dropped connection, DNS failure, ...
+
+    ``reached``: the connection to the API was open when it failed (it dropped, or the
+    answer never came): a server is there, unlike a refused connection, a name that does
+    not resolve or a handshake that never finished.
+    """
 
     transient = True
+
+    def __init__(self, message: str, *, reached: bool = False) -> None:
+        super().__init__(message)
+        self.reached = reached
 
 
 class ApiTimeoutError(ApiConnectionError):
