@@ -10,8 +10,10 @@ sandbox takes it too.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -78,21 +80,28 @@ def test_the_files_token_is_the_one_sent(
     assert seen.headers["authorization"] == f"Bearer {TOKEN}"
 
 
-def test_a_token_file_keeps_the_token_out_of_ps(
-    hostile_server: HostileServer, token_file: Path
-) -> None:
-    hostile_server.route("GET", "/orders", json_reply(EMPTY_PAGE))
-    argv = [sys.executable, "-m", "tote_track", "list", "--token-file", str(token_file)]
-    env = {**os.environ, "TOTE_API_BASE_URL": hostile_server.base_url}
-    env.pop("TOTE_API_TOKEN", None)
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        shown = Path(f"/proc/{proc.pid}/cmdline").read_bytes()  # what `ps` shows
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
+def test_a_token_file_keeps_the_token_out_of_ps(token_file: Path) -> None:
+    # An API that accepts the connection and never answers keeps the command running
+    # while its command line (what `ps` shows) is read.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        base_url = f"http://127.0.0.1:{silent.getsockname()[1]}/v1/online-ordering"
+        argv = [sys.executable, "-m", "tote_track", "list", "--token-file", str(token_file)]
+        env = {**os.environ, "TOTE_API_BASE_URL": base_url}
+        env.pop("TOTE_API_TOKEN", None)
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            shown = b""
+            deadline = time.monotonic() + 30
+            while b"--token-file" not in shown:  # until the new program is the one running
+                assert proc.poll() is None, "the command ended before its line could be read"
+                assert time.monotonic() < deadline, "the command line never showed the program"
+                shown = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+                time.sleep(0.01)
+        finally:
             proc.kill()
-            proc.wait()
+            out, err = proc.communicate(timeout=30)
     assert TOKEN.encode() not in shown
     assert str(token_file).encode() in shown
     assert TOKEN.encode() not in out + err

@@ -371,14 +371,13 @@ async def test_the_pages_turn_by_themselves_and_stop_when_everything_fits(store:
     app.auto_sweep = True
     app.page_every = 0.05
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        assert app.shown is not None
-        assert app.shown.paging
-        for _ in range(40):
-            if app.turn:
-                break
+        # The pages turn every 50 ms, so the screen never settles while they do: wait for
+        # a turn instead (and fail, saying so, if none comes).
+        deadline = asyncio.get_running_loop().time() + 10
+        while not (app.shown is not None and app.shown.paging and app.turn >= 1):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no page turned by itself in 10 s (shown: {app.shown})")
             await pilot.pause(0.02)
-        assert app.turn >= 1
         for order in made[5:]:
             store.advance(order.id, "ready", "picked_up")
         app.refresh_board()
