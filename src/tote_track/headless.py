@@ -636,19 +636,27 @@ def run_follow(
     policy: PollingPolicy | None = None,
 ) -> int:
     """Follow ``order_id`` with lines on stdout (:func:`follow_order`); the exit code."""
+    return _polling(
+        config,
+        lambda client: follow_order(
+            client,
+            order_id,
+            echo=_echo,
+            warn=_warn,
+            until=until,
+            json_lines=json_lines,
+            policy=policy,
+        ),
+    )
+
+
+def _polling(config: ClientConfig, follow: Callable[[ToteClient], Awaitable[int]]) -> int:
+    """Run ``follow`` with a client that never retries by itself: the polling policy owns
+    every wait (Retry-After too). The exit code."""
 
     async def run() -> int:
-        # No retries inside the client: the polling policy owns every wait (Retry-After too).
         async with ToteClient(config, max_retries=0) as client:
-            return await follow_order(
-                client,
-                order_id,
-                echo=_echo,
-                warn=_warn,
-                until=until,
-                json_lines=json_lines,
-                policy=policy,
-            )
+            return await follow(client)
 
     return asyncio.run(run())
 
@@ -669,21 +677,19 @@ def run_watch(
     if len(order_ids) == 1:
         return run_follow(config, order_ids[0], until=until, json_lines=json_lines, policy=policy)
 
-    async def run() -> int:
-        # No retries inside the client: the polling policy owns every wait (Retry-After too).
-        async with ToteClient(config, max_retries=0) as client:
-            return await follow_orders(
-                client,
-                order_ids,
-                fail_fast=fail_fast,
-                echo=_echo,
-                warn=_warn,
-                until=until,
-                json_lines=json_lines,
-                policy=policy,
-            )
-
-    return asyncio.run(run())
+    return _polling(
+        config,
+        lambda client: follow_orders(
+            client,
+            order_ids,
+            fail_fast=fail_fast,
+            echo=_echo,
+            warn=_warn,
+            until=until,
+            json_lines=json_lines,
+            policy=policy,
+        ),
+    )
 
 
 def order_ids_of(config: ClientConfig, texts: Sequence[str]) -> list[str]:
