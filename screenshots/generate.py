@@ -17,7 +17,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -138,6 +139,29 @@ SHOTS = [
 ]  # fmt: skip
 
 
+@asynccontextmanager
+async def tracker_on(
+    engine: Engine, orders: str | list[str], viewed_at: datetime
+) -> AsyncIterator[Pilot[Any]]:
+    """The real tracker on ``orders`` of the in-process sandbox, its clock frozen at
+    ``viewed_at``, settled after its first load."""
+    app_server = create_app(token="sandbox", engine=engine)
+    async with app_server.router.lifespan_context(app_server):
+        transport = httpx.ASGITransport(app=app_server)
+        config = ClientConfig(base_url=BASE_URL, token="sandbox")
+        tracker = TrackerApp(
+            lambda: ToteClient(config, transport=transport, max_retries=0),
+            orders,
+            clock=Clock(wall=lambda: viewed_at, monotonic=lambda: 1000.0),
+            notify=False,
+            auto_poll=False,
+            tz=UTC,
+        )
+        async with tracker.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            yield pilot
+
+
 async def take(shot: Shot, out: Path = HERE, *, png: bool = True) -> Path:
     clock = SandboxClock()
     engine = Engine(clock=clock, rng=random.Random(1), id_rng=random.Random(shot.name))
@@ -149,28 +173,15 @@ async def take(shot: Shot, out: Path = HERE, *, png: bool = True) -> Path:
             clock.tick()
             order = engine.apply_event(order.id, event)
         order_id = order.id
-    app_server = create_app(token="sandbox", engine=engine)
-    viewed_at = clock.now + timedelta(seconds=12)
-    async with app_server.router.lifespan_context(app_server):
-        transport = httpx.ASGITransport(app=app_server)
-        config = ClientConfig(base_url=BASE_URL, token="sandbox")
-        tracker = TrackerApp(
-            lambda: ToteClient(config, transport=transport, max_retries=0),
-            order_id,
-            clock=Clock(wall=lambda: viewed_at, monotonic=lambda: 1000.0),
-            notify=False,
-            auto_poll=False,
-            tz=UTC,
-        )
-        async with tracker.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            if shot.action is not None:
-                await shot.action(pilot, engine, order_id)
-            for field in tracker.screen.query(Input):
-                field.cursor_blink = False
-            await pilot.pause()
-            svg_path = out / f"{shot.name}.svg"
-            svg_path.write_text(tracker.export_screenshot(title=f"tote-track · {shot.title}"))
+    async with tracker_on(engine, order_id, clock.now + timedelta(seconds=12)) as pilot:
+        tracker = pilot.app
+        if shot.action is not None:
+            await shot.action(pilot, engine, order_id)
+        for field in tracker.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.pause()
+        svg_path = out / f"{shot.name}.svg"
+        svg_path.write_text(tracker.export_screenshot(title=f"tote-track · {shot.title}"))
     if not png:
         return svg_path
     png_path = svg_path.with_suffix(".png")
@@ -240,25 +251,11 @@ async def take_several(out: Path = HERE, *, png: bool = True) -> Path:
             clock.tick()
             order = engine.apply_event(order.id, event)
         order_ids.append(order.id)
-    viewed_at = clock.now + timedelta(seconds=12)
-    app_server = create_app(token="sandbox", engine=engine)
-    async with app_server.router.lifespan_context(app_server):
-        transport = httpx.ASGITransport(app=app_server)
-        config = ClientConfig(base_url=BASE_URL, token="sandbox")
-        tracker = TrackerApp(
-            lambda: ToteClient(config, transport=transport, max_retries=0),
-            order_ids,
-            clock=Clock(wall=lambda: viewed_at, monotonic=lambda: 1000.0),
-            notify=False,
-            auto_poll=False,
-            tz=UTC,
-        )
-        async with tracker.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            await pilot.press("2")
-            await settle(pilot)
-            svg_path = out / f"{SEVERAL_SHOT}.svg"
-            svg_path.write_text(tracker.export_screenshot(title="tote-track · four orders"))
+    async with tracker_on(engine, order_ids, clock.now + timedelta(seconds=12)) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        svg_path = out / f"{SEVERAL_SHOT}.svg"
+        svg_path.write_text(pilot.app.export_screenshot(title="tote-track · four orders"))
     if png:
         png_path = svg_path.with_suffix(".png")
         rasterize(svg_path.read_text(), png_path)
