@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 import io
 import sys
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 
 from tote_track import cli, exit_codes
 from tote_track.api.errors import ApiConnectionError, InvalidConfigError, NotFoundError
-from tote_track.run import CommandFailed, run_command
+from tote_track.run import CommandFailed, pause_collection, resume_collection, run_command
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "tote_track"
 
@@ -110,3 +111,39 @@ def test_every_exit_status_comes_from_exit_codes() -> None:
 def test_the_check_sees_a_literal() -> None:
     code = "def run_x():\n    return 2\nsys.exit(130)\nEXIT_OK = 0\n"
     assert _exit_literals(ast.parse(code)) == ["EXIT_OK", "run_x: return 2", "sys.exit(130)"]
+
+
+@pytest.mark.parametrize("error", [None, KeyboardInterrupt(), InvalidConfigError("bad")])
+def test_a_paused_collector_runs_again_however_the_command_ends(
+    error: BaseException | None,
+) -> None:
+    """``track`` pauses the cyclic collector while its screen starts; however its runner
+    ends, ``run_command`` leaves the collector running."""
+
+    def runner() -> int:
+        pause_collection()
+        assert not gc.isenabled()
+        if error is not None:
+            raise error
+        return exit_codes.OK
+
+    try:
+        run_command(runner)
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_resuming_keeps_what_start_up_made_out_of_later_passes() -> None:
+    """Resuming freezes what exists (the modules, classes and widgets start-up made), so
+    later passes skip it; without a pause, resuming does nothing."""
+    frozen = gc.get_freeze_count()
+    resume_collection()
+    assert gc.get_freeze_count() == frozen  # no pause: nothing frozen
+    pause_collection()
+    kept = [object() for _ in range(10)]  # tracked containers made during start-up
+    kept.append([kept])
+    resume_collection()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= frozen + 1
+    gc.unfreeze()

@@ -53,6 +53,7 @@ from tote_track.api.models import (
     PaymentStatus,
     short_code,
 )
+from tote_track.api.warm import WarmConnection
 from tote_track.run import CommandFailed, say
 from tote_track.tracking.lifecycle import (
     TARGETS,
@@ -596,16 +597,17 @@ def _warn(line: str) -> None:
     click.echo(line, err=True)
 
 
-def order_id_of(config: ClientConfig, text: str) -> str:
+def order_id_of(config: ClientConfig, text: str, *, warm: WarmConnection | None = None) -> str:
     """The id of the order ``text`` names (see :func:`find_order`); a short code is looked up
     through ``config``'s API. Raises :class:`OrderLookupError` (no match, several), or
-    :class:`CommandFailed` (exit 4) when the lookup itself fails."""
+    :class:`CommandFailed` (exit 4) when the lookup itself fails. ``warm``: the API's
+    connection, opened ahead (``api.warm``)."""
     ref = parse_order_ref(text)
     if ref.order_id is not None:
         return ref.order_id
 
     async def lookup() -> str:
-        async with ToteClient(config) as client:
+        async with ToteClient(config, warm=warm) as client:
             return await find_order(client, text)
 
     with lookup_failures(text):
@@ -634,6 +636,7 @@ def run_follow(
     until: str | None = None,
     json_lines: bool = False,
     policy: PollingPolicy | None = None,
+    warm: WarmConnection | None = None,
 ) -> int:
     """Follow ``order_id`` with lines on stdout (:func:`follow_order`); the exit code."""
     return _polling(
@@ -647,15 +650,21 @@ def run_follow(
             json_lines=json_lines,
             policy=policy,
         ),
+        warm=warm,
     )
 
 
-def _polling(config: ClientConfig, follow: Callable[[ToteClient], Awaitable[int]]) -> int:
+def _polling(
+    config: ClientConfig,
+    follow: Callable[[ToteClient], Awaitable[int]],
+    *,
+    warm: WarmConnection | None = None,
+) -> int:
     """Run ``follow`` with a client that never retries by itself: the polling policy owns
     every wait (Retry-After too). The exit code."""
 
     async def run() -> int:
-        async with ToteClient(config, max_retries=0) as client:
+        async with ToteClient(config, max_retries=0, warm=warm) as client:
             return await follow(client)
 
     return asyncio.run(run())
@@ -669,14 +678,39 @@ def run_watch(
     json_lines: bool = False,
     poll_speed: float = 1.0,
     fail_fast: bool = False,
+    warm: WarmConnection | None = None,
 ) -> int:
     """``tote-track watch``: the order ``text`` names (or each of several), followed until
-    it ends (every one of them is decided; ``fail_fast``: or one can no longer get there)."""
-    order_ids = order_ids_of(config, [text] if isinstance(text, str) else text)
-    policy = PollingPolicy().scaled(poll_speed) if poll_speed != 1.0 else None
-    if len(order_ids) == 1:
-        return run_follow(config, order_ids[0], until=until, json_lines=json_lines, policy=policy)
+    it ends (every one of them is decided; ``fail_fast``: or one can no longer get there).
+    ``warm``: the API's connection, opened ahead (``api.warm``): the first request's."""
+    try:
+        order_ids = order_ids_of(config, [text] if isinstance(text, str) else text, warm=warm)
+        policy = PollingPolicy().scaled(poll_speed) if poll_speed != 1.0 else None
+        if len(order_ids) == 1:
+            return run_follow(
+                config,
+                order_ids[0],
+                until=until,
+                json_lines=json_lines,
+                policy=policy,
+                warm=warm,
+            )
+        return _watch_several(config, order_ids, until, json_lines, policy, fail_fast, warm)
+    finally:
+        if warm is not None:
+            warm.close()
 
+
+def _watch_several(
+    config: ClientConfig,
+    order_ids: list[str],
+    until: str | None,
+    json_lines: bool,
+    policy: PollingPolicy | None,
+    fail_fast: bool,
+    warm: WarmConnection | None,
+) -> int:
+    """``watch`` of several orders at once: their lines, prefixed with their codes."""
     return _polling(
         config,
         lambda client: follow_orders(
@@ -689,13 +723,16 @@ def run_watch(
             json_lines=json_lines,
             policy=policy,
         ),
+        warm=warm,
     )
 
 
-def order_ids_of(config: ClientConfig, texts: Sequence[str]) -> list[str]:
+def order_ids_of(
+    config: ClientConfig, texts: Sequence[str], *, warm: WarmConnection | None = None
+) -> list[str]:
     """The ids of the orders ``texts`` name (codes looked up one by one, as
     :func:`order_id_of`), each once: a code and the id it names are one order."""
-    return list(dict.fromkeys(order_id_of(config, text) for text in texts))
+    return list(dict.fromkeys(order_id_of(config, text, warm=warm) for text in texts))
 
 
 async def _say_then_sleep(delay: float) -> None:

@@ -50,11 +50,9 @@ __all__ = [
     "serve_board",
     "serve_board_demo",
     "serve_command",
-    "served_to_browser",
 ]
 
 DEFAULT_SERVE_HOST = "127.0.0.1"
-WEB_DRIVER = "textual.drivers.web_driver:WebDriver"
 TEMPLATES = Path(__file__).parent / "serve_templates"
 ENV_NAMES = ("TOTE_API_BASE_URL", "TOTE_API_TOKEN", "TOTE_CA_BUNDLE")
 
@@ -114,12 +112,6 @@ def parse_serve_address(value: str) -> ServeAddress:
     if not 1 <= port <= 65535:
         raise ValueError(f"port {port} is out of range; use a port from 1 to 65535.")
     return ServeAddress(host, port)
-
-
-def served_to_browser() -> bool:
-    """True in a session's process that textual-serve started (its screen is a browser tab,
-    not a terminal)."""
-    return os.environ.get("TEXTUAL_DRIVER") == WEB_DRIVER
 
 
 def board_command_line(location_id: str, *, kiosk: bool, uncollected_after: int = 15) -> str:

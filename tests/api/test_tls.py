@@ -8,6 +8,7 @@ the exact sentence the user sees.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import shutil
 import socket
@@ -31,6 +32,7 @@ from tote_track.api.errors import (
     TlsError,
 )
 from tote_track.api.trust import build_ssl_context, trust_in_background
+from tote_track.api.warm import WarmConnection
 from tote_track.sandbox.server import EmbeddedSandbox
 
 TOKEN = "tls-test-token-5f0c2b9e"
@@ -88,8 +90,18 @@ def free_port() -> int:
         return port
 
 
-async def first_error(config: ClientConfig, **options: object) -> Exception:
+@pytest.fixture(params=[False, True], ids=["cold", "warm"])
+def ahead(request: pytest.FixtureRequest) -> bool:
+    """Whether the connection is opened ahead (``api.warm``): every failure must read the
+    same either way (a connection that failed ahead is tried again by the client)."""
+    return bool(request.param)
+
+
+async def first_error(config: ClientConfig, *, ahead: bool = False, **options: object) -> Exception:
     sleep = FakeSleep()
+    if ahead:
+        warm = WarmConnection(config).start()
+        options.update(ssl_context=await asyncio.wrap_future(warm.trust), warm=warm)
     async with ToteClient(config, sleep=sleep, **options) as client:  # type: ignore[arg-type]
         with pytest.raises(ApiConnectionError) as info:
             await client.list_orders(limit=1)
@@ -196,8 +208,10 @@ def test_a_bad_ca_bundle_read_on_a_thread_is_the_same_clear_error(tmp_path: Path
 # -- not trusted: one sentence each ----------------------------------------------------
 
 
-async def test_an_unknown_ca_is_not_trusted_and_not_retried(sandbox: EmbeddedSandbox) -> None:
-    error = await first_error(ClientConfig(sandbox.base_url, TOKEN), max_retries=2)
+async def test_an_unknown_ca_is_not_trusted_and_not_retried(
+    sandbox: EmbeddedSandbox, ahead: bool
+) -> None:
+    error = await first_error(ClientConfig(sandbox.base_url, TOKEN), max_retries=2, ahead=ahead)
     assert type(error) is TlsError
     assert str(error) == UNTRUSTED
     assert not error.transient
@@ -212,10 +226,14 @@ async def test_a_ca_bundle_of_another_ca_does_not_help(
     assert str(error) == UNTRUSTED
 
 
-async def test_a_certificate_for_another_name(other_ca: trustme.CA, tmp_path: Path) -> None:
+async def test_a_certificate_for_another_name(
+    other_ca: trustme.CA, tmp_path: Path, ahead: bool
+) -> None:
     with serve_certificate(tmp_path, other_ca.issue_cert("api.example.com")) as wrong_name:
         ca = write_ca(other_ca, tmp_path / "ca.pem")
-        error = await first_error(ClientConfig(wrong_name.base_url, TOKEN, ca_bundle=ca))
+        error = await first_error(
+            ClientConfig(wrong_name.base_url, TOKEN, ca_bundle=ca), ahead=ahead
+        )
     assert type(error) is TlsError
     assert str(error) == (
         "The certificate of 127.0.0.1 was issued for another host name: check the API base "
@@ -223,13 +241,13 @@ async def test_a_certificate_for_another_name(other_ca: trustme.CA, tmp_path: Pa
     )
 
 
-async def test_an_expired_certificate(other_ca: trustme.CA, tmp_path: Path) -> None:
+async def test_an_expired_certificate(other_ca: trustme.CA, tmp_path: Path, ahead: bool) -> None:
     leaf = other_ca.issue_cert(
         "127.0.0.1", not_before=dt.datetime(2020, 1, 1), not_after=dt.datetime(2021, 1, 1)
     )
     with serve_certificate(tmp_path, leaf) as expired:
         ca = write_ca(other_ca, tmp_path / "ca.pem")
-        error = await first_error(ClientConfig(expired.base_url, TOKEN, ca_bundle=ca))
+        error = await first_error(ClientConfig(expired.base_url, TOKEN, ca_bundle=ca), ahead=ahead)
     assert type(error) is TlsError
     assert str(error) == (
         "The certificate of 127.0.0.1 has expired: whoever runs 127.0.0.1 must renew it (if "
@@ -237,9 +255,11 @@ async def test_an_expired_certificate(other_ca: trustme.CA, tmp_path: Path) -> N
     )
 
 
-async def test_a_refused_connection_is_retried_and_says_so() -> None:
+async def test_a_refused_connection_is_retried_and_says_so(ahead: bool) -> None:
     port = free_port()
-    error = await first_error(ClientConfig(f"https://127.0.0.1:{port}/v1", TOKEN), max_retries=1)
+    error = await first_error(
+        ClientConfig(f"https://127.0.0.1:{port}/v1", TOKEN), max_retries=1, ahead=ahead
+    )
     assert type(error) is ApiConnectionError
     assert error.transient
     assert error.attempts == 2
@@ -249,8 +269,10 @@ async def test_a_refused_connection_is_retried_and_says_so() -> None:
     )
 
 
-async def test_a_host_name_that_does_not_resolve() -> None:
-    error = await first_error(ClientConfig("https://nonexistent.invalid/v1", TOKEN), max_retries=0)
+async def test_a_host_name_that_does_not_resolve(ahead: bool) -> None:
+    error = await first_error(
+        ClientConfig("https://nonexistent.invalid/v1", TOKEN), max_retries=0, ahead=ahead
+    )
     assert type(error) is ApiConnectionError
     assert str(error) == (
         "The host name nonexistent.invalid could not be resolved: check the API base URL and "
@@ -258,7 +280,7 @@ async def test_a_host_name_that_does_not_resolve() -> None:
     )
 
 
-async def test_a_tls_handshake_that_never_ends() -> None:
+async def test_a_tls_handshake_that_never_ends(ahead: bool) -> None:
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(5)  # accepts connections (the kernel does), never says a word
@@ -267,6 +289,7 @@ async def test_a_tls_handshake_that_never_ends() -> None:
             ClientConfig(f"https://127.0.0.1:{port}/v1", TOKEN),
             max_retries=0,
             timeout=httpx.Timeout(5.0, connect=0.3),
+            ahead=ahead,
         )
     assert type(error) is ApiTimeoutError
     assert str(error) == (

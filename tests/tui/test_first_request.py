@@ -11,6 +11,7 @@ reached the server when the order's modules start loading).
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import pty
 import select
@@ -35,7 +36,7 @@ from tote_track.api.early import EarlyCall
 from tote_track.api.errors import NotFoundError
 from tote_track.api.models import short_code
 from tote_track.headless import OrderLookupError, order_id_of
-from tote_track.run import CommandFailed
+from tote_track.run import CommandFailed, pause_collection, resume_collection
 from tote_track.sandbox.server import EmbeddedSandbox
 from tote_track.tui.tracker import app as app_module
 from tote_track.tui.tracker.app import TrackerApp
@@ -93,6 +94,45 @@ def test_the_frame_comes_first_then_the_request_at_once() -> None:
                 assert request.startswith(f"GET /v1/orders/{ORDER_ID} HTTP/1.1".encode())
                 assert code in painted
                 assert b"Fetching order" in painted
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=DEADLINE)
+            os.close(leader)
+
+
+def test_the_connection_opens_before_the_frame() -> None:
+    """``tote-track ID`` with an ``https://`` API in a terminal: the TLS handshake's first
+    message reaches the server (which never answers it) before the frame is painted, and
+    the frame follows all the same (``api.warm``: the connection opens while Textual loads).
+    """
+    code = short_code(ORDER_ID).encode()
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(DEADLINE)
+        base_url = f"https://127.0.0.1:{server.getsockname()[1]}/v1"
+        leader, follower = pty.openpty()
+        process = subprocess.Popen(
+            [str(TOTE_TRACK), ORDER_ID, "--base-url", base_url, "--token", "t0k"],
+            stdin=follower,
+            stdout=follower,
+            stderr=follower,
+            env={**os.environ, "TERM": "xterm-256color"},
+            start_new_session=True,
+            close_fds=True,
+        )
+        os.close(follower)
+        try:
+            connection, _ = server.accept()
+            with connection:
+                connection.settimeout(DEADLINE)
+                hello = connection.recv(5)
+                painted = read_available(leader)  # the moment the hello arrived
+                assert hello[:2] == b"\x16\x03"  # a TLS handshake record
+                assert code not in painted
+                deadline = time.monotonic() + DEADLINE
+                while code not in painted:
+                    assert time.monotonic() < deadline, "the frame was never painted"
+                    select.select([leader], [], [], 1.0)
+                    painted += read_available(leader)
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=DEADLINE)
@@ -244,3 +284,23 @@ async def test_a_first_request_still_out_stops_when_the_app_quits() -> None:
             early.cancel()
             stopped = await asyncio.to_thread(early.outcome.exception, DEADLINE)
         assert isinstance(stopped, asyncio.CancelledError)
+
+
+@pytest.mark.parametrize("found", [True, False], ids=["shown", "not-found"])
+async def test_the_collector_runs_again_after_the_first_answer(
+    live: EmbeddedSandbox, found: bool
+) -> None:
+    """``track`` pauses the cyclic collector while the tracker starts
+    (``run.pause_collection``); the first answer, an order or an error, ends the pause."""
+    order_id = (
+        await asyncio.to_thread(pickup_order, live, "payment_completed") if found else MISSING
+    )
+    pause_collection()
+    try:
+        app = tracker_on(live, order_id, None)
+        async with app.run_test(size=(100, 34)) as pilot:
+            await settle(pilot)
+            assert (app.order is not None) is found
+            assert gc.isenabled()
+    finally:
+        resume_collection()

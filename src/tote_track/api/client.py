@@ -59,7 +59,7 @@ from urllib.parse import quote
 import httpx
 
 from tote_track import __version__
-from tote_track.api.config import ClientConfig
+from tote_track.api.config import CONNECT_TIMEOUT, ClientConfig
 from tote_track.api.errors import (
     RETRY_AFTER_CAP,
     SECRET_MIN_LENGTH,
@@ -82,6 +82,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
     from tote_track.api.models import CancelResult, Order, OrderSummary, Page
+    from tote_track.api.warm import WarmConnection
 
 __all__ = [
     "BACKOFF_BASE",
@@ -107,7 +108,7 @@ __all__ = [
 logger = logging.getLogger("tote_track.api")
 
 USER_AGENT = f"tote-track/{__version__}"
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=15.0, pool=5.0)
+DEFAULT_TIMEOUT = httpx.Timeout(connect=CONNECT_TIMEOUT, read=15.0, write=15.0, pool=5.0)
 DEFAULT_ATTEMPT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 2
 BACKOFF_BASE = 0.5
@@ -339,10 +340,12 @@ class ToteClient:
         attempt_timeout: float | None = DEFAULT_ATTEMPT_TIMEOUT,
         rng: random.Random | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        warm: WarmConnection | None = None,
     ) -> None:
         """``ssl_context``: the verifying context for an ``https://`` API, when the caller
         has built it ahead (see ``trust.trust_in_background``); by default it is built here
-        from ``config.ca_bundle``."""
+        from ``config.ca_bundle``. ``warm``: the API's connection, opened ahead with that
+        context (``api.warm``); the first request goes on it."""
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
         self._config = config
@@ -354,6 +357,17 @@ class ToteClient:
         if config.token is not None:
             headers["Authorization"] = f"Bearer {config.token}"
         https = config.uses_tls
+        if warm is not None and ssl_context is None and https:
+            ssl_context = warm.trust.result()  # the context its connection was opened with
+        verify = (
+            (ssl_context or build_ssl_context(config.ca_bundle)) if https else no_trust_context()
+        )
+        # (A transport of its own turns httpx's proxies from the environment off: a warm
+        # connection is only ever opened where the environment sets none.)
+        if warm is not None and warm.opens and transport is None and https:
+            from tote_track.api.adopt import adopting_transport
+
+            transport = adopting_transport(warm, verify=verify, trust_env=https)
         self._http = httpx.AsyncClient(
             base_url=config.base_url,
             headers=headers,
@@ -364,9 +378,7 @@ class ToteClient:
             # ~70 ms of start-up: a plain-http base URL (only ever loopback, see ClientConfig)
             # never negotiates TLS (no proxy, redirects not followed), so it gets a context
             # that checks certificates but loads none.
-            verify=(ssl_context or build_ssl_context(config.ca_bundle))
-            if https
-            else no_trust_context(),
+            verify=verify,
             # Proxies from the environment for https only: over plain http a proxy would
             # read the token in clear (and its loopback is not ours).
             trust_env=https,

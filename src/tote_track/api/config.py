@@ -31,9 +31,12 @@ from urllib.parse import urlsplit
 
 from tote_track.api.errors import InsecureTransportError, InvalidConfigError
 
-__all__ = ["DEFAULT_BASE_URL", "ClientConfig", "is_loopback_host"]
+__all__ = ["CONNECT_TIMEOUT", "DEFAULT_BASE_URL", "ClientConfig", "is_loopback_host"]
 
 DEFAULT_BASE_URL = "https://sandbox.api.tote.ai/v1/online-ordering"
+
+CONNECT_TIMEOUT = 5.0
+"""Seconds a connection may take to open (TCP's handshake; TLS's again)."""
 
 
 def is_loopback_host(host: str) -> bool:

@@ -23,7 +23,7 @@ from tote_track.cli.params import (
     token_file_option,
     until_value,
 )
-from tote_track.run import run_command
+from tote_track.run import pause_collection, run_command
 
 DEMO_SPEED = 1.0
 
@@ -75,6 +75,7 @@ def track_command(
     order ends (exit codes as `watch`: 0 completed, 1 ended another way, 3 gave up, 4 API
     error).
     """
+    pause_collection()  # until the tracker shows its first order (tui.tracker.app)
     from tote_track.tui.tracker.run import run_track
 
     _exit_with(
@@ -168,18 +169,25 @@ def watch_command(
     and exit_code; error adds error and exit_code. error is {message, code,
     status_code, request_id}. A final error also gets one line on stderr.
     """
-    from tote_track.headless import run_watch
 
-    _exit_with(
-        lambda: run_watch(
-            api_config(base_url, token, ca_bundle),
+    def watch() -> int:
+        from tote_track.api.warm import WarmConnection
+
+        config = api_config(base_url, token, ca_bundle)
+        warm = WarmConnection(config).start()  # its handshakes, while the client loads
+        from tote_track.headless import run_watch
+
+        return run_watch(
+            config,
             order_ids,
             until=until,
             json_lines=json_lines,
             poll_speed=poll_speed,
             fail_fast=fail_fast,
+            warm=warm,
         )
-    )
+
+    _exit_with(watch)
 
 
 @click.command("list")

@@ -53,6 +53,7 @@ from tote_track import exit_codes
 from tote_track.api.client import ClientFactory, ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.errors import PaginationLimitError, ToteError
+from tote_track.api.warm import WarmConnection
 from tote_track.tracking.board import (
     NEW_FOR,
     SWEEP_PAGE_CAP,
@@ -600,12 +601,14 @@ def run_board(
     kiosk: bool = False,
     chime: bool = True,
     uncollected_after: timedelta = UNCOLLECTED_AFTER,
+    warm: WarmConnection | None = None,
 ) -> int:
     """Run the board in this terminal until it is closed; returns the exit code. Without
-    ``location_id`` it opens on the picker of the recent orders' locations."""
+    ``location_id`` it opens on the picker of the recent orders' locations. ``warm``: the
+    API's connection, opening (``api.warm``)."""
     # No retries inside the client: the board's policy owns every wait and shows it.
     app = BoardApp(
-        lambda: ToteClient(config, max_retries=0),
+        lambda: ToteClient(config, max_retries=0, warm=warm),
         location_id,
         kiosk=kiosk,
         chime=chime,

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from tote_track.api.config import ClientConfig
+from tote_track.api.warm import WarmConnection
 from tote_track.run import require_terminal
 
 if TYPE_CHECKING:
@@ -44,12 +45,17 @@ def run_board_command(
             no_key=no_key,
         )
     require_terminal("the board")
-    from tote_track.tui.board.app import run_board
+    warm = WarmConnection(config).start()  # its handshakes, while Textual loads
+    try:
+        from tote_track.tui.board.app import run_board
 
-    return run_board(
-        config,
-        location_id,
-        kiosk=kiosk,
-        chime=chime,
-        uncollected_after=timedelta(minutes=uncollected_after),
-    )
+        return run_board(
+            config,
+            location_id,
+            kiosk=kiosk,
+            chime=chime,
+            uncollected_after=timedelta(minutes=uncollected_after),
+            warm=warm,
+        )
+    finally:
+        warm.close()

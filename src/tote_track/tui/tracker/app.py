@@ -41,6 +41,7 @@ from tote_track import exit_codes
 from tote_track.api.errors import ToteError
 from tote_track.api.statuses import FulfillmentStatus, OrderStatus, short_code
 from tote_track.api.trust import trust_in_background
+from tote_track.run import resume_collection
 from tote_track.tracking.errors import ErrorWords, describe_cancel_failure
 from tote_track.tracking.freshness import Phase, freshness, load_failure, phase_after
 from tote_track.tracking.lifecycle import cancel_eligibility
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
     from tote_track.api.config import ClientConfig
     from tote_track.api.early import EarlyCall
     from tote_track.api.models import Order
+    from tote_track.api.warm import WarmConnection
 
     # Imported where they are first shown (a key, an error): the first frame needs neither.
     from tote_track.tracking.stepper import Progress
@@ -415,6 +417,7 @@ class TrackerApp(TerminalApp):
             self._poll_succeeded(followed, order)
             if followed is self.current:
                 await self._mount_panels()
+        resume_collection()  # start-up is over (see tote_track.run.pause_collection)
 
     async def _get_order(self, followed: Followed) -> Order:
         """The order, from the app's own client; until one is shown, with what showing it
@@ -977,15 +980,18 @@ def run_tracker(
     policy: PollingPolicy | None = None,
     verbose: bool = False,
     early: EarlyCall[Reply] | None = None,
+    warm: WarmConnection | None = None,
 ) -> int:
     """Run the tracker in this terminal until the customer quits; returns the exit code.
 
     ``order_id``: one order's id, or several. ``early``: the first request, already sent
-    (see ``api.early``)."""
+    (see ``api.early``). ``warm``: the API's connection, opening (see ``api.warm``)."""
     # The trusted CAs load on a thread while the app starts (OpenSSL, without the GIL).
     trust: Future[Any] | None
     if early is not None:
         trust = early.trust
+    elif warm is not None:
+        trust = warm.trust
     else:
         trust = trust_in_background(config.ca_bundle) if config.uses_tls else None
 
@@ -995,7 +1001,10 @@ def run_tracker(
         # One request per check (no retries inside the client): the polling policy owns
         # every wait, Retry-After included, so the screen always says what it waits for.
         return ToteClient(
-            config, max_retries=0, ssl_context=None if trust is None else trust.result()
+            config,
+            max_retries=0,
+            ssl_context=None if trust is None else trust.result(),
+            warm=warm,
         )
 
     app = TrackerApp(
@@ -1013,6 +1022,8 @@ def run_tracker(
     finally:
         if early is not None:
             early.cancel()
+        if warm is not None:
+            warm.close()
     # Only the exit is left: the collection at exit need not walk every object (with an
     # order of 20,000 items that walk took longer than the rest of quitting).
     gc.freeze()

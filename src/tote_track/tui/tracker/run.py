@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from tote_track.api.config import ClientConfig
 from tote_track.api.early import EarlyCall
-from tote_track.run import not_a_terminal, say
+from tote_track.api.warm import WarmConnection
+from tote_track.run import not_a_terminal, resume_collection, say
 from tote_track.tracking.order_ref import parse_order_ref
 from tote_track.tracking.polling import PollingPolicy
 
@@ -45,6 +46,7 @@ def run_track(
     if not_terminal:
         from tote_track.headless import order_id_of, run_follow
 
+        resume_collection()  # lines for as long as the order lasts: no screen starts
         order_id = order_id_of(config, text)
         say(
             f"{not_terminal} is not a terminal: printing one line per change "
@@ -53,9 +55,10 @@ def run_track(
         return run_follow(config, order_id, policy=policy)
     known = parse_order_ref(text).order_id
     if known is not None:  # an id, or a link: the app sends the first request
+        warm = WarmConnection(config).start()  # its handshakes, while Textual loads
         from tote_track.tui.tracker.app import run_tracker
 
-        return run_tracker(config, known, notify=notify, policy=policy, verbose=verbose)
+        return run_tracker(config, known, notify=notify, policy=policy, verbose=verbose, warm=warm)
     first = FirstRequest(config, text)
     from tote_track.tui.tracker.app import run_tracker  # Textual, while the lookup is out
 
@@ -79,6 +82,7 @@ def _run_several(
     order_ids = order_ids_of(config, texts)
     not_terminal = not_a_terminal()
     if not_terminal:
+        resume_collection()
         say(
             f"{not_terminal} is not a terminal: printing one line per change "
             "(like `tote-track watch`)."
