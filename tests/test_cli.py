@@ -14,6 +14,7 @@ from tote_track import cli
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.errors import ApiConnectionError
+from tote_track.api.warm import WarmConnection
 from tote_track.sandbox.server import EmbeddedSandbox
 from tote_track.tracking.polling import Scenario, Schedule
 
@@ -59,6 +60,10 @@ def test_track_opens_the_tracker_in_a_terminal(monkeypatch: pytest.MonkeyPatch) 
     [(config, order_id, flags)] = calls
     assert order_id == ORDER_ID  # canonical form
     assert config.token == "t0k"
+    # the API's connection, opening while Textual loads (api.warm), for this API
+    warm = flags.pop("warm")
+    assert isinstance(warm, WarmConnection)
+    assert warm.config == config
     # --no-bell: the old --no-notify
     assert flags == {"notify": False, "policy": None, "verbose": False}
 

@@ -12,17 +12,20 @@ import contextlib
 import selectors
 import socket
 import ssl
+import struct
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+import httpcore
 import httpx
 import pytest
 import trustme
 
 from tests.conftest import pickup_order
+from tote_track.api.adopt import AdoptedStream
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.errors import ApiTimeoutError
@@ -254,3 +257,145 @@ def _tls_then_silence(listener: socket.socket, context: ssl.SSLContext) -> None:
             connection.settimeout(DEADLINE)
             connection.recv(65536)
             threading.Event().wait(5)
+
+
+# -- the adopted stream, against a TLS server on loopback ------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def tls_pair(ca: trustme.CA) -> tuple[ssl.SSLSocket, ssl.SSLSocket]:
+    """A client TLS socket (handshake done, as ``api.warm`` leaves it) and its server end."""
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        raw = socket.create_connection(listener.getsockname())
+        accepted, _ = listener.accept()
+    server_side: list[ssl.SSLSocket] = []
+    handshake = threading.Thread(
+        target=lambda: server_side.append(server_context.wrap_socket(accepted, server_side=True))
+    )
+    handshake.start()
+    client = client_context.wrap_socket(raw, server_hostname="127.0.0.1")
+    handshake.join(DEADLINE)
+    return client, server_side[0]
+
+
+async def test_an_adopted_stream_carries_bytes_both_ways(tls_ca: trustme.CA) -> None:
+    client, server = tls_pair(tls_ca)
+    stream = AdoptedStream(client)
+    with server:
+        assert not stream.went_stale()
+        await stream.write(b"ping")
+        assert await asyncio.to_thread(server.recv, 4) == b"ping"
+        await asyncio.to_thread(server.sendall, b"pong")
+        assert await stream.read(4, timeout=DEADLINE) == b"pong"
+        assert stream.get_extra_info("ssl_object") is client
+        assert stream.get_extra_info("socket") is client
+        assert stream.get_extra_info("client_addr") == client.getsockname()
+        assert stream.get_extra_info("server_addr") == server.getsockname()
+        assert stream.get_extra_info("is_readable") is False
+        assert stream.get_extra_info("anything else") is None
+        await asyncio.to_thread(server.sendall, b"!")
+        await asyncio.to_thread(_until_readable, client)
+        assert stream.get_extra_info("is_readable") is True
+    await stream.aclose()
+
+
+def _until_readable(connection: socket.socket) -> None:
+    import select
+
+    assert select.select([connection], [], [], DEADLINE)[0], "nothing came"
+
+
+async def test_a_large_write_waits_for_the_reader(tls_ca: trustme.CA) -> None:
+    """More than the socket's buffers hold: the write waits until the server reads."""
+    client, server = tls_pair(tls_ca)
+    stream = AdoptedStream(client)
+    payload = b"x" * (8 * 1024 * 1024)
+
+    def read_all() -> int:
+        got = 0
+        while got < len(payload):
+            got += len(server.recv(1 << 20))
+        return got
+
+    with server:
+        reader = asyncio.ensure_future(asyncio.to_thread(read_all))
+        await stream.write(payload, timeout=DEADLINE)
+        assert await reader == len(payload)
+    await stream.aclose()
+
+
+async def test_a_write_nobody_reads_times_out(tls_ca: trustme.CA) -> None:
+    client, server = tls_pair(tls_ca)
+    stream = AdoptedStream(client)
+    with server, pytest.raises(httpcore.WriteTimeout):
+        await stream.write(b"x" * (64 * 1024 * 1024), timeout=0.2)
+    await stream.aclose()
+
+
+async def test_the_servers_goodbye_ends_the_stream(tls_ca: trustme.CA) -> None:
+    client, server = tls_pair(tls_ca)
+    stream = AdoptedStream(client)
+    server.settimeout(DEADLINE)
+    goodbye = threading.Thread(target=_say_goodbye, args=(server,), daemon=True)
+    goodbye.start()  # TLS's close_notify (then waits for the client's)
+    assert await stream.read(10, timeout=DEADLINE) == b""
+    await stream.aclose()
+    goodbye.join(DEADLINE)
+    server.close()
+
+
+def _say_goodbye(server: ssl.SSLSocket) -> None:
+    with contextlib.suppress(OSError):
+        server.unwrap()
+
+
+@pytest.mark.parametrize("before_use", [True, False], ids=["before-use", "in-use"])
+async def test_a_reset_connection_is_stale_or_ended(tls_ca: trustme.CA, before_use: bool) -> None:
+    """Reset by the server: before its first request it is not used; in use, it reads as
+    the end of the stream, as httpcore's own TLS stream reads it (httpx then says the
+    server disconnected)."""
+    client, server = tls_pair(tls_ca)
+    stream = AdoptedStream(client)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    server.close()  # RST
+    await asyncio.to_thread(_until_readable, client)
+    if before_use:
+        assert stream.went_stale()
+    else:
+        assert await stream.read(10, timeout=DEADLINE) == b""
+    await stream.aclose()
+
+
+async def test_a_stream_for_another_context_or_name_is_refused(tls_ca: trustme.CA) -> None:
+    client, server = tls_pair(tls_ca)
+    with server:
+        stream = AdoptedStream(client)
+        assert await stream.start_tls(client.context, "127.0.0.1") is stream
+        with pytest.raises(httpcore.ConnectError):
+            await stream.start_tls(ssl.create_default_context(), "127.0.0.1")
+        assert client.fileno() == -1  # closed, never used for another host
+
+
+async def test_a_kept_connection_the_server_closed_is_replaced(
+    sandbox: EmbeddedSandbox, order_id: str
+) -> None:
+    """The adopted connection, kept alive between polls, closed by the server: the next
+    poll sees it closed (``is_readable``) and connects afresh."""
+    with Relay(("127.0.0.1", sandbox.port)) as relay:
+        config = relay.config(sandbox)
+        warm = WarmConnection(config).start()
+        async with warm_client(config, warm, max_retries=0) as client:
+            await client.get_order(order_id)
+            relay.drop(0)
+            await asyncio.to_thread(_until_readable, warm.connection.result())
+            order = await client.get_order(order_id)
+    assert order.id == order_id
+    assert relay.accepted == 2

@@ -77,9 +77,10 @@ def _run_several(
 ) -> int:
     """Several orders: their codes are looked up first (each as for one order), then one
     tracker follows them all; without a terminal, ``watch``'s lines for each."""
+    warm = WarmConnection(config).start()  # its handshakes, while the client loads
     from tote_track.headless import order_ids_of, run_watch
 
-    order_ids = order_ids_of(config, texts)
+    order_ids = order_ids_of(config, texts, warm=warm)
     not_terminal = not_a_terminal()
     if not_terminal:
         resume_collection()
@@ -87,11 +88,11 @@ def _run_several(
             f"{not_terminal} is not a terminal: printing one line per change "
             "(like `tote-track watch`)."
         )
-        return run_watch(config, order_ids, poll_speed=poll_speed)
+        return run_watch(config, order_ids, poll_speed=poll_speed, warm=warm)
     from tote_track.tui.tracker.app import run_tracker
 
     policy = PollingPolicy().scaled(poll_speed) if poll_speed != 1.0 else None
-    return run_tracker(config, order_ids, notify=notify, policy=policy, verbose=verbose)
+    return run_tracker(config, order_ids, notify=notify, policy=policy, verbose=verbose, warm=warm)
 
 
 class FirstRequest:
