@@ -344,7 +344,25 @@ class TrackerApp(TerminalApp):
         with self.batch_update():
             # Hidden, not removed: a removal is one more layout pass.
             self._fetching.display = False
-            await self._body.mount(panels, before=self._fetching)
+            if panels.is_mounted:  # mounted while the answer was out (_premount_panels)
+                panels.display = True
+            else:
+                await self._body.mount(panels, before=self._fetching)
+
+    async def _premount_panels(self) -> None:
+        """While the first answer is still out (over a real network, once what showing it
+        needs has loaded): the panels, empty and hidden, are mounted, so that the answer
+        only fills and reveals them. On loopback the answer is in before: nothing changes.
+        """
+        if self._panels is not None or self.several:
+            return
+        from tote_track.tui.tracker.panels import OrderPanels
+
+        panels = OrderPanels(tz=self.tz, id="panels")
+        panels.display = False
+        panels.data_bind(TrackerApp.shown)
+        self._panels = panels
+        await self._body.mount(panels, before=self._fetching)
 
     def on_ready(self) -> None:
         # Textual sends Ready once the first frame is on the terminal.
@@ -450,6 +468,8 @@ class TrackerApp(TerminalApp):
             # Until the request only waits on the network (or is over), it has the CPU.
             await asyncio.wait([request, waited], return_when=asyncio.FIRST_COMPLETED)
             await asyncio.to_thread(load_order_modules)
+            if not request.done():
+                await self._premount_panels()
         except BaseException:  # the fetch replaced, or the app closing: the request stops
             request.cancel()
             request.add_done_callback(_consume)
