@@ -63,6 +63,7 @@ BARE_MARKER = b"bare app ready"
 ORDER_MARKER = b"Bottled Water"  # the prepared order's first item
 BOARD_MARKER = b"updated "  # the board's status line, once a sweep succeeded
 TIMELINE = ("TLS hello sent", "request sent", "answer in", "frame", "order painted")
+HANDSHAKE_END = 150  # bytes: more than a TLS 1.3 Finished (and its change_cipher_spec)
 
 
 async def prepare_order(sandbox: EmbeddedSandbox) -> tuple[str, str]:
@@ -301,14 +302,31 @@ class Delayed:
 
 def first_request(log: Sequence[Arrival], started: float, delay: float) -> tuple[float, ...]:
     """When the program's first connection began its TLS handshake, sent its first request
-    (the first bytes after the server's first answer) and got the answer, in seconds from
-    ``started``, read from the proxy's log (a byte reaches its side ``delay`` after the
-    proxy got it)."""
+    and got its answer, in seconds from ``started``, read from the proxy's log (a byte
+    reaches its side ``delay`` after the proxy got it).
+
+    The request: the client's bytes after the server's first answer, once they are more
+    than the handshake's last message (TLS 1.3's Finished, well under ``HANDSHAKE_END``
+    bytes; a connection opened ahead sends it long before its request). The answer: the
+    server's first bytes that could answer it (sent after the request reached the server;
+    the session tickets TLS 1.3 sends after the handshake come before).
+    """
     first = [arrival for arrival in log if arrival.connection == log[0].connection]
     hello = first[0].at
     answered = next(arrival.at for arrival in first if not arrival.up)
-    request = next(arrival.at for arrival in first if arrival.up and arrival.at > answered)
-    answer = next(arrival.at for arrival in first if not arrival.up and arrival.at > request)
+    sent = 0
+    request = None
+    for arrival in first:
+        if arrival.up and arrival.at > answered:
+            sent += arrival.size
+            if sent > HANDSHAKE_END:
+                request = arrival.at
+                break
+    if request is None:
+        raise SystemExit("the tracker's first connection sent no request")
+    answer = next(
+        arrival.at for arrival in first if not arrival.up and arrival.at > request + delay
+    )
     return hello - started, request - started, answer + delay - started
 
 
