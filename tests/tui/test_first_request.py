@@ -11,6 +11,7 @@ reached the server when the order's modules start loading).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
 import pty
@@ -35,6 +36,7 @@ from tote_track.api.control import SandboxControl
 from tote_track.api.early import EarlyCall
 from tote_track.api.errors import NotFoundError
 from tote_track.api.models import short_code
+from tote_track.api.warm import WarmConnection
 from tote_track.headless import OrderLookupError, order_id_of
 from tote_track.run import CommandFailed, pause_collection, resume_collection
 from tote_track.sandbox.server import EmbeddedSandbox
@@ -68,6 +70,29 @@ def read_available(fd: int) -> bytes:
     return data
 
 
+@contextlib.contextmanager
+def tracker_in_a_terminal(base_url: str) -> Iterator[int]:
+    """``tote-track ORDER_ID`` in a pty against ``base_url``; yields the pty's side to read
+    the screen from. The program is stopped on the way out."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [str(TOTE_TRACK), ORDER_ID, "--base-url", base_url, "--token", "t0k"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "TERM": "xterm-256color"},
+        start_new_session=True,
+        close_fds=True,
+    )
+    os.close(follower)
+    try:
+        yield leader
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=DEADLINE)
+        os.close(leader)
+
+
 def test_the_frame_comes_first_then_the_request_at_once() -> None:
     """``tote-track ID`` in a terminal: the frame is painted, and the order's GET reaches the
     server (which never answers) with the frame already on the terminal."""
@@ -75,29 +100,14 @@ def test_the_frame_comes_first_then_the_request_at_once() -> None:
     with socket.create_server(("127.0.0.1", 0)) as server:
         server.settimeout(DEADLINE)
         base_url = f"http://127.0.0.1:{server.getsockname()[1]}/v1"
-        leader, follower = pty.openpty()
-        process = subprocess.Popen(
-            [str(TOTE_TRACK), ORDER_ID, "--base-url", base_url, "--token", "t0k"],
-            stdin=follower,
-            stdout=follower,
-            stderr=follower,
-            env={**os.environ, "TERM": "xterm-256color"},
-            start_new_session=True,
-            close_fds=True,
-        )
-        os.close(follower)
-        try:
+        with tracker_in_a_terminal(base_url) as screen:
             connection, _ = server.accept()
             with connection:
                 request = read_request(connection)
-                painted = read_available(leader)  # the moment the request arrived
-                assert request.startswith(f"GET /v1/orders/{ORDER_ID} HTTP/1.1".encode())
-                assert code in painted
-                assert b"Fetching order" in painted
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=DEADLINE)
-            os.close(leader)
+                painted = read_available(screen)  # the moment the request arrived
+        assert request.startswith(f"GET /v1/orders/{ORDER_ID} HTTP/1.1".encode())
+        assert code in painted
+        assert b"Fetching order" in painted
 
 
 def test_the_connection_opens_before_the_frame() -> None:
@@ -109,34 +119,20 @@ def test_the_connection_opens_before_the_frame() -> None:
     with socket.create_server(("127.0.0.1", 0)) as server:
         server.settimeout(DEADLINE)
         base_url = f"https://127.0.0.1:{server.getsockname()[1]}/v1"
-        leader, follower = pty.openpty()
-        process = subprocess.Popen(
-            [str(TOTE_TRACK), ORDER_ID, "--base-url", base_url, "--token", "t0k"],
-            stdin=follower,
-            stdout=follower,
-            stderr=follower,
-            env={**os.environ, "TERM": "xterm-256color"},
-            start_new_session=True,
-            close_fds=True,
-        )
-        os.close(follower)
-        try:
+        with tracker_in_a_terminal(base_url) as screen:
             connection, _ = server.accept()
             with connection:
                 connection.settimeout(DEADLINE)
                 hello = connection.recv(5)
-                painted = read_available(leader)  # the moment the hello arrived
-                assert hello[:2] == b"\x16\x03"  # a TLS handshake record
-                assert code not in painted
+                before = read_available(screen)  # the moment the hello arrived
+                painted = before
                 deadline = time.monotonic() + DEADLINE
                 while code not in painted:
                     assert time.monotonic() < deadline, "the frame was never painted"
-                    select.select([leader], [], [], 1.0)
-                    painted += read_available(leader)
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=DEADLINE)
-            os.close(leader)
+                    select.select([screen], [], [], 1.0)
+                    painted += read_available(screen)
+        assert hello[:2] == b"\x16\x03"  # a TLS handshake record
+        assert code not in before
 
 
 def read_request(connection: socket.socket) -> bytes:
@@ -278,7 +274,7 @@ async def test_a_first_request_still_out_stops_when_the_app_quits() -> None:
         async def call(client: ToteClient) -> object:
             return await client.get_order_reply(ORDER_ID, max_retries=0)
 
-        early = EarlyCall(config, call).start()
+        early = EarlyCall(WarmConnection(config).start(), call).start()
         connection, _ = await asyncio.to_thread(server.accept)
         with connection:
             early.cancel()

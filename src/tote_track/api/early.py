@@ -6,13 +6,15 @@ request itself) that start-up work could hide. :class:`EarlyCall` makes one call
 overlaps whatever the program does next (the tracker imports Textual and paints its frame):
 OpenSSL and socket waits release the GIL.
 
-:meth:`EarlyCall.start` starts the thread, which first loads the trusted CAs (OpenSSL,
-without the GIL), and meanwhile imports the client's libraries on the calling thread; it
-returns once they are imported, so the request leaves before the program's next imports
-compete with it. The call then runs on the thread; its outcome (its result, or the error it
-raised, worded by the client as ever) comes from :attr:`EarlyCall.outcome`. The thread's
-client is closed once the call is done (its connection belonged to the thread's loop): the
-program's own client goes on as usual, with the same trusted CAs (:attr:`EarlyCall.trust`).
+The call takes the trusted CAs and the API's connection from a
+:class:`~tote_track.api.warm.WarmConnection` (opened on its own thread): the handshakes
+are under way before the client's libraries are even imported. :meth:`EarlyCall.start`
+starts the thread and imports the client's libraries on the calling thread; it returns once
+they are imported, so the request leaves before the program's next imports compete with
+it. Its outcome (its result, or the error it raised, worded by the client as ever) comes
+from :attr:`EarlyCall.outcome`. The thread's client is closed once the call is done (its
+connection belonged to the thread's loop): the program's own client goes on as usual, with
+the same trusted CAs (:attr:`EarlyCall.trust`).
 
 The client's first request needs neither pydantic nor the models: a call that returns an
 answer unread (``ToteClient.get_order_reply``) leaves reading it to the program, after its
@@ -29,8 +31,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from tote_track.api.config import ClientConfig
-from tote_track.api.trust import build_ssl_context
+from tote_track.api.warm import WarmConnection
 
 if TYPE_CHECKING:
     from tote_track.api.client import ToteClient
@@ -47,11 +48,8 @@ class EarlyCall(Generic[T]):
     ``max_retries=0`` itself (a polling policy owns those waits).
     """
 
-    def __init__(self, config: ClientConfig, call: Callable[[ToteClient], Awaitable[T]]) -> None:
-        self.config = config
-        self.trust: Future[ssl.SSLContext | None] = Future()
-        """The verifying context the thread loaded (None for plain http), or the
-        :class:`InvalidConfigError` saying why it could not."""
+    def __init__(self, warm: WarmConnection, call: Callable[[ToteClient], Awaitable[T]]) -> None:
+        self.warm = warm
         self.outcome: Future[T] = Future()
         """What ``call`` returned, or the error it raised."""
         self._call = call
@@ -59,15 +57,22 @@ class EarlyCall(Generic[T]):
         self._task: asyncio.Future[T] | None = None
         self._thread = threading.Thread(target=self._run, name="tote-first-call", daemon=True)
 
+    @property
+    def trust(self) -> Future[ssl.SSLContext | None]:
+        """The verifying context (None for plain http), or the :class:`InvalidConfigError`
+        saying why it could not load."""
+        return self.warm.trust
+
     def start(self) -> EarlyCall[T]:
         """Start the call; returns once the client's libraries are imported."""
         self._thread.start()
-        import tote_track.api.client  # noqa: F401 - while the thread loads the CAs
+        import tote_track.api.client  # noqa: F401 - while the connection opens
 
         return self
 
     def cancel(self) -> None:
         """Stop the call if it still runs (the program is quitting)."""
+        self.warm.close()
         loop, task = self._loop, self._task
         if loop is not None and task is not None:
             with contextlib.suppress(RuntimeError):  # the loop is closed: the call is over
@@ -76,14 +81,11 @@ class EarlyCall(Generic[T]):
     def _run(self) -> None:
         # Running: a waiter that gives up (a fetch replaced by another) cannot cancel it.
         self.outcome.set_running_or_notify_cancel()
-        self.trust.set_running_or_notify_cancel()
         try:
-            context = build_ssl_context(self.config.ca_bundle) if self.config.uses_tls else None
+            context = self.warm.trust.result()
         except Exception as error:  # InvalidConfigError: the program says it as ever
-            self.trust.set_exception(error)
             self.outcome.set_exception(error)
             return
-        self.trust.set_result(context)
         try:
             result = asyncio.run(self._main(context))
         except BaseException as error:  # the call's own error, or its cancellation
@@ -96,5 +98,5 @@ class EarlyCall(Generic[T]):
 
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()
-        async with ToteClient(self.config, ssl_context=context) as client:
+        async with ToteClient(self.warm.config, ssl_context=context, warm=self.warm) as client:
             return await self._call(client)

@@ -114,7 +114,9 @@ class FirstRequest:
         else:
             # Imported here, before the thread starts: the lookup reads the models anyway.
             import tote_track.headless  # noqa: F401
-        self.call: EarlyCall[Reply] = EarlyCall(config, self._first_call).start()
+        # The connection opens while the client's libraries load (api.warm).
+        warm = WarmConnection(config).start()
+        self.call: EarlyCall[Reply] = EarlyCall(warm, self._first_call).start()
 
     async def _first_call(self, client: ToteClient) -> Reply:
         if not self.found.done():
