@@ -160,6 +160,21 @@ async def test_the_first_request_goes_on_the_connection_opened_ahead(
     assert relay.accepted == 1
 
 
+async def test_a_connection_opened_long_before_is_still_taken(
+    sandbox: EmbeddedSandbox, order_id: str
+) -> None:
+    """Open since longer than the connect timeout (a slow start-up): still the one used."""
+    with Relay(("127.0.0.1", sandbox.port), limit=1) as relay:
+        config = relay.config(sandbox)
+        warm = WarmConnection(config).start()
+        await asyncio.wrap_future(warm.connection)
+        warm.started -= 60  # as if it had opened a minute ago
+        async with warm_client(config, warm, max_retries=0) as client:
+            order = await client.get_order(order_id)
+    assert order.id == order_id
+    assert relay.accepted == 1
+
+
 async def test_a_connection_the_server_closed_is_not_used(
     sandbox: EmbeddedSandbox, order_id: str
 ) -> None:

@@ -83,13 +83,17 @@ class AdoptingBackend(httpcore.AsyncNetworkBackend):
         pending = self._warm.take(host, port)
         if pending is None:
             return None
-        left = None if within is None else within - (time.monotonic() - self._warm.started)
-        try:
-            async with asyncio.timeout(left):
-                connection = await asyncio.wrap_future(pending)
-        except Exception:  # failed, or still stuck: the client's own try says what goes wrong
-            self._warm.discard()
+        if not pending.done():  # its handshakes are still under way: within the timeout
+            left = None if within is None else within - (time.monotonic() - self._warm.started)
+            try:
+                async with asyncio.timeout(None if left is None else max(left, 0.0)):
+                    await asyncio.wrap_future(pending)
+            except Exception:  # still stuck (or failed): the client's own try says why
+                self._warm.discard()
+                return None
+        if pending.exception() is not None:  # failed: the client's own try says why
             return None
+        connection = pending.result()
         if connection is None:
             return None
         adopted = AdoptedStream(connection)
