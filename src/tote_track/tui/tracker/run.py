@@ -3,11 +3,12 @@
 Textual is imported only when there is a terminal to draw on: in a pipe the command is
 ``watch``'s loop (``headless``) and loads no UI.
 
-In a terminal the frame comes first; the order's first request follows it at once, and what
-showing the order needs loads while it is out (``TrackerApp``). A short code is looked up
-before the screen (its errors are said as ever), on a thread while Textual loads
-(``api.early``); the order's request follows on the same connection, and its answer is the
-app's first.
+In a terminal the API's connection opens first, on a thread, while Textual loads
+(``api.warm``); then the frame is painted; the order's first request follows it at once, on
+that connection, and what showing the order needs loads while it is out (``TrackerApp``).
+A short code is looked up before the screen (its errors are said as ever), on a thread while
+Textual loads (``api.early``); the order's request follows on the same connection, and its
+answer is the app's first.
 """
 
 from __future__ import annotations
@@ -106,6 +107,8 @@ class FirstRequest:
 
     def __init__(self, config: ClientConfig, text: str) -> None:
         self.text = text
+        # The connection opens while the client's libraries load (api.warm).
+        warm = WarmConnection(config).start()
         self.found: Future[str] = Future()
         """The order's id: at once for an id or a link, after the lookup for a code."""
         known = parse_order_ref(text).order_id
@@ -114,8 +117,6 @@ class FirstRequest:
         else:
             # Imported here, before the thread starts: the lookup reads the models anyway.
             import tote_track.headless  # noqa: F401
-        # The connection opens while the client's libraries load (api.warm).
-        warm = WarmConnection(config).start()
         self.call: EarlyCall[Reply] = EarlyCall(warm, self._first_call).start()
 
     async def _first_call(self, client: ToteClient) -> Reply:
