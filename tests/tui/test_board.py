@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ from textual.pilot import Pilot
 from textual.widgets import Footer, Header
 
 from tests.board_reading import read_once, readings
+from tests.conftest import pickup_order
 from tests.tracking.orders import make_order
 from tests.tui.support import BASE_URL, FakeClock, make_client, screen_text, screen_words
 from tests.tui.support import settle as settle_app
@@ -38,7 +40,9 @@ from tote_track import cli, exit_codes
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.api.control import SandboxControl
-from tote_track.api.models import Order
+from tote_track.api.errors import UnauthorizedError
+from tote_track.api.models import Order, short_code
+from tote_track.api.warm import WarmConnection
 from tote_track.demo import (
     DEMO_WARM_ORDERS,
     DemoFeed,
@@ -49,6 +53,7 @@ from tote_track.demo import (
 from tote_track.run import run_command
 from tote_track.sandbox.app import create_app
 from tote_track.sandbox.engine import Engine, NewOrder
+from tote_track.sandbox.server import EmbeddedSandbox
 from tote_track.tracking.board import (
     CALL_FOR,
     FONTS,
@@ -62,8 +67,10 @@ from tote_track.tracking.board import (
 from tote_track.tracking.lifecycle import LifecycleEvent
 from tote_track.tui.board.app import BoardApp, recent_locations, run_board
 from tote_track.tui.board.app import sweep as board_sweep
+from tote_track.tui.board.run import first_sweep
 from tote_track.tui.board.screens import LocationPickerScreen
 from tote_track.tui.board.segments import big_code, seven_segment
+from tote_track.tui.board.sweep import Sweep
 from tote_track.tui.board.widgets import CodeGrid
 
 
@@ -1335,3 +1342,64 @@ async def test_at_every_size_each_code_shown_reads_as_exactly_one_code(ready: in
             assert counts == dict.fromkeys(shown, 1), (size, counts)
             if size[0] >= 160:  # a TV: Ready needs no paging up to a dozen codes
                 assert not app.shown.columns[1].pages > 1 or ready > 12
+
+
+# -- the first sweep, read while Textual loads -----------------------------------------------
+
+
+async def test_the_first_sweep_read_ahead_is_the_boards_first(store: Store) -> None:
+    """``tui.board.run`` reads the first sweep on a thread while Textual loads: the board
+    shows it and sends no sweep of its own for it."""
+    ready = store.order("ready")
+    config = ClientConfig(base_url=BASE_URL, token="sandbox")
+    async with ToteClient(config, transport=store.transport, max_retries=0) as client:
+        ahead = await board_sweep(client, LOCATION)
+    first: Future[Sweep] = Future()
+    first.set_result(ahead)
+    app = BoardApp(
+        lambda: ToteClient(config, transport=store.transport, max_retries=0),
+        LOCATION,
+        first=first,
+        clock=store.clock.clock,
+        tz=UTC,
+        auto_sweep=False,
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert shown_codes(app) == [[], [ready.short_code]]
+        assert len(store.transport.sweeps()) == 1  # the one read ahead
+        await sweep(pilot)  # the next one is the board's own
+        assert len(store.transport.sweeps()) == 2
+
+
+async def test_a_first_sweep_that_failed_ahead_is_the_boards_failure(store: Store) -> None:
+    first: Future[Sweep] = Future()
+    first.set_exception(UnauthorizedError("Invalid API token", status_code=401))
+    config = ClientConfig(base_url=BASE_URL, token="sandbox")
+    app = BoardApp(
+        lambda: ToteClient(config, transport=store.transport, max_retries=0),
+        LOCATION,
+        first=first,
+        clock=store.clock.clock,
+        tz=UTC,
+        auto_sweep=False,
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.error, UnauthorizedError)
+        assert not app.model.loaded
+        assert not store.transport.sweeps()
+
+
+def test_first_sweep_reads_the_location_on_a_thread() -> None:
+    """The real thread (``api.early``) against the sandbox on a loopback socket."""
+    with EmbeddedSandbox(orders=0) as live:
+        order_id = pickup_order(live, "payment_completed", "accept", "start_preparing", "ready")
+
+        async def location_of() -> str:
+            async with ToteClient(live.config) as client:
+                return (await client.get_order(order_id)).location_id
+
+        early = first_sweep(WarmConnection(live.config).start(), asyncio.run(location_of()))
+        result = early.outcome.result(timeout=30)
+    assert [order.code for order in result.orders] == [short_code(order_id)]

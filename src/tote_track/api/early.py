@@ -48,8 +48,16 @@ class EarlyCall(Generic[T]):
     ``max_retries=0`` itself (a polling policy owns those waits).
     """
 
-    def __init__(self, warm: WarmConnection, call: Callable[[ToteClient], Awaitable[T]]) -> None:
+    def __init__(
+        self,
+        warm: WarmConnection,
+        call: Callable[[ToteClient], Awaitable[T]],
+        *,
+        max_retries: int | None = None,
+    ) -> None:
+        """``max_retries``: the client's (None: its default)."""
         self.warm = warm
+        self._max_retries = max_retries
         self.outcome: Future[T] = Future()
         """What ``call`` returned, or the error it raised."""
         self._call = call
@@ -94,9 +102,12 @@ class EarlyCall(Generic[T]):
             self.outcome.set_result(result)
 
     async def _main(self, context: ssl.SSLContext | None) -> T:
-        from tote_track.api.client import ToteClient
+        from tote_track.api.client import DEFAULT_MAX_RETRIES, ToteClient
 
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()
-        async with ToteClient(self.warm.config, ssl_context=context, warm=self.warm) as client:
+        retries = DEFAULT_MAX_RETRIES if self._max_retries is None else self._max_retries
+        async with ToteClient(
+            self.warm.config, ssl_context=context, warm=self.warm, max_retries=retries
+        ) as client:
             return await self._call(client)

@@ -32,9 +32,10 @@ counting as hung), and the page-turn timer while a column has more than one page
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from concurrent.futures import Future
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, ClassVar
@@ -52,20 +53,17 @@ from textual.widgets import Footer, Header, Static
 from tote_track import exit_codes
 from tote_track.api.client import ClientFactory, ToteClient
 from tote_track.api.config import ClientConfig
-from tote_track.api.errors import PaginationLimitError, ToteError
+from tote_track.api.errors import ToteError
 from tote_track.api.warm import WarmConnection
 from tote_track.tracking.board import (
     NEW_FOR,
     SWEEP_PAGE_CAP,
-    SWEEP_STATUS,
     UNCOLLECTED_AFTER,
     BoardModel,
-    BoardOrder,
     BoardPages,
     BoardView,
     Column,
     LocationSeen,
-    board_order,
     lay_out,
     locations_seen,
     refresh_delay,
@@ -74,6 +72,7 @@ from tote_track.tracking.errors import describe_error
 from tote_track.tracking.presentation import printable
 from tote_track.tracking.recent import RECENT_PAGES, recent_orders
 from tote_track.tui.board.screens import BoardHelpScreen, LocationPickerScreen
+from tote_track.tui.board.sweep import SWEEP_PAGE_SIZE, Sweep, sweep
 from tote_track.tui.board.widgets import (
     CallCard,
     CodeGrid,
@@ -95,8 +94,6 @@ __all__ = [
 
 PAGE_EVERY = 8.0
 """Seconds between page turns when the orders do not fit."""
-SWEEP_PAGE_SIZE = 100
-"""Orders per request of a sweep: the API's maximum, so requests = pages, as few as can be."""
 WIDE_FROM = 110
 """From this many columns Ready gets the wider column (3:2); below, the two are equal."""
 TALL_FROM = 30
@@ -105,53 +102,6 @@ TALL_FROM = 30
 log = logging.getLogger("tote_track.board")
 
 Feed = Callable[[], Awaitable[None]]
-
-
-# --------------------------------------------------------------------------- sweeps
-
-
-@dataclass(frozen=True, slots=True)
-class Sweep:
-    """What one sweep read: the orders on the board, how many orders it went through, how
-    many it left out as not valid, and whether it stopped at the page cap."""
-
-    orders: tuple[BoardOrder, ...]
-    seen: int
-    skipped: int = 0
-    capped: bool = False
-
-
-async def sweep(
-    client: ToteClient,
-    location_id: str,
-    *,
-    page_size: int = SWEEP_PAGE_SIZE,
-    max_pages: int = SWEEP_PAGE_CAP,
-) -> Sweep:
-    """Every confirmed order of the location, page after page (one request per page), at
-    most ``max_pages`` pages. An order that is not valid is left out and counted; the
-    others are shown. Only the little the board needs of each order is kept."""
-    orders: list[BoardOrder] = []
-    problems: list[str] = []
-    seen = 0
-    capped = False
-    try:
-        async for summary in client.iter_orders(
-            location_id=location_id,
-            status=SWEEP_STATUS,
-            page_size=page_size,
-            max_pages=max_pages,
-            on_invalid=problems.append,
-        ):
-            seen += 1
-            order = board_order(summary)
-            if order is not None:
-                orders.append(order)
-    except PaginationLimitError:
-        capped = True
-    for problem in problems[:3]:
-        log.warning("board: an order left out (not valid): %s", problem)
-    return Sweep(tuple(orders), seen, len(problems), capped)
 
 
 # --------------------------------------------------------------------------- the app
@@ -228,8 +178,13 @@ class BoardApp(TerminalApp):
         feed: Feed | None = None,
         note: str = "",
         chime: bool = True,
+        first: Future[Sweep] | None = None,
     ) -> None:
+        """``first``: the first sweep of ``location_id``, already under way
+        (``tui.board.run``): its outcome is the board's first."""
         super().__init__(client_factory, clock=clock)
+        self._first = first
+        self._first_for = location_id  # the location the first sweep reads
         self.location_id = location_id
         self.kiosk = kiosk
         self.allow_q = (not kiosk) if allow_q is None else allow_q
@@ -360,8 +315,12 @@ class BoardApp(TerminalApp):
             return
         self.model = self.model.begin_sweep(self.clock.wall())
         self._arm_change(self.clock.wall())  # the moment a hanging sweep makes it offline
+        first, self._first = self._first, None
         try:
-            result = await sweep(self.client, location_id)
+            if first is not None and location_id == self._first_for:
+                result = await asyncio.wrap_future(first)
+            else:
+                result = await sweep(self.client, location_id)
         except Exception as error:  # every failure is shown on the board; none ends it
             self._sweep_failed(error)
         else:
@@ -602,14 +561,16 @@ def run_board(
     chime: bool = True,
     uncollected_after: timedelta = UNCOLLECTED_AFTER,
     warm: WarmConnection | None = None,
+    first: Future[Sweep] | None = None,
 ) -> int:
     """Run the board in this terminal until it is closed; returns the exit code. Without
     ``location_id`` it opens on the picker of the recent orders' locations. ``warm``: the
-    API's connection, opening (``api.warm``)."""
+    API's connection, opening (``api.warm``); ``first``: the first sweep, under way."""
     # No retries inside the client: the board's policy owns every wait and shows it.
     app = BoardApp(
         lambda: ToteClient(config, max_retries=0, warm=warm),
         location_id,
+        first=first,
         kiosk=kiosk,
         chime=chime,
         uncollected_after=uncollected_after,

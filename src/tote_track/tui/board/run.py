@@ -9,11 +9,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from tote_track.api.config import ClientConfig
+from tote_track.api.early import EarlyCall
 from tote_track.api.warm import WarmConnection
 from tote_track.run import require_terminal
 
 if TYPE_CHECKING:
     from tote_track.serve import ServeAddress
+    from tote_track.tui.board.sweep import Sweep
 
 __all__ = ["run_board_command"]
 
@@ -46,6 +48,7 @@ def run_board_command(
         )
     require_terminal("the board")
     warm = WarmConnection(config).start()  # its handshakes, while Textual loads
+    first = None if location_id is None else first_sweep(warm, location_id)
     try:
         from tote_track.tui.board.app import run_board
 
@@ -56,6 +59,18 @@ def run_board_command(
             chime=chime,
             uncollected_after=timedelta(minutes=uncollected_after),
             warm=warm,
+            first=None if first is None else first.outcome,
         )
     finally:
+        if first is not None:
+            first.cancel()
         warm.close()
+
+
+def first_sweep(warm: WarmConnection, location_id: str) -> EarlyCall[Sweep]:
+    """The board's first sweep, on a thread while Textual loads (``api.early``), on the
+    connection opened ahead; one request per page, as every sweep of the board (the board's
+    policy owns every wait)."""
+    from tote_track.tui.board.sweep import sweep
+
+    return EarlyCall(warm, lambda client: sweep(client, location_id), max_retries=0).start()
