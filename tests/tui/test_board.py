@@ -165,13 +165,19 @@ class Store:
         return order
 
     def app(
-        self, *, kiosk: bool = False, token: str = "sandbox", location: str | None = LOCATION
+        self,
+        *,
+        kiosk: bool = False,
+        token: str = "sandbox",
+        location: str | None = LOCATION,
+        first: Future[Sweep] | None = None,
     ) -> BoardApp:
         config = ClientConfig(base_url=BASE_URL, token=token)
         # As run_board builds it: no retries inside the client, the board owns every wait.
         return BoardApp(
             lambda: ToteClient(config, transport=self.transport, max_retries=0),
             location,
+            first=first,
             kiosk=kiosk,
             clock=self.clock.clock,
             tz=UTC,
@@ -1356,14 +1362,7 @@ async def test_the_first_sweep_read_ahead_is_the_boards_first(store: Store) -> N
         ahead = await board_sweep(client, LOCATION)
     first: Future[Sweep] = Future()
     first.set_result(ahead)
-    app = BoardApp(
-        lambda: ToteClient(config, transport=store.transport, max_retries=0),
-        LOCATION,
-        first=first,
-        clock=store.clock.clock,
-        tz=UTC,
-        auto_sweep=False,
-    )
+    app = store.app(first=first)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert shown_codes(app) == [[], [ready.short_code]]
@@ -1375,15 +1374,7 @@ async def test_the_first_sweep_read_ahead_is_the_boards_first(store: Store) -> N
 async def test_a_first_sweep_that_failed_ahead_is_the_boards_failure(store: Store) -> None:
     first: Future[Sweep] = Future()
     first.set_exception(UnauthorizedError("Invalid API token", status_code=401))
-    config = ClientConfig(base_url=BASE_URL, token="sandbox")
-    app = BoardApp(
-        lambda: ToteClient(config, transport=store.transport, max_retries=0),
-        LOCATION,
-        first=first,
-        clock=store.clock.clock,
-        tz=UTC,
-        auto_sweep=False,
-    )
+    app = store.app(first=first)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert isinstance(app.error, UnauthorizedError)
