@@ -17,6 +17,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,8 @@ LOCATION = LOCATIONS[0].id
 PREPARING = ("payment_started", "payment_completed", "accept", "start_preparing")
 STORE = ((PREPARING, 7), ((*PREPARING, "ready"), 4))
 VIEWPORT = {"width": 1280, "height": 720}
+TV = {"width": 1920, "height": 1080}
+"""A store's TV: the board in a full-HD browser."""
 DEADLINE = 60.0
 
 # xterm.js draws on a canvas: keep each Terminal as it is built (it sets its `_core`), so
@@ -66,15 +70,23 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-async def fill_store(config: Any) -> int:
-    """Orders preparing and ready at LOCATION; how many are ready."""
+async def _orders(config: Any, events: tuple[str, ...], count: int) -> list[str]:
+    """``count`` new orders at LOCATION moved through ``events``; their ids."""
+    made = []
     async with ToteClient(config) as client:
         control = SandboxControl(client)
-        for events, count in STORE:
-            for _ in range(count):
-                order = await control.create_order({"location_id": LOCATION})
-                for event in events:
-                    await control.fire_event(order.id, LifecycleEvent(event))
+        for _ in range(count):
+            order = await control.create_order({"location_id": LOCATION})
+            for event in events:
+                order = await control.fire_event(order.id, LifecycleEvent(event))
+            made.append(order.id)
+    return made
+
+
+async def fill_store(config: Any) -> int:
+    """Orders preparing and ready at LOCATION; how many are ready."""
+    for events, count in STORE:
+        await _orders(config, events, count)
     return sum(count for events, count in STORE if "ready" in events)
 
 
@@ -85,46 +97,48 @@ def free_port() -> int:
         return port
 
 
-def served_board_screenshot(png_path: Path) -> Path:
+@contextmanager
+def served_board_page(
+    sandbox: EmbeddedSandbox, viewport: dict[str, int], *options: str
+) -> Iterator[tuple[Any, str]]:
+    """``board --kiosk --serve`` (with ``options``) against ``sandbox``, and a headless
+    Chromium page of ``viewport``'s size ready to read it: the page and the board's URL."""
     from playwright.sync_api import sync_playwright
 
+    port = free_port()
+    env = {**os.environ, "TOTE_API_BASE_URL": sandbox.base_url}
+    env["TOTE_API_TOKEN"] = sandbox.token
+    board = [sys.executable, "-m", "tote_track", "board", "--location", LOCATION, "--kiosk"]
+    server = subprocess.Popen(
+        [*board, *options, "--serve", str(port)], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        server.stdout.readline()  # "Serving on URL": it listens
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium(), args=["--no-sandbox", "--disable-gpu"]
+            )
+            try:
+                page = browser.new_page(viewport=viewport)  # type: ignore[arg-type]
+                page.add_init_script(KEEP_TERMINALS)
+                yield page, f"http://127.0.0.1:{port}/"
+            finally:
+                browser.close()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+
+
+def served_board_screenshot(png_path: Path) -> Path:
     with EmbeddedSandbox(token="screenshot-token-0123456789") as sandbox:
         asyncio.run(fill_store(sandbox.config))
-        port = free_port()
-        env = {**os.environ, "TOTE_API_BASE_URL": sandbox.base_url}
-        env["TOTE_API_TOKEN"] = sandbox.token
-        board = [sys.executable, "-m", "tote_track", "board", "--location", LOCATION, "--kiosk"]
-        server = subprocess.Popen(
-            [*board, "--serve", str(port)], env=env, stdout=subprocess.PIPE, text=True
-        )
-        try:
-            assert server.stdout is not None
-            server.stdout.readline()  # "Serving on URL": it listens
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=chromium(), args=["--no-sandbox", "--disable-gpu"]
-                )
-                try:
-                    page = browser.new_page(viewport=VIEWPORT)  # type: ignore[arg-type]
-                    page.add_init_script(KEEP_TERMINALS)
-                    page.goto(f"http://127.0.0.1:{port}/")
-                    deadline = time.monotonic() + DEADLINE
-                    while "updated" not in page.evaluate(READ_SCREEN):
-                        if time.monotonic() > deadline:
-                            raise RuntimeError("the served board did not draw in time")
-                        time.sleep(0.1)
-                    page.wait_for_timeout(500)  # the page's fade-in
-                    page.screenshot(path=png_path)
-                finally:
-                    browser.close()
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=20)
+        with served_board_page(sandbox, VIEWPORT) as (page, url):
+            page.goto(url)
+            _wait(page, lambda text: "updated" in text, "its codes")
+            page.wait_for_timeout(500)  # the page's fade-in
+            page.screenshot(path=png_path)
     return png_path
-
-
-TV = {"width": 1920, "height": 1080}
-"""A store's TV: the board in a full-HD browser."""
 
 
 def _read(page: Any) -> str:
@@ -141,19 +155,6 @@ def _wait(page: Any, done: Any, what: str) -> str:
         time.sleep(0.1)
         text = _read(page)
     return text
-
-
-async def _orders(config: Any, events: tuple[str, ...], count: int) -> list[str]:
-    """``count`` new orders at LOCATION moved through ``events``; their ids."""
-    made = []
-    async with ToteClient(config) as client:
-        control = SandboxControl(client)
-        for _ in range(count):
-            order = await control.create_order({"location_id": LOCATION})
-            for event in events:
-                order = await control.fire_event(order.id, LifecycleEvent(event))
-            made.append(order.id)
-    return made
 
 
 async def _ready(config: Any, order_id: str) -> None:
@@ -176,52 +177,26 @@ async def _faults(config: Any) -> None:
 def served_board_on_a_tv(out: Path) -> list[Path]:
     """``board --kiosk --serve`` at 1920x1080 as a store's TV shows it: with 1, 4 and 20
     Ready codes (each a fresh board, so no code is NEW), a code being called, and offline."""
-    from playwright.sync_api import sync_playwright
-
     shots: list[Path] = []
     with EmbeddedSandbox(token="screenshot-token-0123456789") as sandbox:
         config = sandbox.config
         preparing = _run(_orders(config, PREPARING, 8))
         _run(_orders(config, (*PREPARING, "ready"), 1))
-        port = free_port()
-        env = {**os.environ, "TOTE_API_BASE_URL": sandbox.base_url}
-        env["TOTE_API_TOKEN"] = sandbox.token
-        board = [sys.executable, "-m", "tote_track", "board", "--location", LOCATION, "--kiosk"]
-        server = subprocess.Popen(
-            [*board, "--quiet", "--serve", str(port)], env=env, stdout=subprocess.PIPE, text=True
-        )
-        try:
-            assert server.stdout is not None
-            server.stdout.readline()  # "Serving on URL": it listens
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=chromium(), args=["--no-sandbox", "--disable-gpu"]
-                )
-                try:
-                    page = browser.new_page(viewport=TV)  # type: ignore[arg-type]
-                    page.add_init_script(KEEP_TERMINALS)
-                    url = f"http://127.0.0.1:{port}/"
-                    for ready, more in ((1, 0), (4, 3), (20, 16)):
-                        _run(_orders(config, (*PREPARING, "ready"), more))
-                        page.goto(url)
-                        pattern = re.compile(rf"READY FOR PICKUP +{ready}\b")
-                        _wait(page, lambda t, p=pattern: bool(p.search(t)), f"{ready} ready")
-                        page.wait_for_timeout(700)  # the page's fade-in
-                        shots.append(out / f"board-tv-{ready}-ready.png")
-                        page.screenshot(path=shots[-1])
-                    _run(_ready(config, preparing[0]))
-                    _wait(
-                        page, lambda t: "PREPARING" not in t and "READY FOR PICKUP" in t, "a call"
-                    )
-                    shots.append(out / "board-tv-call.png")
-                    page.screenshot(path=shots[-1])
-                    _run(_faults(config))
-                    _wait(page, lambda t: "Live updates paused" in t, "the offline band")
-                    shots.append(out / "board-tv-offline.png")
-                    page.screenshot(path=shots[-1])
-                finally:
-                    browser.close()
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=20)
+        with served_board_page(sandbox, TV, "--quiet") as (page, url):
+            for ready, more in ((1, 0), (4, 3), (20, 16)):
+                _run(_orders(config, (*PREPARING, "ready"), more))
+                page.goto(url)
+                pattern = re.compile(rf"READY FOR PICKUP +{ready}\b")
+                _wait(page, lambda t, p=pattern: bool(p.search(t)), f"{ready} ready")
+                page.wait_for_timeout(700)  # the page's fade-in
+                shots.append(out / f"board-tv-{ready}-ready.png")
+                page.screenshot(path=shots[-1])
+            _run(_ready(config, preparing[0]))
+            _wait(page, lambda t: "PREPARING" not in t and "READY FOR PICKUP" in t, "a call")
+            shots.append(out / "board-tv-call.png")
+            page.screenshot(path=shots[-1])
+            _run(_faults(config))
+            _wait(page, lambda t: "Live updates paused" in t, "the offline band")
+            shots.append(out / "board-tv-offline.png")
+            page.screenshot(path=shots[-1])
     return shots
