@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -162,17 +162,35 @@ async def tracker_on(
             yield pilot
 
 
+def place(
+    engine: Engine, clock: SandboxClock, handoff: dict[str, Any] | None, events: Sequence[E]
+) -> str:
+    """A new order (with ``handoff``, if any) moved through ``events``, a clock tick before
+    each; its id."""
+    body: dict[str, Any] = {"handoff": handoff} if handoff else {}
+    order = engine.create_order(NewOrder.model_validate(body))
+    for event in events:
+        clock.tick()
+        order = engine.apply_event(order.id, event)
+    return order.id
+
+
+def with_png(svg_path: Path, *, png: bool) -> Path:
+    """``svg_path`` rasterized next to it (the PNG's path), or ``svg_path`` when ``png`` is
+    false."""
+    if not png:
+        return svg_path
+    png_path = svg_path.with_suffix(".png")
+    rasterize(svg_path.read_text(), png_path)
+    return png_path
+
+
 async def take(shot: Shot, out: Path = HERE, *, png: bool = True) -> Path:
     clock = SandboxClock()
     engine = Engine(clock=clock, rng=random.Random(1), id_rng=random.Random(shot.name))
-    order_id = shot.order_id or ""
-    if shot.order_id is None:
-        body: dict[str, Any] = {"handoff": shot.handoff} if shot.handoff else {}
-        order = engine.create_order(NewOrder.model_validate(body))
-        for event in shot.events:
-            clock.tick()
-            order = engine.apply_event(order.id, event)
-        order_id = order.id
+    order_id = shot.order_id
+    if order_id is None:
+        order_id = place(engine, clock, shot.handoff, shot.events)
     async with tracker_on(engine, order_id, clock.now + timedelta(seconds=12)) as pilot:
         tracker = pilot.app
         if shot.action is not None:
@@ -182,11 +200,7 @@ async def take(shot: Shot, out: Path = HERE, *, png: bool = True) -> Path:
         await pilot.pause()
         svg_path = out / f"{shot.name}.svg"
         svg_path.write_text(tracker.export_screenshot(title=f"tote-track · {shot.title}"))
-    if not png:
-        return svg_path
-    png_path = svg_path.with_suffix(".png")
-    rasterize(svg_path.read_text(), png_path)
-    return png_path
+    return with_png(svg_path, png=png)
 
 
 BOARD_SHOT = "board-kiosk"
@@ -224,11 +238,7 @@ async def take_board(out: Path = HERE, *, png: bool = True) -> Path:
             await settle(pilot)
             svg_path = out / f"{BOARD_SHOT}.svg"
             svg_path.write_text(board.export_screenshot(title="tote-track board --kiosk"))
-    if png:
-        png_path = svg_path.with_suffix(".png")
-        rasterize(svg_path.read_text(), png_path)
-        return png_path
-    return svg_path
+    return with_png(svg_path, png=png)
 
 
 SEVERAL_SHOT = "several-orders"
@@ -244,23 +254,13 @@ async def take_several(out: Path = HERE, *, png: bool = True) -> Path:
     """``tote-track A B C D``: four orders, the delivery (second) selected."""
     clock = SandboxClock()
     engine = Engine(clock=clock, rng=random.Random(1), id_rng=random.Random(SEVERAL_SHOT))
-    order_ids = []
-    for handoff, events in SEVERAL:
-        order = engine.create_order(NewOrder.model_validate({"handoff": handoff}))
-        for event in events:
-            clock.tick()
-            order = engine.apply_event(order.id, event)
-        order_ids.append(order.id)
+    order_ids = [place(engine, clock, handoff, events) for handoff, events in SEVERAL]
     async with tracker_on(engine, order_ids, clock.now + timedelta(seconds=12)) as pilot:
         await pilot.press("2")
         await settle(pilot)
         svg_path = out / f"{SEVERAL_SHOT}.svg"
         svg_path.write_text(pilot.app.export_screenshot(title="tote-track · four orders"))
-    if png:
-        png_path = svg_path.with_suffix(".png")
-        rasterize(svg_path.read_text(), png_path)
-        return png_path
-    return svg_path
+    return with_png(svg_path, png=png)
 
 
 def take_board_on_a_tv(out: Path = HERE) -> list[Path]:
