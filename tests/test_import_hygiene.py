@@ -91,10 +91,11 @@ def test_the_trackers_first_frame_needs_neither_the_client_nor_the_models() -> N
 
 
 def test_the_trust_loads_without_the_client_libraries() -> None:
-    """The tracker starts loading the trusted CAs on a thread before httpx and pydantic are
-    imported: the module that does it needs neither."""
+    """The tracker starts loading the trusted CAs, and opening the API's connection, on a
+    thread before httpx and pydantic are imported: the modules that do it need neither."""
     matching = "m.split('.')[0] in ('httpx', 'httpcore', 'pydantic')"
     assert loaded_after("import tote_track.api.trust", matching=matching) == []
+    assert loaded_after("import tote_track.api.warm", matching=matching) == []
 
 
 def test_a_request_leaves_before_pydantic_and_the_models_load() -> None:

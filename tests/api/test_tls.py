@@ -31,7 +31,7 @@ from tote_track.api.errors import (
     ProxyRefusedError,
     TlsError,
 )
-from tote_track.api.trust import build_ssl_context, trust_in_background
+from tote_track.api.trust import build_ssl_context
 from tote_track.api.warm import WarmConnection
 from tote_track.sandbox.server import EmbeddedSandbox
 
@@ -180,8 +180,9 @@ async def test_a_context_built_ahead_on_a_thread_is_the_one_the_client_uses(
 ) -> None:
     """The tracker loads the trusted CAs on a thread while it starts, and hands the context
     to its client: that context, not one built from the config, decides the trust."""
-    trust = trust_in_background(sandbox.ca_file)
-    context = trust.result(timeout=30)
+    warm = WarmConnection(ClientConfig(sandbox.base_url, TOKEN, ca_bundle=sandbox.ca_file))
+    context = warm.start().trust.result(timeout=30)
+    warm.close()
     assert context.cert_store_stats()["x509_ca"] > 50  # the default trust, plus the CA
     async with ToteClient(ClientConfig(sandbox.base_url, TOKEN), ssl_context=context) as client:
         page = await client.list_orders(limit=1)
@@ -194,13 +195,17 @@ async def test_a_context_built_ahead_on_a_thread_is_the_one_the_client_uses(
     assert type(error) is TlsError
 
 
-def test_a_bad_ca_bundle_read_on_a_thread_is_the_same_clear_error(tmp_path: Path) -> None:
+def test_a_bad_trust_read_on_a_thread_is_the_same_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = tmp_path / "not-a-ca.pem"
     bad.write_text("not a certificate\n")
+    monkeypatch.setenv("SSL_CERT_FILE", str(bad))
+    warm = WarmConnection(ClientConfig("https://127.0.0.1:9/v1", TOKEN)).start()
     with pytest.raises(InvalidConfigError) as on_thread:
-        trust_in_background(str(bad)).result(timeout=30)
+        warm.trust.result(timeout=30)
     with pytest.raises(InvalidConfigError) as directly:
-        build_ssl_context(str(bad))
+        build_ssl_context(None)
     assert str(on_thread.value) == str(directly.value)
     assert str(bad) in str(on_thread.value)
 

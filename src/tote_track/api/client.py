@@ -343,7 +343,7 @@ class ToteClient:
         warm: WarmConnection | None = None,
     ) -> None:
         """``ssl_context``: the verifying context for an ``https://`` API, when the caller
-        has built it ahead (see ``trust.trust_in_background``); by default it is built here
+        has built it ahead (``api.warm`` loads it on a thread); by default it is built here
         from ``config.ca_bundle``. ``warm``: the API's connection, opened ahead with that
         context (``api.warm``); the first request goes on it."""
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:

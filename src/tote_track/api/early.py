@@ -14,7 +14,7 @@ they are imported, so the request leaves before the program's next imports compe
 it. Its outcome (its result, or the error it raised, worded by the client as ever) comes
 from :attr:`EarlyCall.outcome`. The thread's client is closed once the call is done (its
 connection belonged to the thread's loop): the program's own client goes on as usual, with
-the same trusted CAs (:attr:`EarlyCall.trust`).
+the same trusted CAs (``EarlyCall.warm.trust``).
 
 The client's first request needs neither pydantic nor the models: a call that returns an
 answer unread (``ToteClient.get_order_reply``) leaves reading it to the program, after its
@@ -64,12 +64,6 @@ class EarlyCall(Generic[T]):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Future[T] | None = None
         self._thread = threading.Thread(target=self._run, name="tote-first-call", daemon=True)
-
-    @property
-    def trust(self) -> Future[ssl.SSLContext | None]:
-        """The verifying context (None for plain http), or the :class:`InvalidConfigError`
-        saying why it could not load."""
-        return self.warm.trust
 
     def start(self) -> EarlyCall[T]:
         """Start the call; returns once the client's libraries are imported."""

@@ -7,9 +7,9 @@
   way to switch that off.
 
 Loading the trusted CAs takes tens of milliseconds, and OpenSSL does it without holding the
-GIL: :func:`trust_in_background` starts it on a thread, so a program that starts a UI first
-(the tracker) has it ready by the time its client is made. This module needs neither httpx
-nor the models, so that thread can start before they load.
+GIL: ``api.warm`` does it on a thread, before the API's connection opens there, so a program
+that starts a UI first (the tracker) has it ready by the time its client is made. This
+module needs neither httpx nor the models, so that thread can start before they load.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ import importlib.util
 import os
 import ssl
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from tote_track.api.errors import InvalidConfigError
 
-__all__ = ["build_ssl_context", "certifi_bundle", "no_trust_context", "trust_in_background"]
+__all__ = ["build_ssl_context", "certifi_bundle", "no_trust_context"]
 
 
 def no_trust_context() -> ssl.SSLContext:
@@ -93,12 +92,3 @@ def _os_reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
     return str(exc) or type(exc).__name__
-
-
-def trust_in_background(ca_bundle: str | None) -> Future[ssl.SSLContext]:
-    """:func:`build_ssl_context` on a thread of its own; its result (or its
-    :class:`InvalidConfigError`) comes from the future."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tote-trust")
-    future = pool.submit(build_ssl_context, ca_bundle)
-    pool.shutdown(wait=False)  # the one task still runs to its end
-    return future

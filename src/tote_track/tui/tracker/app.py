@@ -40,7 +40,7 @@ from textual.widgets import Footer, Static
 from tote_track import exit_codes
 from tote_track.api.errors import ToteError
 from tote_track.api.statuses import FulfillmentStatus, OrderStatus, short_code
-from tote_track.api.trust import trust_in_background
+from tote_track.api.warm import WarmConnection
 from tote_track.run import resume_collection
 from tote_track.tracking.errors import ErrorWords, describe_cancel_failure
 from tote_track.tracking.freshness import Phase, freshness, load_failure, phase_after
@@ -72,7 +72,6 @@ if TYPE_CHECKING:
     from tote_track.api.config import ClientConfig
     from tote_track.api.early import EarlyCall
     from tote_track.api.models import Order
-    from tote_track.api.warm import WarmConnection
 
     # Imported where they are first shown (a key, an error): the first frame needs neither.
     from tote_track.tracking.stepper import Progress
@@ -1006,26 +1005,16 @@ def run_tracker(
 
     ``order_id``: one order's id, or several. ``early``: the first request, already sent
     (see ``api.early``). ``warm``: the API's connection, opening (see ``api.warm``)."""
-    # The trusted CAs load on a thread while the app starts (OpenSSL, without the GIL).
-    trust: Future[Any] | None
-    if early is not None:
-        trust = early.trust
-    elif warm is not None:
-        trust = warm.trust
-    else:
-        trust = trust_in_background(config.ca_bundle) if config.uses_tls else None
+    # The trusted CAs load on a thread while the app starts (OpenSSL, without the GIL),
+    # with the API's connection when it is opened ahead (api.warm): the client's context.
+    ahead = early.warm if early is not None else warm or WarmConnection(config).start()
 
     def make_client() -> ToteClient:
         from tote_track.api.client import ToteClient  # after the first frame (see _framed)
 
         # One request per check (no retries inside the client): the polling policy owns
         # every wait, Retry-After included, so the screen always says what it waits for.
-        return ToteClient(
-            config,
-            max_retries=0,
-            ssl_context=None if trust is None else trust.result(),
-            warm=warm,
-        )
+        return ToteClient(config, max_retries=0, warm=ahead)
 
     app = TrackerApp(
         make_client,
@@ -1042,8 +1031,7 @@ def run_tracker(
     finally:
         if early is not None:
             early.cancel()
-        if warm is not None:
-            warm.close()
+        ahead.close()
     # Only the exit is left: the collection at exit need not walk every object (with an
     # order of 20,000 items that walk took longer than the rest of quitting).
     gc.freeze()
