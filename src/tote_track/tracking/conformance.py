@@ -27,14 +27,16 @@ from pydantic import AwareDatetime, BaseModel
 
 from tote_track.api.models import (
     CancelResult,
-    FulfillmentStatus,
     Money,
     Order,
-    OrderStatus,
     OrderSummary,
     Page,
     TolerantEnum,
     check_moment,
+)
+from tote_track.tracking.lifecycle import (
+    CANCELLABLE_FULFILLMENT_STATUSES,
+    TERMINAL_ORDER_STATUSES,
 )
 
 __all__ = [
@@ -457,12 +459,11 @@ def cancel_checks(area: str, before: object, status: int | None, payload: object
     fulfillment was PENDING or IN_PROGRESS, else 409 in the error envelope."""
     fulfillment = before.get("fulfillment_status") if isinstance(before, Mapping) else None
     order_status = before.get("status") if isinstance(before, Mapping) else None
-    final = {s.value for s in OrderStatus} - {
-        OrderStatus.PENDING.value,
-        OrderStatus.CONFIRMED.value,
-    }
-    allowed = fulfillment in (FulfillmentStatus.PENDING.value, FulfillmentStatus.IN_PROGRESS.value)
-    allowed = allowed and order_status not in final
+    allowed = (
+        isinstance(fulfillment, str)
+        and fulfillment in CANCELLABLE_FULFILLMENT_STATUSES
+        and not (isinstance(order_status, str) and order_status in TERMINAL_ORDER_STATUSES)
+    )
     if not allowed:
         return error_checks(area, 409, status, payload)
     rows = _Rows(area)
