@@ -263,8 +263,6 @@ async def judge_polling(
     order_id: OrderId, query: Annotated[PollingQuery, Query()], engine: EngineDep
 ) -> Response:
     engine.get_record(order_id)  # 404 for an unknown order
-    policy = PollingPolicy()
-    if query.speed != 1.0:
-        policy = policy.scaled(query.speed)
+    policy = PollingPolicy().scaled(query.speed)
     report = judge(observed(engine.journal.entries(), order_id), policy)
     return _body(report.as_json())
