@@ -21,7 +21,7 @@ from tote_track.sandbox.journal import JOURNAL_LIMIT, Entry, Journal
 from tote_track.sandbox.scripts import MAX_DELAY_MS, MAX_RESPONSES
 from tote_track.sandbox.store import MemoryStore
 
-from .conftest import START, TOKEN, FakeClock, client_for
+from .conftest import START, TOKEN, FakeClock, client_for, create_order
 
 MISSING = "00000000-0000-4000-8000-000000000000"
 LOOPBACK_URL = "http://127.0.0.1/v1/online-ordering"
@@ -40,15 +40,6 @@ def tote_client(app: FastAPI, *, retries: int = 0, token: str = TOKEN) -> ToteCl
         max_retries=retries,
         sleep=no_sleep,
     )
-
-
-async def new_order(client: httpx.AsyncClient, *events: str) -> str:
-    created = await client.post("/sandbox/orders")
-    order_id: str = created.json()["id"]
-    for event in events:
-        answer = await client.post(f"/sandbox/orders/{order_id}/events", json={"type": event})
-        assert answer.status_code == 200
-    return order_id
 
 
 async def journal(client: httpx.AsyncClient, order_id: str | None = None) -> list[dict[str, Any]]:
@@ -74,7 +65,7 @@ async def test_the_journal_lists_a_clients_requests_with_their_status(engine: En
 
 
 async def check_the_journal(app: FastAPI, client: httpx.AsyncClient) -> None:
-    order_id = await new_order(client)
+    order_id = (await create_order(client))["id"]
     await client.delete("/sandbox/requests")
     async with tote_client(app, token=SECRET) as tote:
         await tote.get_order(order_id)
@@ -140,7 +131,7 @@ def test_the_journal_keeps_the_last_entries_only() -> None:
 async def test_a_dropped_connection_is_recorded_without_a_status(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    order_id = await new_order(client)
+    order_id = (await create_order(client))["id"]
     await client.put("/sandbox/faults", json={"drop_rate": 1.0})
     with pytest.raises(httpx.RemoteProtocolError):
         await client.get(f"/orders/{order_id}")
@@ -154,7 +145,7 @@ async def test_a_dropped_connection_is_recorded_without_a_status(
 async def test_a_script_of_two_503s_answers_two_gets_then_200(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    order_id = await new_order(client)
+    order_id = (await create_order(client))["id"]
     loaded = await client.post(
         f"/sandbox/orders/{order_id}/script",
         json={"responses": [{"status": 503}, {"status": 503}]},
@@ -179,7 +170,7 @@ async def test_a_script_of_two_503s_answers_two_gets_then_200(
 async def test_the_clients_retries_ride_out_a_scripted_outage(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    order_id = await new_order(client)
+    order_id = (await create_order(client))["id"]
     script = {"responses": [{"status": 503}, {"status": 429, "retry_after": 2}]}
     await client.post(f"/sandbox/orders/{order_id}/script", json=script)
     async with tote_client(app, retries=2) as tote:
@@ -190,7 +181,7 @@ async def test_the_clients_retries_ride_out_a_scripted_outage(
 async def test_scripted_errors_use_the_envelope_and_retry_after(
     client: httpx.AsyncClient,
 ) -> None:
-    order_id = await new_order(client)
+    order_id = (await create_order(client))["id"]
     script = {"responses": [{"status": 429, "retry_after": 2}, {"status": 429}, {"status": 404}]}
     await client.post(f"/sandbox/orders/{order_id}/script", json=script)
     limited = await client.get(f"/orders/{order_id}")
@@ -210,7 +201,7 @@ async def test_scripted_errors_use_the_envelope_and_retry_after(
 async def test_a_script_answers_the_cancel_and_keeps_nothing_for_its_key(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    order_id = await new_order(client)
+    order_id = (await create_order(client))["id"]
     await client.post(f"/sandbox/orders/{order_id}/script", json={"responses": [{"status": 500}]})
     key = {"Idempotency-Key": "qa-cancel-1"}
     first = await client.post(f"/orders/{order_id}/cancel", json={"reason": "x"}, headers=key)
@@ -229,7 +220,7 @@ async def test_a_scripted_200_waits_its_delay_and_skips_the_faults(clock: FakeCl
 
     engine = Engine(MemoryStore(), clock=clock, rng=random.Random(1), sleep=sleep)
     async with client_for(create_app(token=TOKEN, engine=engine)) as client:
-        order_id = await new_order(client)
+        order_id = (await create_order(client))["id"]
         await client.put("/sandbox/faults", json={"error_rate": 1.0})
         script = {"responses": [{"status": 200, "delay_ms": 3000}]}
         await client.post(f"/sandbox/orders/{order_id}/script", json=script)
@@ -270,7 +261,7 @@ async def test_a_scripted_200_waits_its_delay_and_skips_the_faults(clock: FakeCl
 async def test_a_bad_script_is_refused_with_a_sentence(
     client: httpx.AsyncClient, body: dict[str, Any], sentence: str
 ) -> None:
-    order_id = await new_order(client)
+    order_id = (await create_order(client))["id"]
     answer = await client.post(f"/sandbox/orders/{order_id}/script", json=body)
     assert answer.status_code == 400
     assert answer.json()["error"]["message"] == sentence
@@ -282,7 +273,7 @@ async def test_a_script_needs_an_order_and_goes_with_a_reset(client: httpx.Async
         f"/sandbox/orders/{MISSING}/script", json={"responses": [{"status": 503}]}
     )
     assert unknown.status_code == 404
-    order_id = await new_order(client)
+    order_id = (await create_order(client))["id"]
     await client.post(f"/sandbox/orders/{order_id}/script", json={"responses": [{"status": 503}]})
     dropped = await client.delete(f"/sandbox/orders/{order_id}/script")
     assert dropped.json()["responses"] == []
@@ -305,7 +296,7 @@ async def verdict(client: httpx.AsyncClient, order_id: str, **params: str) -> di
 async def test_ten_gets_a_tenth_of_a_second_apart_are_too_fast(
     client: httpx.AsyncClient, clock: FakeClock
 ) -> None:
-    order_id = await new_order(client)
+    order_id = (await create_order(client))["id"]
     for _ in range(10):
         assert (await client.get(f"/orders/{order_id}")).status_code == 200
         clock.advance(0.1)
@@ -322,7 +313,7 @@ async def test_ten_gets_a_tenth_of_a_second_apart_are_too_fast(
 async def test_the_guides_schedule_is_ok_and_a_stall_too_slow(
     client: httpx.AsyncClient, clock: FakeClock
 ) -> None:
-    order_id = await new_order(client)
+    order_id = (await create_order(client))["id"]
     for wait in (1, 2, 4, 5, 5):
         await client.get(f"/orders/{order_id}")
         clock.advance(wait)
@@ -340,7 +331,7 @@ async def test_the_guides_schedule_is_ok_and_a_stall_too_slow(
 async def test_retry_after_must_be_honoured_and_a_change_restarts(
     client: httpx.AsyncClient, clock: FakeClock
 ) -> None:
-    order_id = await new_order(client)
+    order_id = (await create_order(client))["id"]
     await client.post(
         f"/sandbox/orders/{order_id}/script",
         json={"responses": [{"status": 429, "retry_after": 8}]},
@@ -370,7 +361,7 @@ async def test_retry_after_must_be_honoured_and_a_change_restarts(
 async def test_the_verdict_takes_a_speed_and_checks_its_order(
     client: httpx.AsyncClient, clock: FakeClock
 ) -> None:
-    order_id = await new_order(client)
+    order_id = (await create_order(client))["id"]
     for wait in (0.5, 1.0):  # the payment row at twice the speed: 0.5 s, doubling
         await client.get(f"/orders/{order_id}")
         clock.advance(wait)
