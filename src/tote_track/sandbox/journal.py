@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -86,12 +86,6 @@ class Journal:
     @property
     def limit(self) -> int | None:
         return self._entries.maxlen
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __iter__(self) -> Iterator[Entry]:
-        return iter(tuple(self._entries))
 
     def record(self, entry: Entry) -> None:
         self._entries.append(entry)
