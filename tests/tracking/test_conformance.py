@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.hostile_server import order_summary
 from tote_track.tracking.conformance import (
     Check,
     cancel_checks,
@@ -24,13 +25,6 @@ ORDER_ID = "f9a8b7c6-d5e4-3210-fedc-ba9876543210"
 
 def failed(checks: list[Check]) -> dict[str, Check]:
     return {check.path: check for check in checks if not check.passed}
-
-
-def summary(order: dict[str, Any], n: int = 0, **changes: Any) -> dict[str, Any]:
-    row = {k: v for k, v in copy.deepcopy(order).items() if k not in ("items", "payments")}
-    row["id"] = f"{n:08x}" + row["id"][8:]
-    row.update(changes)
-    return row
 
 
 def page(*rows: dict[str, Any], has_more: bool = False, cursor: str | None = None) -> Any:
@@ -103,7 +97,8 @@ def test_fields_the_guide_does_not_name_are_allowed(guide_order_json: dict[str, 
 
 def test_a_page_of_summaries(guide_order_json: dict[str, Any]) -> None:
     rows = [
-        summary(guide_order_json, n, created_at=f"2026-01-31T10:0{9 - n}:00Z") for n in range(3)
+        order_summary(guide_order_json, n, created_at=f"2026-01-31T10:0{9 - n}:00Z")
+        for n in range(3)
     ]
     assert failed(page_checks("list", page(*rows), limit=3)) == {}
     with_items = [*rows[:2], {**rows[2], "items": []}]
@@ -116,7 +111,7 @@ def test_a_page_of_summaries(guide_order_json: dict[str, Any]) -> None:
 
 
 def test_pages_followed_through_the_cursor(guide_order_json: dict[str, Any]) -> None:
-    a, b, c = (summary(guide_order_json, n) for n in range(3))
+    a, b, c = (order_summary(guide_order_json, n) for n in range(3))
     assert (
         failed(pagination_checks("pages", [page(a, b, has_more=True, cursor="x"), page(c)])) == {}
     )
@@ -129,11 +124,11 @@ def test_pages_followed_through_the_cursor(guide_order_json: dict[str, Any]) -> 
 def test_each_filter_is_probed_with_a_listed_orders_value(
     guide_order_json: dict[str, Any],
 ) -> None:
-    sample = summary(guide_order_json)
+    sample = order_summary(guide_order_json)
     probes = {probe.name: probe for probe in filter_probes(sample)}
     assert set(probes) == {"status", "fulfillment_status", "location_id", "date_from", "date_to"}
     assert probes["status"].value == "CONFIRMED"
-    later = summary(guide_order_json, 1, created_at="2026-02-01T00:00:00Z", status="PENDING")
+    later = order_summary(guide_order_json, 1, created_at="2026-02-01T00:00:00Z", status="PENDING")
     assert failed(filter_checks("f", probes["date_to"], page(sample))) == {}
     assert set(failed(filter_checks("f", probes["date_to"], page(later, sample)))) == {
         "page.data[0].created_at"
