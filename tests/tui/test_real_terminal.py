@@ -47,6 +47,15 @@ class Tmux:
     def flag(self, name: str) -> str:
         return self.run("display-message", "-p", "-t", self.name, f"#{{{name}}}").strip()
 
+    def start(self, command: str) -> None:
+        """Run ``command`` at the pane's shell on a cleared screen; it ends by printing
+        ``EXIT=`` and its exit status (see :meth:`exited`)."""
+        self.keys(f"clear; {command}; echo EXIT=$?", "Enter")
+
+    def exited(self) -> str:
+        """The screen once the command :meth:`start` ran has ended."""
+        return self.wait_for(lambda s: "EXIT=" in s)
+
     def wait_for(self, found: Callable[[str], bool], *, poke: str | None = None) -> str:
         """Capture the pane until ``found`` accepts it (pressing ``poke`` meanwhile)."""
         end = time.monotonic() + DEADLINE
@@ -94,7 +103,7 @@ def tmux() -> Iterator[Tmux]:
 def test_demo_follows_cancels_and_quits_cleanly(tmux: Tmux) -> None:
     assert TOTE_TRACK.exists(), "the tote-track script is installed in the venv"
     command = f"{shlex.quote(str(TOTE_TRACK))} demo --scenario cancel_window --speed 8"
-    tmux.keys(f"clear; {command}; echo EXIT=$?", "Enter")
+    tmux.start(command)
 
     screen = tmux.wait_for(lambda s: "Sandbox API  http://127.0.0.1:" in s)
     assert "Order " in screen
@@ -110,7 +119,7 @@ def test_demo_follows_cancels_and_quits_cleanly(tmux: Tmux) -> None:
     assert "tracking finished" in screen
 
     tmux.keys("q")
-    screen = tmux.wait_for(lambda s: "EXIT=" in s)
+    screen = tmux.exited()
     assert "EXIT=0" in screen
     # The terminal is back to the shell: main screen, cursor shown, nothing left over.
     assert "Order " not in screen
@@ -122,7 +131,7 @@ def test_demo_follows_cancels_and_quits_cleanly(tmux: Tmux) -> None:
 def test_cancel_dialog_keys_in_a_real_terminal_without_colour(tmux: Tmux) -> None:
     # Speed 1: the store waits about half a minute before it even accepts the order.
     command = f"NO_COLOR=1 {shlex.quote(str(TOTE_TRACK))} demo --scenario cancel_window --speed 1"
-    tmux.keys(f"clear; {command}; echo EXIT=$?", "Enter")
+    tmux.start(command)
     tmux.wait_for(lambda s: "You can cancel until the store starts preparing." in s, poke="r")
 
     tmux.keys("c")
@@ -147,16 +156,16 @@ def test_cancel_dialog_keys_in_a_real_terminal_without_colour(tmux: Tmux) -> Non
         tmux.keys("Enter")  # OK (sent apart from q: ESC then q would read as alt+q)
         tmux.wait_for(lambda s: "Too late to cancel online" not in s)
     tmux.keys("q")
-    screen = tmux.wait_for(lambda s: "EXIT=" in s)
+    screen = tmux.exited()
     assert "EXIT=0" in screen
 
 
 def test_ctrl_c_quits_the_tracker_and_restores_the_terminal(tmux: Tmux) -> None:
     command = f"{shlex.quote(str(TOTE_TRACK))} demo --scenario manual"
-    tmux.keys(f"clear; {command}; echo EXIT=$?", "Enter")
+    tmux.start(command)
     tmux.wait_for(lambda s: "You can cancel until the store starts preparing." in s, poke="r")
     tmux.keys("C-c")
-    screen = tmux.wait_for(lambda s: "EXIT=" in s)
+    screen = tmux.exited()
     assert "EXIT=0" in screen
     assert "to quit" not in screen  # not Textual's "Press ctrl+q to quit"
     assert "Order " not in screen
