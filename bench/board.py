@@ -37,7 +37,7 @@ import httpx
 from tote_track.api.client import ToteClient
 from tote_track.api.config import ClientConfig
 from tote_track.tracking.board import SWEEP_PAGE_CAP, BoardModel
-from tote_track.tui.board.app import BoardApp, sweep
+from tote_track.tui.board.app import SWEEP_PAGE_SIZE, BoardApp, sweep
 
 LOCATION = "b5a7c8d9-e0f1-4a2b-8c3d-4e5f6a7b8c9d"
 TOKEN = "sandbox"
@@ -92,11 +92,12 @@ async def measure(base_url: str, count: int, rounds: int, soak: int) -> dict[str
     sweeps: list[float] = []
     models: list[float] = []
     requests: list[int] = []
+    pages = math.ceil(count / SWEEP_PAGE_SIZE)
     async with ToteClient(config, transport=counter) as client:
         for _ in range(rounds):
             before = counter.requests
             started = time.perf_counter()
-            result = await sweep(client, LOCATION, max_pages=math.ceil(count / 100))
+            result = await sweep(client, LOCATION, max_pages=pages)
             swept = time.perf_counter()
             BoardModel.start(datetime.now(UTC)).apply_sweep(result.orders, datetime.now(UTC))
             models.append(time.perf_counter() - swept)
@@ -132,14 +133,14 @@ async def measure(base_url: str, count: int, rounds: int, soak: int) -> dict[str
         shown = sum(len(page.entries) for page in app.shown.columns) if app.shown else 0
         on_board = len(app.model.preparing) + len(app.model.ready)
     # The board reads at most SWEEP_PAGE_CAP pages a sweep (5,000 orders).
-    assert on_board == min(count, SWEEP_PAGE_CAP * 100), (on_board, count)
+    assert on_board == min(count, SWEEP_PAGE_CAP * SWEEP_PAGE_SIZE), (on_board, count)
     return {
         "sweep": statistics.median(sweeps),
         "model": statistics.median(models),
         "refresh": statistics.median(refreshes),
         "refresh_max": max(refreshes),
         "requests": statistics.median(requests),
-        "pages": math.ceil(count / 100),
+        "pages": pages,
         "shown": shown,
         "rss_before": rss_before,
         "rss_first": rss_first,
