@@ -83,11 +83,15 @@ class Shot:
 
 
 async def settle(pilot: Pilot[Any]) -> None:
+    """Every worker ended and its messages handled; raises when new ones keep starting (a
+    picture taken then would catch the screen half-way)."""
     for _ in range(5):
         await asyncio.gather(*(w.wait() for w in pilot.app.workers), return_exceptions=True)
         await pilot.pause()
         if not any(w.is_running for w in pilot.app.workers):
             return
+    running = [w.description or w.name for w in pilot.app.workers if w.is_running]
+    raise RuntimeError(f"workers still running after 5 rounds of waiting: {running}")
 
 
 def press(*keys: str) -> Callable[[Pilot[Any], Engine, str], Awaitable[None]]:
