@@ -292,11 +292,11 @@ class BoardModel:
     ) -> BoardModel:
         """The board after a successful sweep of the location's orders (``skipped``
         invalid ones left out; ``capped``: it stopped at :data:`SWEEP_PAGE_CAP`)."""
-        latest = _latest(orders)
+        ordered = sorted(_latest(orders).values(), key=_sort_key)
         first_sweep = self.last_success is None
         ready_since: dict[str, datetime] = {}
         fresh: list[BoardOrder] = []
-        for order in sorted(latest.values(), key=_sort_key):
+        for order in ordered:
             if order.column is not Column.READY:
                 continue
             since = self.ready_since.get(order.id)
@@ -306,7 +306,6 @@ class BoardModel:
                 if not first_sweep:
                     fresh.append(order)
             ready_since[order.id] = since
-        ordered = sorted(latest.values(), key=_sort_key)
         return replace(
             self,
             preparing=tuple(
