@@ -482,6 +482,12 @@ class TrackerApp(TerminalApp):
         if followed is self.current:
             self.phase = phase
 
+    def _keep_plan(self, followed: Followed, plan: PollPlan | None) -> None:
+        """``followed``'s plan, mirrored for the order shown (as :meth:`_set_phase`)."""
+        followed.plan = plan
+        if followed is self.current:
+            self.plan = plan
+
     def _set_plan(
         self, followed: Followed, plan: PollPlan, error: BaseException | None = None
     ) -> None:
@@ -494,9 +500,7 @@ class TrackerApp(TerminalApp):
             if self.auto_poll:
                 self._start_timer(followed, plan.delay)
         followed.last_error = error
-        followed.plan = plan
-        if followed is self.current:
-            self.plan = plan
+        self._keep_plan(followed, plan)
         self._set_phase(followed, phase_after(plan, error))
         self._list(followed)
 
@@ -533,9 +537,7 @@ class TrackerApp(TerminalApp):
                 self._set_plan(followed, after, error)
                 return
             # The API was never reached: say so, as for any load error.
-            followed.plan = after
-            if followed is self.current:
-                self.plan = after
+            self._keep_plan(followed, after)
         self._cancel_timer(followed)
         followed.next_due = None
         followed.last_error = error
@@ -569,10 +571,11 @@ class TrackerApp(TerminalApp):
         followed = self.current
         plan = followed.plan
         if plan is not None and plan.stop is StopReason.GAVE_UP and followed.order is not None:
-            followed.plan = self.policy.resume(plan, followed.order, self.clock.monotonic())
-            self.plan = followed.plan
+            self._keep_plan(
+                followed, self.policy.resume(plan, followed.order, self.clock.monotonic())
+            )
         elif plan is not None and plan.stop is StopReason.UNREACHABLE:
-            followed.plan = self.plan = None  # trying again from the start: the same few
+            self._keep_plan(followed, None)  # trying again from the start: the same few
         if followed.phase in (Phase.STOPPED, Phase.ERROR):
             followed.last_error = None  # a fresh start: the words of that failure go
         self._poll_now(followed)
