@@ -45,13 +45,13 @@ from typing import Literal
 from tote_track.api.errors import RETRY_AFTER_CAP
 from tote_track.api.models import FulfillmentStatus, OrderStatus, OrderSummary, short_code
 from tote_track.tracking.lifecycle import TERMINAL_ORDER_STATUSES
+from tote_track.tracking.order_ref import SHORT_CODE_LENGTH
 from tote_track.tracking.polling import SCHEDULES, Scenario
 
 __all__ = [
     "CALL_FOR",
     "CALL_WITHIN",
     "CAPPED_WAIT",
-    "CODE_LENGTH",
     "HANG_AFTER",
     "NEW_FOR",
     "READABLE_ROWS",
@@ -114,8 +114,6 @@ SWEEP_STATUS = OrderStatus.CONFIRMED
 """The ``status`` filter of a sweep: orders being prepared or ready are always CONFIRMED
 (paid and accepted by the store), so PENDING payments and finished orders are left out at
 the source, which keeps a sweep to the orders that matter however long the history."""
-
-CODE_LENGTH = 6
 
 _EMPTY_TIMES: Mapping[str, datetime] = MappingProxyType({})
 
@@ -429,8 +427,8 @@ class Font:
     @property
     def code_width(self) -> int:
         if self.style == "text":
-            return CODE_LENGTH + len(" NEW")
-        return CODE_LENGTH * self.width + (CODE_LENGTH - 1) * self.spacing
+            return SHORT_CODE_LENGTH + len(" NEW")
+        return SHORT_CODE_LENGTH * self.width + (SHORT_CODE_LENGTH - 1) * self.spacing
 
     @property
     def gutter(self) -> int:
