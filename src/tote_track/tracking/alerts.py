@@ -109,5 +109,5 @@ def alert_for(previous: OrderSummary, order: OrderSummary, progress: Progress) -
         milestone=milestone,
         message=progress.headline,
         notification=notification_text(order, milestone),
-        warning=progress.outcome not in (None, Outcome.COMPLETED),
+        warning=progress.ending is not None,
     )

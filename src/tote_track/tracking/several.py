@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from tote_track import exit_codes
 from tote_track.api.statuses import OrderStatus
 from tote_track.tracking.presentation import status_breakdown
-from tote_track.tracking.stepper import Outcome, Progress
+from tote_track.tracking.stepper import Progress
 
 if TYPE_CHECKING:  # the models (pydantic) load with the first order, not before
     from tote_track.api.models import OrderSummary
@@ -61,15 +61,16 @@ class OrderLine:
 def order_line(order: OrderSummary, progress: Progress) -> OrderLine:
     """The compact line of an order beside others (the tracker's list of several)."""
     order_row, _, fulfillment_row = status_breakdown(order)
-    off_path = progress.outcome not in (None, Outcome.COMPLETED)
+    ending = progress.ending  # None on the happy path (under way, or completed)
+    off_path = ending is not None
     status = order_row if off_path or order.status == OrderStatus.PENDING else fulfillment_row
     total = len(progress.steps)
     current = progress.current
     if current is not None:
         step = f"{current.label} {progress.steps.index(current) + 1}/{total}"
-    elif progress.outcome is None or progress.outcome is Outcome.COMPLETED:
+    elif ending is None:
         done = progress.done
         step = f"{done[-1].label} {len(done)}/{total}" if done else f"0/{total}"
     else:
-        step = progress.ending or progress.outcome.value.capitalize()
+        step = ending
     return OrderLine(status=status.words, step=step)
