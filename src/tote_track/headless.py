@@ -631,43 +631,34 @@ def lookup_failures(text: str) -> Iterator[None]:
 
 def run_follow(
     config: ClientConfig,
-    order_id: str,
+    order_ids: str | Sequence[str],
     *,
     until: str | None = None,
     json_lines: bool = False,
     policy: PollingPolicy | None = None,
+    fail_fast: bool = False,
     warm: WarmConnection | None = None,
 ) -> int:
-    """Follow ``order_id`` with lines on stdout (:func:`follow_order`); the exit code."""
-    return _polling(
-        config,
-        lambda client: follow_order(
-            client,
-            order_id,
-            echo=_echo,
-            warn=_warn,
-            until=until,
-            json_lines=json_lines,
-            policy=policy,
-        ),
-        warm=warm,
-    )
+    """Follow the order ``order_ids`` (:func:`follow_order`), or each of several
+    (:func:`follow_orders`: lines prefixed with their codes), with lines on stdout; the exit
+    code."""
+    options: dict[str, Any] = {
+        "echo": _echo,
+        "warn": _warn,
+        "until": until,
+        "json_lines": json_lines,
+        "policy": policy,
+    }
 
-
-def _polling(
-    config: ClientConfig,
-    follow: Callable[[ToteClient], Awaitable[int]],
-    *,
-    warm: WarmConnection | None = None,
-) -> int:
-    """Run ``follow`` with a client that never retries by itself: the polling policy owns
-    every wait (Retry-After too). The exit code."""
-
-    async def run() -> int:
+    async def follow() -> int:
+        # A client that never retries by itself: the polling policy owns every wait
+        # (Retry-After too).
         async with ToteClient(config, max_retries=0, warm=warm) as client:
-            return await follow(client)
+            if isinstance(order_ids, str):
+                return await follow_order(client, order_ids, **options)
+            return await follow_orders(client, order_ids, fail_fast=fail_fast, **options)
 
-    return asyncio.run(run())
+    return asyncio.run(follow())
 
 
 def run_watch(
@@ -686,45 +677,18 @@ def run_watch(
     try:
         order_ids = order_ids_of(config, [text] if isinstance(text, str) else text, warm=warm)
         policy = PollingPolicy().scaled(poll_speed) if poll_speed != 1.0 else None
-        if len(order_ids) == 1:
-            return run_follow(
-                config,
-                order_ids[0],
-                until=until,
-                json_lines=json_lines,
-                policy=policy,
-                warm=warm,
-            )
-        return _watch_several(config, order_ids, until, json_lines, policy, fail_fast, warm)
-    finally:
-        if warm is not None:
-            warm.close()
-
-
-def _watch_several(
-    config: ClientConfig,
-    order_ids: list[str],
-    until: str | None,
-    json_lines: bool,
-    policy: PollingPolicy | None,
-    fail_fast: bool,
-    warm: WarmConnection | None,
-) -> int:
-    """``watch`` of several orders at once: their lines, prefixed with their codes."""
-    return _polling(
-        config,
-        lambda client: follow_orders(
-            client,
-            order_ids,
-            fail_fast=fail_fast,
-            echo=_echo,
-            warn=_warn,
+        return run_follow(
+            config,
+            order_ids[0] if len(order_ids) == 1 else order_ids,
             until=until,
             json_lines=json_lines,
             policy=policy,
-        ),
-        warm=warm,
-    )
+            fail_fast=fail_fast,
+            warm=warm,
+        )
+    finally:
+        if warm is not None:
+            warm.close()
 
 
 def order_ids_of(
