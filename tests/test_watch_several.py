@@ -56,8 +56,14 @@ class Orders:
 
 
 async def follow(
-    api: Orders, *, until: str | None = None, fail_fast: bool = False, json_lines: bool = False
+    api: Orders,
+    *,
+    until: str | None = None,
+    fail_fast: bool = False,
+    json_lines: bool = False,
+    ids: list[str] | None = None,
 ) -> tuple[int, list[str], list[str]]:
+    """Follow ``ids`` (default: every order of ``api``); the exit code, lines, warnings."""
     lines: list[str] = []
     warnings: list[str] = []
 
@@ -68,7 +74,7 @@ async def follow(
     async with ToteClient(config, transport=httpx.MockTransport(api.handle), max_retries=0) as c:
         code = await follow_orders(
             c,
-            list(api.orders),
+            list(api.orders) if ids is None else ids,
             fail_fast=fail_fast,
             echo=lines.append,
             warn=warnings.append,
@@ -131,22 +137,9 @@ async def test_the_highest_code_wins() -> None:
     api.later[a] = [PICKED_UP]
     api.later[c] = [STORE_CANCELLED]
     del api.orders[b]  # not found: 4, above the cancelled order's 1
-    code, _, warnings = await follow_orders_of(api, [a, b, c])
+    code, _, warnings = await follow(api, ids=[a, b, c])
     assert code == exit_codes.API_ERROR
     assert any(w.startswith(f"{b[:6].upper()} Error: ") for w in warnings)
-
-
-async def follow_orders_of(api: Orders, ids: list[str]) -> tuple[int, list[str], list[str]]:
-    lines: list[str] = []
-    warnings: list[str] = []
-
-    async def no_wait(_: float) -> None:
-        await asyncio.sleep(0)
-
-    config = ClientConfig(base_url=BASE_URL, token="sandbox")
-    async with ToteClient(config, transport=httpx.MockTransport(api.handle), max_retries=0) as c:
-        code = await follow_orders(c, ids, echo=lines.append, warn=warnings.append, sleep=no_wait)
-    return code, lines, warnings
 
 
 async def test_json_objects_carry_the_id_and_the_code() -> None:
