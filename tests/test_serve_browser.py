@@ -50,8 +50,10 @@ BOARD = (sys.executable, "-m", "tote_track", "board")
 T = TypeVar("T")
 
 
-def wait_for(get: Callable[[], T], done: Callable[[T], bool], what: str) -> T:
-    deadline = time.monotonic() + DEADLINE
+def wait_for(
+    get: Callable[[], T], done: Callable[[T], bool], what: str, within: float = DEADLINE
+) -> T:
+    deadline = time.monotonic() + within
     while True:
         value = get()
         if done(value):
@@ -59,6 +61,16 @@ def wait_for(get: Callable[[], T], done: Callable[[T], bool], what: str) -> T:
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}; last seen:\n{value}")
         time.sleep(0.1)
+
+
+def stop_server(server: subprocess.Popen[str]) -> None:
+    """Stop a ``--serve`` server as Ctrl+C would (SIGTERM); killed if it hangs."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
+        server.kill()
+        server.wait()
 
 
 def drawn(code: str, text: str) -> bool:
@@ -147,12 +159,7 @@ def served_board() -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
             assert f"http://127.0.0.1:{port}/" in banner, banner
             yield server, f"http://127.0.0.1:{port}/", ready
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
-                server.kill()
-                server.wait()
+            stop_server(server)
 
 
 def test_the_board_in_chromium_keeps_the_token_and_leaves_no_process(
@@ -267,14 +274,6 @@ def test_the_page_reconnects_by_itself_after_the_server_restarts(tmp_path: Path)
             assert "Serving on" in server.stdout.readline()
             return server
 
-        def stop(server: subprocess.Popen[str]) -> None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
-                server.kill()
-                server.wait()
-
         server = start()
         with playwright_api.sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -289,7 +288,7 @@ def test_the_page_reconnects_by_itself_after_the_server_restarts(tmp_path: Path)
                     lambda text: all(drawn(code, text) for code in ready),
                     "the board before the restart",
                 )
-                stop(server)
+                stop_server(server)
                 wait_for(
                     lambda: page.is_visible("#notice"),
                     bool,
@@ -310,4 +309,4 @@ def test_the_page_reconnects_by_itself_after_the_server_restarts(tmp_path: Path)
                 )
             finally:
                 browser.close()
-                stop(server)
+                stop_server(server)

@@ -13,36 +13,19 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.test_serve_browser import children, command_line, free_port
+from tests.test_serve_browser import children, command_line, free_port, stop_server, wait_for
 from tote_track.sandbox.seed import LOCATIONS
 from tote_track.sandbox.server import EmbeddedSandbox
 
 LOCATION = LOCATIONS[0].id
 BOARD = (sys.executable, "-m", "tote_track", "board")
-DEADLINE = 60.0
-
-T = TypeVar("T")
-
-
-def wait_for(
-    get: Callable[[], T], done: Callable[[T], bool], what: str, within: float = DEADLINE
-) -> T:
-    deadline = time.monotonic() + within
-    while True:
-        value = get()
-        if done(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}; last seen: {value!r}")
-        time.sleep(0.1)
 
 
 def boards(server: subprocess.Popen[str]) -> set[int]:
@@ -86,12 +69,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
             yield Served(server, port, log)
         finally:
             if server.poll() is None:
-                server.send_signal(signal.SIGTERM)
-                try:
-                    server.wait(timeout=20)
-                except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
-                    server.kill()
-                    server.wait()
+                stop_server(server)
             left = boards(server) if server.poll() is None else set()
             for pid in left:  # pragma: no cover - only when a test failed midway
                 with contextlib.suppress(ProcessLookupError):
@@ -258,5 +236,4 @@ def test_beyond_loopback_the_printed_key_is_needed_then_kept_in_a_cookie(tmp_pat
 
             asyncio.run(visit())
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=20)
+            stop_server(server)
